@@ -1,0 +1,60 @@
+// Commands, events and the hash chain that binds a tenant's events together.
+// (DESIGN.md "Architecture: commands, events, ledger").
+#pragma once
+
+#include <cstdint>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/crypto.hpp"
+#include "core/json.hpp"
+#include "core/time.hpp"
+
+namespace opsbox::ledger {
+
+// Who issued a command: "usr_…" (a user), "key_…" (an API key), "system", "cli:<os user>".
+using ActorId = std::string;
+
+struct Command {
+  std::string tenant_id;
+  // Idempotency: a second command with the same id in the same tenant returns the first
+  // outcome and appends nothing. Generated ("cmd_…") when the caller gives none.
+  std::string command_id;
+  std::string type;  // wire name, imperative: "record_external_event"
+  ActorId actor;
+  Json payload;      // validated by the command's handler
+};
+
+struct NewEvent {
+  std::string type;  // wire name, past tense: "external_event_recorded"
+  Json payload;
+};
+
+// An appended event, as stored.
+struct Event {
+  std::string tenant_id;
+  int64_t seq = 0;            // 1, 2, 3, … per tenant, no gaps
+  std::string event_id;       // "evt_…"
+  Instant recorded_at;
+  ActorId actor;
+  std::string command_id;
+  std::string type;
+  std::string payload;        // CanonicalJson of the payload
+  std::string prev_hash;      // hex SHA-256 of the previous event (64 zeros for seq 1)
+  std::string hash;           // hex SHA-256 over prev_hash and the canonical encoding
+
+  Json ToJson() const;        // the wire form (payload inlined as JSON)
+};
+
+inline constexpr std::string_view kGenesisHash =
+    "0000000000000000000000000000000000000000000000000000000000000000";
+
+// The canonical encoding the chain covers: a version tag, then every field except `hash`,
+// each as an 8-byte big-endian length followed by its bytes (integers in decimal).
+std::string CanonicalEventBytes(const Event& e);
+// SHA-256 of CanonicalEventBytes; hex.
+std::string ComputeEventHash(const Event& e);
+
+}  // namespace opsbox::ledger

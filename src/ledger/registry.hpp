@@ -1,0 +1,56 @@
+// Registry: which module decides which command and which projections an event updates.
+// Filled once by the composition root before the writer starts; read-only afterwards, so it is
+// safe to share between threads.
+#pragma once
+
+#include <functional>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "core/random.hpp"
+#include "core/result.hpp"
+#include "ledger/event.hpp"
+#include "store/store.hpp"
+
+namespace opsbox::ledger {
+
+// What a command decided: the events it causes and the result returned to the caller.
+// No events is allowed (a no-op command records nothing and is not idempotency-recorded).
+struct Decision {
+  std::vector<NewEvent> events;
+  Json result = Json::object();
+};
+
+// Loads the state the decision needs through `tx` (it sees earlier commands of the same
+// batch), then calls the module's pure decide function. Must not write.
+using CommandHandler =
+    std::function<Result<Decision>(store::Tx& tx, const Command& cmd, Instant now, Random& rnd)>;
+
+// Updates projection tables for one appended event, in the same transaction as the append.
+using Projector = std::function<Status(store::Tx& tx, const Event& event)>;
+
+// Runs after a batch is durable, on the writer thread; must be quick and must not throw
+// (caches, live subscribers, waking the outbox).
+using CommittedListener = std::function<void(const std::vector<Event>& events)>;
+
+class Registry {
+ public:
+  void AddCommand(std::string type, CommandHandler handler);
+  // event_type "*" projects every event.
+  void AddProjector(std::string event_type, Projector projector);
+  void AddCommittedListener(CommittedListener listener);
+
+  const CommandHandler* FindCommand(const std::string& type) const;
+  // Runs the projectors registered for e.type and for "*".
+  Status Project(store::Tx& tx, const Event& e) const;
+  void NotifyCommitted(const std::vector<Event>& events) const;
+  std::vector<std::string> CommandTypes() const;
+
+ private:
+  std::map<std::string, CommandHandler> commands_;
+  std::map<std::string, std::vector<Projector>> projectors_;
+  std::vector<CommittedListener> listeners_;
+};
+
+}  // namespace opsbox::ledger

@@ -1,0 +1,91 @@
+// The ledger writer: one writer per tenant shard, group commit.
+//
+// Submit() queues a command. A shard thread takes every waiting command (up to batch_max),
+// opens one transaction, and for each command in order: returns the recorded outcome when its
+// command id was seen before; otherwise runs its handler, appends its events with the hash
+// chain, runs projections and records the outcome. Then one commit (one fsync) and every
+// command of the batch is answered. A failure inside the batch rolls it back and the
+// commands are retried one transaction each, so one bad command cannot fail its neighbours.
+// No command is answered before its events are durable.
+//
+// Thread safety: Submit() from any thread; callbacks run on the shard thread and must not
+// block (post the answer to the caller's executor).
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "core/clock_fwd.hpp"
+#include "core/result.hpp"
+#include "ledger/registry.hpp"
+#include "store/store.hpp"
+
+namespace opsbox::ledger {
+
+struct WriterOptions {
+  int shards = 1;                    // tenant shards; capped at Database::WriterShardsMax()
+  size_t batch_max = 512;            // commands per transaction at most
+  size_t queue_depth_max = 100000;   // waiting commands at most; more answer kUnavailable
+};
+
+struct CommandOutcome {
+  std::string command_id;
+  Json result;
+  int64_t first_seq = 0;  // 0 when the command appended nothing
+  int64_t last_seq = 0;
+  bool replayed = false;  // true when this is the recorded outcome of an earlier submission
+};
+
+using CommandCallback = std::function<void(Result<CommandOutcome>)>;
+
+struct WriterStats {
+  std::atomic<uint64_t> commands{0};
+  std::atomic<uint64_t> events{0};
+  std::atomic<uint64_t> commits{0};
+  std::atomic<uint64_t> rejected{0};
+  std::atomic<uint64_t> replayed{0};
+  std::atomic<uint64_t> batch_size_sum{0};
+  std::atomic<uint64_t> queue_depth{0};
+  // Histogram of batch sizes: bucket i counts batches of size <= 2^i (i = 0..12), last +Inf.
+  std::atomic<uint64_t> batch_size_buckets[14]{};
+};
+
+class Writer {
+ public:
+  Writer(store::Database& db, const Registry& registry, Clock& clock, Random& random,
+         WriterOptions options);
+  ~Writer();
+  Writer(const Writer&) = delete;
+  Writer& operator=(const Writer&) = delete;
+
+  // Opens one connection per shard and starts the shard threads.
+  Status Start();
+  // Thread-safe. `done` is called exactly once.
+  void Submit(Command command, CommandCallback done);
+  // Convenience for the CLI and tests: submits and waits.
+  Result<CommandOutcome> SubmitAndWait(Command command);
+  // Stops accepting (new submissions answer kUnavailable), commits and answers everything
+  // already queued, joins the threads. Idempotent.
+  void Stop();
+
+  const WriterStats& stats() const { return stats_; }
+  int shard_count() const;
+
+ private:
+  struct Shard;
+  void RunShard(Shard& shard);
+  store::Database& db_;
+  const Registry& registry_;
+  Clock& clock_;
+  Random& random_;
+  WriterOptions options_;
+  WriterStats stats_;
+  std::vector<std::unique_ptr<Shard>> shards_;
+  std::atomic<bool> stopping_{false};
+};
+
+}  // namespace opsbox::ledger
