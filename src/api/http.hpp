@@ -37,7 +37,8 @@ struct HttpResponse {
   std::string body;
 };
 
-// Completes a request. Thread-safe; call exactly once, from any thread.
+// Completes a request. Thread-safe; call exactly once, from any thread (the server ignores and
+// logs a second call). The HttpRequest passed to the handler stays valid until respond is called.
 using Respond = std::function<void(HttpResponse)>;
 using Handler = std::function<void(HttpRequest& request, Respond respond)>;
 
@@ -60,17 +61,37 @@ struct Route {
 // all routes are added.
 class Router {
  public:
+  // The pattern starts with '/' and has at most kSegmentsMax segments; adding the same method
+  // and pattern twice is a bug (asserts). Not thread-safe: add every route before serving.
   void Add(Route route);
   struct Match {
     const Route* route = nullptr;     // nullptr: no route for this path (404) ...
     bool method_not_allowed = false;  // ... or the path exists with another method (405)
     std::map<std::string, std::string> params;
+    std::string allow;                // for 405: the path's methods, "GET, POST"
   };
+  // `path` is the decoded path without the query. A {name} segment matches one non-empty
+  // segment; when several patterns match, the one with a literal segment where the others have
+  // a parameter wins (compared left to right). Paths of more than kSegmentsMax segments match
+  // nothing.
   Match Find(std::string_view method, std::string_view path) const;
   const std::vector<std::unique_ptr<Route>>& routes() const { return routes_; }
 
+  static constexpr size_t kSegmentsMax = 32;
+
+  // One segment of a compiled pattern (an implementation detail of Find).
+  struct Segment {
+    std::string text;  // literal text, or the parameter name
+    bool is_param = false;
+  };
+
  private:
   std::vector<std::unique_ptr<Route>> routes_;
+  std::vector<std::vector<Segment>> segments_;  // parallel to routes_
 };
+
+// Decodes %XX escapes (and '+' as space when `plus_as_space`) from `text` into `out`
+// (replacing its contents). Returns false, leaving `out` unspecified, on a malformed escape.
+bool PercentDecode(std::string_view text, bool plus_as_space, std::string& out);
 
 }  // namespace opsbox::api

@@ -19,7 +19,9 @@ namespace opsbox::ledger {
 // No events is allowed (a no-op command records nothing and is not idempotency-recorded).
 struct Decision {
   std::vector<NewEvent> events;
-  Json result = Json::object();
+  Json result = Json::object();  // recorded; a retried command gets it back
+  // Merged into the first answer only and never stored: secrets shown once (API keys).
+  Json once = Json::object();
 };
 
 // Loads the state the decision needs through `tx` (it sees earlier commands of the same
@@ -40,17 +42,22 @@ class Registry {
   // event_type "*" projects every event.
   void AddProjector(std::string event_type, Projector projector);
   void AddCommittedListener(CommittedListener listener);
+  // Runs on the writer thread after a batch was rolled back, so caches that projectors filled
+  // ahead of the commit can drop what they learned.
+  void AddRollbackListener(std::function<void()> listener);
 
   const CommandHandler* FindCommand(const std::string& type) const;
   // Runs the projectors registered for e.type and for "*".
   Status Project(store::Tx& tx, const Event& e) const;
   void NotifyCommitted(const std::vector<Event>& events) const;
+  void NotifyRolledBack() const;
   std::vector<std::string> CommandTypes() const;
 
  private:
   std::map<std::string, CommandHandler> commands_;
   std::map<std::string, std::vector<Projector>> projectors_;
   std::vector<CommittedListener> listeners_;
+  std::vector<std::function<void()>> rollback_listeners_;
 };
 
 }  // namespace opsbox::ledger

@@ -35,6 +35,7 @@ struct WriterOptions {
 struct CommandOutcome {
   std::string command_id;
   Json result;
+  Json once = Json::object();  // Decision::once on the first answer; empty when replayed
   int64_t first_seq = 0;  // 0 when the command appended nothing
   int64_t last_seq = 0;
   bool replayed = false;  // true when this is the recorded outcome of an earlier submission

@@ -1,0 +1,129 @@
+#include "api/common.hpp"
+
+#include <nlohmann/json.hpp>
+
+#include "core/limits.hpp"
+#include "core/time.hpp"
+#include "store/store.hpp"
+
+namespace opsbox::api::detail {
+
+void AddPublic(Router& router, std::string method, std::string pattern, std::string summary,
+               Handler handler) {
+  router.Add(Route{std::move(method), std::move(pattern), "", Access::kPublic, std::move(summary),
+                   std::move(handler)});
+}
+
+void AddAuthed(Router& router, const ApiDeps& deps, std::string method, std::string pattern,
+               std::string permission, std::string summary, AuthedHandler handler) {
+  Handler wrapped = [&deps, permission, handler = std::move(handler)](HttpRequest& req,
+                                                                        Respond respond) {
+    const std::string cookie = req.Cookie("opsbox_session");
+    identity::AuthInput in{req.Header("authorization"), cookie, req.Header("x-csrf-token"),
+                           req.method};
+    auto who = deps.auth->Authenticate(in, req.path_params["tenant"], deps.clock->Now());
+    if (!who.ok()) {
+      auto resp = Problem(who.error(), req.path);
+      if (who.error().code == ErrorCode::kUnauthenticated) {
+        resp.headers.emplace_back("WWW-Authenticate", "Bearer realm=\"opsbox\"");
+      }
+      respond(std::move(resp));
+      return;
+    }
+    if (!who->Allows(permission)) {
+      respond(Problem(Error{ErrorCode::kPermissionDenied, "", "permission",
+                            "this route needs the permission " + permission +
+                                ", which none of your roles in this tenant grants"},
+                      req.path));
+      return;
+    }
+    handler(req, *who, std::move(respond));
+  };
+  router.Add(Route{std::move(method), std::move(pattern), permission, Access::kAuthenticated,
+                   std::move(summary), std::move(wrapped)});
+}
+
+Result<Json> ParseBody(const HttpRequest& req) {
+  auto ct = req.Header("content-type");
+  if (ct.substr(0, ct.find(';')) != "application/json") {
+    return Error{ErrorCode::kUnsupportedMediaType, "Content-Type", "media_type",
+                 "the body must be JSON with Content-Type: application/json"};
+  }
+  OPSBOX_ASSIGN_OR_RETURN(Json body, ParseJson(req.body, "body"));
+  if (!body.is_object()) return Error::Invalid("body", "type", "the body must be a JSON object");
+  return body;
+}
+
+Result<std::string> IdempotencyKey(const HttpRequest& req) {
+  auto key = req.Header("idempotency-key");
+  if (key.empty()) return std::string();
+  if (key.size() > limits::kIdempotencyKeyBytesMax) {
+    return Error::Invalid("Idempotency-Key", "max_bytes",
+                          "Idempotency-Key is longer than " +
+                              std::to_string(limits::kIdempotencyKeyBytesMax) + " bytes");
+  }
+  for (char c : key) {
+    if (c < 0x21 || c > 0x7e) {
+      return Error::Invalid("Idempotency-Key", "format",
+                            "Idempotency-Key must be printable ASCII without spaces");
+    }
+  }
+  return "idem_" + std::string(key);
+}
+
+void SubmitCommand(const ApiDeps& deps, const HttpRequest& req, const identity::Principal& who,
+                   std::string type, Json payload, Respond respond, int created_status,
+                   std::string command_id) {
+  if (command_id.empty()) {
+    auto key = IdempotencyKey(req);
+    if (!key.ok()) return respond(Problem(key.error(), req.path));
+    command_id = std::move(*key);
+  }
+  ledger::Command cmd{who.tenant_id, std::move(command_id), std::move(type), who.actor_id,
+                      std::move(payload)};
+  deps.writer->Submit(std::move(cmd), [respond = std::move(respond), created_status,
+                                       path = req.path](Result<ledger::CommandOutcome> r) {
+    if (!r.ok()) return respond(Problem(r.error(), path));
+    Json body = r->result;
+    if (body.is_object() && r->once.is_object()) {
+      for (auto& [k, v] : r->once.items()) body[k] = v;
+    }
+    const bool appended = r->first_seq > 0 && !r->replayed;
+    auto resp = Ok(body, appended ? created_status : 200);
+    resp.headers.emplace_back("Opsbox-Command-Id", r->command_id);
+    if (r->last_seq > 0) resp.headers.emplace_back("Opsbox-Ledger-Seq", std::to_string(r->last_seq));
+    if (r->replayed) resp.headers.emplace_back("Idempotent-Replayed", "true");
+    respond(std::move(resp));
+  });
+}
+
+Result<size_t> PageLimit(const HttpRequest& req) {
+  auto v = req.QueryParam("limit");
+  if (!v) return limits::kPageSizeDefault;
+  size_t n = 0;
+  if (v->empty() || v->size() > 6 || v->find_first_not_of("0123456789") != std::string::npos ||
+      (n = std::stoul(*v)) < 1 || n > limits::kPageSizeMax) {
+    return Error::Invalid("limit", "range",
+                          "limit must be an integer from 1 to " +
+                              std::to_string(limits::kPageSizeMax));
+  }
+  return n;
+}
+
+void WithReader(const ApiDeps& deps, const Respond& respond,
+                const std::function<Result<Json>(store::Connection&)>& fn, int status) {
+  auto lease = deps.pool->Acquire();
+  if (!lease.ok()) return respond(Problem(lease.error()));
+  auto r = fn(**lease);
+  if (!r.ok()) {
+    if (r.error().code == ErrorCode::kUnavailable || r.error().code == ErrorCode::kInternal) {
+      lease->Discard();
+    }
+    return respond(Problem(r.error()));
+  }
+  respond(Ok(*r, status));
+}
+
+HttpResponse Ok(const Json& body, int status) { return JsonResponse(status, body.dump()); }
+
+}  // namespace opsbox::api::detail

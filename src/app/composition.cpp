@@ -1,0 +1,332 @@
+#include "app/composition.hpp"
+
+#include <spdlog/spdlog.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <condition_variable>
+#include <filesystem>
+#include <mutex>
+#include <set>
+#include <thread>
+
+#include "api/api.hpp"
+#include "core/crypto.hpp"
+#include "core/random.hpp"
+#include "core/time.hpp"
+#include "core/worker_pool.hpp"
+#include "identity/identity.hpp"
+#include "integrations/integrations.hpp"
+#include "integrations/outbox_worker.hpp"
+#include "ledger/checkpoint.hpp"
+#include "ledger/registry.hpp"
+#include "ledger/writer.hpp"
+#include "server/beast_http_client.hpp"
+#include "server/http_server.hpp"
+#include "server/metrics.hpp"
+#include "store/postgres/postgres_store.hpp"
+#include "store/sqlite/sqlite_store.hpp"
+
+namespace opsbox::app {
+
+Result<std::unique_ptr<store::Database>> OpenDatabase(const std::string& url,
+                                                      const Config& config) {
+  if (url.rfind("sqlite:", 0) == 0) {
+    store::SqliteOptions o;
+    o.path = url.substr(7);
+    if (o.path.empty()) return Error::Invalid("--db", "format", "sqlite: needs a file path");
+    o.synchronous = config.database_sqlite_synchronous;
+    return store::OpenSqlite(o);
+  }
+  if (url.rfind("postgresql://", 0) == 0 || url.rfind("postgres://", 0) == 0) {
+    store::PostgresOptions o;
+    o.url = url;
+    o.writer_shards = static_cast<int>(config.database_writer_shards);
+    return store::OpenPostgres(o);
+  }
+  return Error::Invalid("--db", "format",
+                        "database URL must be sqlite:PATH or postgresql://USER@HOST:PORT/DB");
+}
+
+namespace {
+
+identity::IdentityOptions IdentityOptionsFrom(const Config& c) {
+  identity::IdentityOptions o;
+  o.login_failures_max = c.login_failures_max;
+  o.lockout_s = c.login_lockout_s;
+  o.address_failures_max = c.login_address_failures_max;
+  o.address_window_s = c.login_address_window_s;
+  o.session_ttl_s = c.login_session_ttl_s;
+  return o;
+}
+
+ledger::WriterOptions WriterOptionsFrom(const Config& c) {
+  ledger::WriterOptions o;
+  o.shards = static_cast<int>(c.database_writer_shards);
+  o.batch_max = static_cast<size_t>(c.ledger_batch_max);
+  o.queue_depth_max = static_cast<size_t>(c.ledger_queue_depth_max);
+  return o;
+}
+
+// Signs checkpoints for tenants the writer touched, every interval and once more at shutdown,
+// off the writer thread.
+class CheckpointScheduler {
+ public:
+  CheckpointScheduler(ledger::Checkpointer& cp, store::Database& db, Duration interval)
+      : cp_(cp), db_(db), interval_(interval) {}
+  ~CheckpointScheduler() { Stop(); }
+
+  void Start() { thread_ = std::thread([this] { Run(); }); }
+  void Touched(const std::vector<ledger::Event>& events) {
+    std::lock_guard lock(mu_);
+    for (const auto& e : events) dirty_.insert(e.tenant_id);
+  }
+  void Stop() {
+    {
+      std::lock_guard lock(mu_);
+      if (stop_) return;
+      stop_ = true;
+    }
+    cv_.notify_all();
+    if (thread_.joinable()) thread_.join();
+    Flush();
+  }
+
+ private:
+  void Run() {
+    std::unique_lock lock(mu_);
+    while (!stop_) {
+      cv_.wait_for(lock, std::chrono::microseconds(interval_.us), [&] { return stop_; });
+      if (stop_) break;
+      lock.unlock();
+      Flush();
+      lock.lock();
+    }
+  }
+  void Flush() {
+    std::set<std::string> tenants;
+    {
+      std::lock_guard lock(mu_);
+      tenants.swap(dirty_);
+    }
+    if (tenants.empty()) return;
+    auto conn = db_.Connect();
+    if (!conn.ok()) {
+      spdlog::error("checkpoint: {}", conn.error().ToString());
+      return;
+    }
+    for (const auto& t : tenants) {
+      auto r = cp_.CheckpointTenant(**conn, t, /*force=*/true);
+      if (!r.ok()) spdlog::error("checkpoint of tenant {}: {}", t, r.error().ToString());
+    }
+  }
+
+  ledger::Checkpointer& cp_;
+  store::Database& db_;
+  Duration interval_;
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::set<std::string> dirty_;
+  bool stop_ = false;
+  std::thread thread_;
+};
+
+void ExportWriterStats(server::Metrics& m, const ledger::WriterStats& s) {
+  m.SetGauge("opsbox_ledger_commands_total", "Commands answered by the ledger writer", {},
+             static_cast<double>(s.commands.load()));
+  m.SetGauge("opsbox_ledger_events_total", "Events appended to the ledger", {},
+             static_cast<double>(s.events.load()));
+  m.SetGauge("opsbox_ledger_commits_total", "Ledger transactions committed (group commits)", {},
+             static_cast<double>(s.commits.load()));
+  m.SetGauge("opsbox_ledger_commands_rejected_total", "Commands rejected", {},
+             static_cast<double>(s.rejected.load()));
+  m.SetGauge("opsbox_ledger_commands_replayed_total", "Idempotent retries answered", {},
+             static_cast<double>(s.replayed.load()));
+  m.SetGauge("opsbox_ledger_queue_depth", "Commands waiting for the writer", {},
+             static_cast<double>(s.queue_depth.load()));
+  // Batch sizes as a cumulative histogram in gauge form (le = upper bound).
+  uint64_t cumulative = 0;
+  for (int i = 0; i < 14; ++i) {
+    cumulative += s.batch_size_buckets[i].load();
+    std::string le = i < 13 ? std::to_string(1 << i) : "+Inf";
+    m.SetGauge("opsbox_ledger_batch_size_bucket", "Group commit batch sizes (cumulative)",
+               {{"le", le}}, static_cast<double>(cumulative));
+  }
+  m.SetGauge("opsbox_ledger_batch_size_sum", "Sum of group commit batch sizes", {},
+             static_cast<double>(s.batch_size_sum.load()));
+}
+
+}  // namespace
+
+struct Server::Parts {
+  SystemClock clock;
+  SystemRandom random;
+  std::unique_ptr<store::Database> db;
+  std::unique_ptr<store::Pool> pool;
+  ledger::Registry registry;
+  std::unique_ptr<integrations::SubscriptionCache> subscriptions;
+  std::unique_ptr<ledger::Writer> writer;
+  std::unique_ptr<ledger::Checkpointer> checkpointer;
+  std::unique_ptr<CheckpointScheduler> scheduler;
+  std::unique_ptr<identity::Authenticator> auth;
+  std::unique_ptr<identity::LoginService> login;
+  std::unique_ptr<server::BeastHttpClient> http_client;
+  std::unique_ptr<integrations::OutboxWorker> outbox;
+  std::unique_ptr<WorkerPool> blocking;
+  server::Metrics metrics;
+  api::ApiDeps deps;
+  api::Router router;
+  std::unique_ptr<server::HttpServer> http;
+  std::atomic<bool> ready{false};
+  bool stopped = false;
+};
+
+Server::Server(Config config) : config_(std::move(config)), parts_(std::make_unique<Parts>()) {}
+
+Server::~Server() { Stop(); }
+
+uint16_t Server::port() const { return parts_->http ? parts_->http->port() : 0; }
+
+Status Server::Start() {
+  auto& p = *parts_;
+  InitCrypto();
+  std::error_code ec;
+  std::filesystem::create_directories(config_.data_dir, ec);
+  OPSBOX_ASSIGN_OR_RETURN(p.db, OpenDatabase(config_.database_url, config_));
+  OPSBOX_TRY(p.db->Migrate());
+  p.pool = std::make_unique<store::Pool>(*p.db,
+                                         static_cast<size_t>(config_.database_pool_connections_max));
+  OPSBOX_ASSIGN_OR_RETURN(auto key, ledger::LoadOrCreateSigningKey(config_.SigningKeyPath()));
+  p.checkpointer = std::make_unique<ledger::Checkpointer>(
+      *p.db, key, p.clock, config_.ledger_checkpoint_interval_events);
+  p.scheduler = std::make_unique<CheckpointScheduler>(
+      *p.checkpointer, *p.db, Duration::Millis(config_.ledger_checkpoint_interval_ms));
+  const auto identity_options = IdentityOptionsFrom(config_);
+  identity::RegisterIdentity(p.registry, identity_options);
+  p.subscriptions = std::make_unique<integrations::SubscriptionCache>();
+  p.auth = std::make_unique<identity::Authenticator>(*p.pool, identity_options);
+  p.login = std::make_unique<identity::LoginService>(identity_options, p.random);
+  p.http_client = std::make_unique<server::BeastHttpClient>();
+  integrations::OutboxOptions oo;
+  oo.threads = static_cast<int>(config_.webhooks_threads);
+  oo.retry_max = static_cast<int>(config_.webhooks_retry_max);
+  oo.retry_delay_ms_initial = static_cast<int>(config_.webhooks_retry_delay_ms_initial);
+  oo.retry_delay_ms_max = static_cast<int>(config_.webhooks_retry_delay_ms_max);
+  oo.timeout_ms = static_cast<int>(config_.webhooks_timeout_ms);
+  oo.poll_interval_ms = static_cast<int>(config_.webhooks_poll_interval_ms);
+  p.outbox = std::make_unique<integrations::OutboxWorker>(*p.db, *p.http_client, p.clock,
+                                                          p.random, oo);
+  integrations::RegisterIntegrations(p.registry, *p.subscriptions, p.outbox.get());
+  p.registry.AddCommittedListener([&p](const std::vector<ledger::Event>& events) {
+    p.auth->OnCommitted(events);
+    p.scheduler->Touched(events);
+  });
+  p.writer = std::make_unique<ledger::Writer>(*p.db, p.registry, p.clock, p.random,
+                                              WriterOptionsFrom(config_));
+  OPSBOX_TRY(p.writer->Start());
+  // Events appended while no server ran (CLI, a crash before the last checkpoint).
+  if (auto st = p.checkpointer->CheckpointAll(); !st.ok()) {
+    spdlog::warn("checkpoint at start-up: {}", st.error().ToString());
+  }
+  p.scheduler->Start();
+  OPSBOX_TRY(p.outbox->Start());
+  p.blocking = std::make_unique<WorkerPool>(2, 1024);
+
+  p.deps = api::ApiDeps{p.writer.get(), p.pool.get(), p.auth.get(), p.login.get(), &p.clock,
+                        &p.random, p.blocking.get(), {p.checkpointer->public_key_hex()},
+                        nullptr, nullptr, std::string(kVersion), config_.login_session_ttl_s};
+  p.metrics.AddRefreshHook([&p] {
+    ExportWriterStats(p.metrics, p.writer->stats());
+    p.metrics.SetGauge("opsbox_outbox_backlog", "Webhook deliveries pending", {},
+                       static_cast<double>(p.outbox->Backlog()));
+  });
+  p.deps.render_metrics = [&p] { return p.metrics.Render(); };
+  p.deps.ready = [&p] { return p.ready.load(); };
+  api::AddRoutes(p.router, p.deps);
+
+  OPSBOX_ASSIGN_OR_RETURN(auto listen, ParseListen(config_.server_listen));
+  server::HttpServerOptions so;
+  so.host = listen.first;
+  so.port = listen.second;
+  so.threads = static_cast<int>(config_.server_threads);
+  so.body_bytes_max = static_cast<size_t>(config_.server_body_bytes_max);
+  so.header_bytes_max = static_cast<size_t>(config_.server_header_bytes_max);
+  so.header_timeout_ms = static_cast<int>(config_.server_header_timeout_ms);
+  so.idle_timeout_ms = static_cast<int>(config_.server_idle_timeout_ms);
+  so.shutdown_grace_ms = static_cast<int>(config_.server_shutdown_grace_ms);
+  p.http = std::make_unique<server::HttpServer>(so, p.router, p.metrics);
+  OPSBOX_TRY(p.http->Start());
+  p.ready.store(true);
+  return Ok();
+}
+
+void Server::Stop() {
+  auto& p = *parts_;
+  if (p.stopped) return;
+  p.stopped = true;
+  p.ready.store(false);
+  // Order matters: no new requests, then in-flight requests finish (their commands are
+  // answered by the still-running writer), then the writer drains and stops, then the last
+  // checkpoint covers everything it appended.
+  if (p.http) p.http->Stop();
+  if (p.blocking) p.blocking->Stop();
+  if (p.writer) p.writer->Stop();
+  if (p.scheduler) p.scheduler->Stop();
+  if (p.outbox) p.outbox->Stop();
+}
+
+struct Offline::Parts {
+  SystemClock clock;
+  SystemRandom random;
+  std::unique_ptr<store::Database> db;
+  ledger::Registry registry;
+  integrations::SubscriptionCache subscriptions;
+  std::unique_ptr<ledger::Writer> writer;
+  std::unique_ptr<ledger::Checkpointer> checkpointer;
+  std::string actor;
+};
+
+Offline::Offline() : parts_(std::make_unique<Parts>()) {}
+Offline::~Offline() {
+  if (parts_->writer) parts_->writer->Stop();
+}
+
+Result<std::unique_ptr<Offline>> Offline::Open(const std::string& db_url, const Config& config) {
+  InitCrypto();
+  std::unique_ptr<Offline> o(new Offline());
+  auto& p = *o->parts_;
+  OPSBOX_ASSIGN_OR_RETURN(p.db, OpenDatabase(db_url, config));
+  OPSBOX_TRY(p.db->Migrate());
+  identity::RegisterIdentity(p.registry, IdentityOptionsFrom(config));
+  integrations::RegisterIntegrations(p.registry, p.subscriptions, nullptr);
+  ledger::WriterOptions wo = WriterOptionsFrom(config);
+  wo.shards = 1;
+  p.writer = std::make_unique<ledger::Writer>(*p.db, p.registry, p.clock, p.random, wo);
+  OPSBOX_TRY(p.writer->Start());
+  const char* user = getenv("USER");
+  p.actor = std::string("cli:") + (user != nullptr ? user : std::to_string(getuid()));
+  OPSBOX_ASSIGN_OR_RETURN(auto key, ledger::LoadOrCreateSigningKey(config.SigningKeyPath()));
+  p.checkpointer = std::make_unique<ledger::Checkpointer>(*p.db, key, p.clock, 1);
+  return o;
+}
+
+store::Database& Offline::db() { return *parts_->db; }
+
+Result<Json> Offline::Submit(const std::string& tenant, const std::string& type, Json payload) {
+  ledger::Command cmd{tenant, "", type, parts_->actor, std::move(payload)};
+  OPSBOX_ASSIGN_OR_RETURN(auto outcome, parts_->writer->SubmitAndWait(std::move(cmd)));
+  Json out = outcome.result;
+  if (out.is_object() && outcome.once.is_object()) {
+    for (auto& [k, v] : outcome.once.items()) out[k] = v;
+  }
+  return out;
+}
+
+Status Offline::Checkpoint(const std::string& tenant) {
+  OPSBOX_ASSIGN_OR_RETURN(auto conn, parts_->db->Connect());
+  OPSBOX_ASSIGN_OR_RETURN(auto cp, parts_->checkpointer->CheckpointTenant(*conn, tenant, true));
+  (void)cp;
+  return Ok();
+}
+
+}  // namespace opsbox::app

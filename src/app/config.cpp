@@ -1,0 +1,207 @@
+#include "app/config.hpp"
+
+#include <charconv>
+#include <fstream>
+#include <functional>
+#include <sstream>
+#include <toml++/toml.h>
+#include <variant>
+
+namespace opsbox::app {
+namespace {
+
+struct IntKey {
+  int64_t Config::*member;
+  int64_t min;
+  int64_t max;
+};
+struct StringKey {
+  std::string Config::*member;
+  std::vector<std::string> allowed;  // empty: any
+};
+
+struct Declared {
+  const char* name;
+  std::variant<IntKey, StringKey> target;
+  const char* help;
+};
+
+const std::vector<Declared>& Table() {
+  static const std::vector<Declared> kTable = {
+      {"data_dir", StringKey{&Config::data_dir, {}}, "folder for the SQLite file and keys"},
+      {"log.level", StringKey{&Config::log_level, {"trace", "debug", "info", "warn", "error"}},
+       "log verbosity"},
+      {"server.listen", StringKey{&Config::server_listen, {}}, "HOST:PORT to listen on"},
+      {"server.threads", IntKey{&Config::server_threads, 1, 256}, "HTTP I/O threads"},
+      {"server.body_bytes_max", IntKey{&Config::server_body_bytes_max, 1024, 64 << 20},
+       "request body limit, bytes"},
+      {"server.header_bytes_max", IntKey{&Config::server_header_bytes_max, 1024, 1 << 20},
+       "request header limit, bytes"},
+      {"server.header_timeout_ms", IntKey{&Config::server_header_timeout_ms, 10, 600000},
+       "time to receive a request header, ms"},
+      {"server.idle_timeout_ms", IntKey{&Config::server_idle_timeout_ms, 10, 3600000},
+       "keep-alive idle limit, ms"},
+      {"server.shutdown_grace_ms", IntKey{&Config::server_shutdown_grace_ms, 0, 600000},
+       "time in-flight requests get on SIGTERM, ms"},
+      {"database.url", StringKey{&Config::database_url, {}},
+       "sqlite:PATH or postgresql://USER@HOST:PORT/DB"},
+      {"database.sqlite_synchronous",
+       StringKey{&Config::database_sqlite_synchronous, {"FULL", "NORMAL"}},
+       "SQLite synchronous mode"},
+      {"database.pool_connections_max", IntKey{&Config::database_pool_connections_max, 1, 1024},
+       "reader connections, at most"},
+      {"database.writer_shards", IntKey{&Config::database_writer_shards, 1, 64},
+       "ledger writer shards on PostgreSQL (SQLite always uses 1)"},
+      {"ledger.batch_max", IntKey{&Config::ledger_batch_max, 1, 100000},
+       "commands per group commit, at most"},
+      {"ledger.queue_depth_max", IntKey{&Config::ledger_queue_depth_max, 1, 10000000},
+       "waiting commands per shard before 503"},
+      {"ledger.checkpoint_interval_events",
+       IntKey{&Config::ledger_checkpoint_interval_events, 1, 100000000},
+       "new events that trigger a signed checkpoint"},
+      {"ledger.checkpoint_interval_ms", IntKey{&Config::ledger_checkpoint_interval_ms, 100,
+                                               86400000},
+       "how often pending events are checkpointed, ms"},
+      {"ledger.signing_key_file", StringKey{&Config::ledger_signing_key_file, {}},
+       "Ed25519 seed file (default DATA_DIR/ledger-signing.key)"},
+      {"login.failures_max", IntKey{&Config::login_failures_max, 1, 1000},
+       "failed logins before an account locks"},
+      {"login.lockout_s", IntKey{&Config::login_lockout_s, 1, 86400 * 30}, "lockout, seconds"},
+      {"login.address_failures_max", IntKey{&Config::login_address_failures_max, 1, 100000},
+       "failed logins per address per window"},
+      {"login.address_window_s", IntKey{&Config::login_address_window_s, 1, 86400},
+       "address rate window, seconds"},
+      {"login.session_ttl_s", IntKey{&Config::login_session_ttl_s, 60, 86400 * 30},
+       "browser session lifetime, seconds"},
+      {"webhooks.threads", IntKey{&Config::webhooks_threads, 1, 64}, "delivery threads"},
+      {"webhooks.retry_max", IntKey{&Config::webhooks_retry_max, 1, 100},
+       "attempts before a delivery is dead-lettered"},
+      {"webhooks.retry_delay_ms_initial",
+       IntKey{&Config::webhooks_retry_delay_ms_initial, 1, 3600000}, "first retry delay, ms"},
+      {"webhooks.retry_delay_ms_max", IntKey{&Config::webhooks_retry_delay_ms_max, 1, 86400000},
+       "retry delay cap, ms"},
+      {"webhooks.timeout_ms", IntKey{&Config::webhooks_timeout_ms, 1, 600000},
+       "delivery request timeout, ms"},
+      {"webhooks.poll_interval_ms", IntKey{&Config::webhooks_poll_interval_ms, 10, 600000},
+       "outbox poll interval, ms"},
+  };
+  return kTable;
+}
+
+Error Bad(std::string_view origin, std::string key, std::string rule, std::string why) {
+  return Error::Invalid(key, std::move(rule), std::string(origin) + ": " + key + ": " + why);
+}
+
+Status Assign(Config& c, const Declared& d, const toml::node& node, std::string_view origin) {
+  if (const auto* ik = std::get_if<IntKey>(&d.target)) {
+    auto v = node.value<int64_t>();
+    if (!v || !node.is_integer()) return Bad(origin, d.name, "type", "must be an integer");
+    if (*v < ik->min || *v > ik->max) {
+      return Bad(origin, d.name, "range",
+                 "must be between " + std::to_string(ik->min) + " and " +
+                     std::to_string(ik->max));
+    }
+    c.*(ik->member) = *v;
+    return Ok();
+  }
+  const auto& sk = std::get<StringKey>(d.target);
+  if (!node.is_string()) return Bad(origin, d.name, "type", "must be a string");
+  std::string v = *node.value<std::string>();
+  if (!sk.allowed.empty() &&
+      std::find(sk.allowed.begin(), sk.allowed.end(), v) == sk.allowed.end()) {
+    std::string all;
+    for (const auto& a : sk.allowed) all += (all.empty() ? "" : ", ") + a;
+    return Bad(origin, d.name, "enum", "must be one of " + all);
+  }
+  c.*(sk.member) = std::move(v);
+  return Ok();
+}
+
+// Walks the TOML document iteratively, matching dotted leaf names against the table.
+Status Walk(Config& c, const toml::table& root, std::string_view origin) {
+  std::vector<std::pair<std::string, const toml::table*>> stack{{"", &root}};
+  while (!stack.empty()) {
+    auto [prefix, table] = stack.back();
+    stack.pop_back();
+    for (const auto& [k, node] : *table) {
+      std::string name = prefix.empty() ? std::string(k.str()) : prefix + "." + std::string(k.str());
+      if (node.is_table()) {
+        if (std::count(name.begin(), name.end(), '.') >= 2) {
+          return Bad(origin, name, "unknown_key", "unknown configuration table");
+        }
+        stack.emplace_back(name, node.as_table());
+        continue;
+      }
+      const Declared* found = nullptr;
+      for (const auto& d : Table()) found = (name == d.name) ? &d : found;
+      if (found == nullptr) return Bad(origin, name, "unknown_key", "unknown configuration key");
+      OPSBOX_TRY(Assign(c, *found, node, origin));
+    }
+  }
+  return Ok();
+}
+
+}  // namespace
+
+std::string Config::SigningKeyPath() const {
+  return ledger_signing_key_file.empty() ? data_dir + "/ledger-signing.key"
+                                         : ledger_signing_key_file;
+}
+
+const std::vector<ConfigKey>& ConfigKeys() {
+  static const std::vector<ConfigKey> kKeys = [] {
+    std::vector<ConfigKey> out;
+    Config defaults;
+    for (const auto& d : Table()) {
+      if (const auto* ik = std::get_if<IntKey>(&d.target)) {
+        out.push_back({d.name, "integer", std::to_string(defaults.*(ik->member)), d.help});
+      } else {
+        const auto& sk = std::get<StringKey>(d.target);
+        out.push_back({d.name, "string", "\"" + defaults.*(sk.member) + "\"", d.help});
+      }
+    }
+    return out;
+  }();
+  return kKeys;
+}
+
+Result<Config> ParseConfig(std::string_view toml_text, std::string_view origin) {
+  Config c;
+  toml::table root;
+  try {
+    root = toml::parse(toml_text, origin);
+  } catch (const toml::parse_error& e) {
+    std::ostringstream where;
+    where << e.source().begin;
+    return Error::Invalid("config", "toml_syntax",
+                          std::string(origin) + ": " + std::string(e.description()) + " at " +
+                              where.str());
+  }
+  OPSBOX_TRY(Walk(c, root, origin));
+  OPSBOX_TRY(ParseListen(c.server_listen));
+  return c;
+}
+
+Result<Config> LoadConfigFile(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) return Error::Invalid("--config", "readable", "cannot read config file " + path);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ParseConfig(ss.str(), path);
+}
+
+Result<std::pair<std::string, uint16_t>> ParseListen(std::string_view listen) {
+  auto colon = listen.rfind(':');
+  if (colon == std::string_view::npos || colon == 0) {
+    return Error::Invalid("server.listen", "host_port", "listen address must be HOST:PORT");
+  }
+  unsigned port = 0;
+  auto digits = listen.substr(colon + 1);
+  auto [ptr, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), port);
+  if (ec != std::errc() || ptr != digits.data() + digits.size() || port > 65535) {
+    return Error::Invalid("server.listen", "port", "port must be a number from 0 to 65535");
+  }
+  return std::make_pair(std::string(listen.substr(0, colon)), static_cast<uint16_t>(port));
+}
+
+}  // namespace opsbox::app

@@ -1,0 +1,69 @@
+// opsbox's configuration: a TOML file whose every key is declared here with its default and
+// unit (STYLE.md house rule 11). An unknown key, a wrong type or an out-of-range value fails
+// start-up naming the key. Command-line flags (--db, --listen) override the file.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "core/result.hpp"
+
+namespace opsbox::app {
+
+struct Config {
+  std::string data_dir = "opsbox-data";
+  std::string log_level = "info";
+
+  std::string server_listen = "127.0.0.1:8080";
+  int64_t server_threads = 2;
+  int64_t server_body_bytes_max = 1 << 20;
+  int64_t server_header_bytes_max = 16 << 10;
+  int64_t server_header_timeout_ms = 10000;
+  int64_t server_idle_timeout_ms = 60000;
+  int64_t server_shutdown_grace_ms = 15000;
+
+  std::string database_url = "sqlite:opsbox-data/opsbox.db";
+  std::string database_sqlite_synchronous = "FULL";
+  int64_t database_pool_connections_max = 16;
+  int64_t database_writer_shards = 4;
+
+  int64_t ledger_batch_max = 512;
+  int64_t ledger_queue_depth_max = 100000;
+  int64_t ledger_checkpoint_interval_events = 1000;
+  int64_t ledger_checkpoint_interval_ms = 2000;
+  std::string ledger_signing_key_file;  // "" = <data_dir>/ledger-signing.key
+
+  int64_t login_failures_max = 5;
+  int64_t login_lockout_s = 900;
+  int64_t login_address_failures_max = 20;
+  int64_t login_address_window_s = 60;
+  int64_t login_session_ttl_s = 8 * 3600;
+
+  int64_t webhooks_threads = 2;
+  int64_t webhooks_retry_max = 8;
+  int64_t webhooks_retry_delay_ms_initial = 1000;
+  int64_t webhooks_retry_delay_ms_max = 300000;
+  int64_t webhooks_timeout_ms = 10000;
+  int64_t webhooks_poll_interval_ms = 500;
+
+  std::string SigningKeyPath() const;
+};
+
+// One declared key: its dotted name, unit/help text and default, for `opsbox config` docs.
+struct ConfigKey {
+  std::string name;
+  std::string type;
+  std::string default_value;
+  std::string help;
+};
+const std::vector<ConfigKey>& ConfigKeys();
+
+// Parses TOML text over the defaults. `origin` names the file in errors.
+Result<Config> ParseConfig(std::string_view toml_text, std::string_view origin);
+Result<Config> LoadConfigFile(const std::string& path);
+
+// Splits "host:port"; port 0 means any free port.
+Result<std::pair<std::string, uint16_t>> ParseListen(std::string_view listen);
+
+}  // namespace opsbox::app

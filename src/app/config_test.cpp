@@ -1,0 +1,68 @@
+// Goal: the configuration file is declared: defaults apply, every known key parses with its
+// unit and range, and an unknown key, wrong type or out-of-range value fails naming the key.
+#include <gtest/gtest.h>
+
+#include "app/config.hpp"
+
+namespace opsbox::app {
+namespace {
+
+TEST(Config, EmptyFileGivesTheDefaults) {
+  auto c = ParseConfig("", "test.toml");
+  ASSERT_TRUE(c.ok());
+  EXPECT_EQ(c->server_listen, "127.0.0.1:8080");
+  EXPECT_EQ(c->database_sqlite_synchronous, "FULL");
+  EXPECT_EQ(c->SigningKeyPath(), "opsbox-data/ledger-signing.key");
+}
+
+TEST(Config, NestedTablesSetDottedKeys) {
+  auto c = ParseConfig("[server]\nthreads = 4\nlisten = \"0.0.0.0:9000\"\n"
+                       "[ledger]\nbatch_max = 64\n[database]\nsqlite_synchronous = \"NORMAL\"\n",
+                       "test.toml");
+  ASSERT_TRUE(c.ok()) << c.error().ToString();
+  EXPECT_EQ(c->server_threads, 4);
+  EXPECT_EQ(c->server_listen, "0.0.0.0:9000");
+  EXPECT_EQ(c->ledger_batch_max, 64);
+  EXPECT_EQ(c->database_sqlite_synchronous, "NORMAL");
+}
+
+TEST(Config, UnknownKeyFailsNamingTheKey) {
+  auto c = ParseConfig("[server]\nthreds = 4\n", "test.toml");
+  ASSERT_FALSE(c.ok());
+  EXPECT_EQ(c.error().field, "server.threds");
+  EXPECT_EQ(c.error().rule, "unknown_key");
+  EXPECT_NE(c.error().message.find("test.toml"), std::string::npos);
+}
+
+TEST(Config, WrongTypeAndRangeAreNamed) {
+  auto t = ParseConfig("[server]\nthreads = \"four\"\n", "x");
+  ASSERT_FALSE(t.ok());
+  EXPECT_EQ(t.error().rule, "type");
+  auto r = ParseConfig("[server]\nthreads = 0\n", "x");
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().field, "server.threads");
+  EXPECT_EQ(r.error().rule, "range");
+  EXPECT_TRUE(ParseConfig("[server]\nthreads = 256\n", "x").ok());
+  EXPECT_FALSE(ParseConfig("[server]\nthreads = 257\n", "x").ok());
+  auto e = ParseConfig("[database]\nsqlite_synchronous = \"OFF\"\n", "x");
+  ASSERT_FALSE(e.ok());
+  EXPECT_EQ(e.error().rule, "enum");
+}
+
+TEST(Config, ListenAddressNeedsHostAndPort) {
+  EXPECT_FALSE(ParseConfig("[server]\nlisten = \"localhost\"\n", "x").ok());
+  EXPECT_FALSE(ParseConfig("[server]\nlisten = \"localhost:70000\"\n", "x").ok());
+  auto lp = ParseListen("127.0.0.1:0");
+  ASSERT_TRUE(lp.ok());
+  EXPECT_EQ(lp->second, 0);
+}
+
+TEST(Config, SyntaxErrorsSayWhere) {
+  auto c = ParseConfig("[server\n", "broken.toml");
+  ASSERT_FALSE(c.ok());
+  EXPECT_EQ(c.error().rule, "toml_syntax");
+  EXPECT_NE(c.error().message.find("broken.toml"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace opsbox::app

@@ -1,0 +1,111 @@
+// The permission matrix: the one table that says which role holds which permission.
+#include <algorithm>
+#include <array>
+#include <bitset>
+#include <initializer_list>
+#include <string_view>
+#include <unordered_map>
+
+#include "core/assert.hpp"
+#include "identity/identity.hpp"
+
+namespace opsbox::identity {
+namespace {
+
+constexpr std::array<std::string_view, 10> kRoles = {
+    "agent",       "team_lead",   "supervisor", "qa_analyst", "collections_manager",
+    "compliance_officer", "wfm_planner", "admin", "auditor", "integration"};
+
+struct PermissionRow {
+  std::string_view permission;
+  std::initializer_list<std::string_view> roles;
+};
+
+// Admin holds everything; auditor every *.read plus ledger.verify and nothing that writes;
+// integration what a connected system needs to push events and follow the ledger.
+const PermissionRow kMatrix[] = {
+    {"tenant.read",
+     {"agent", "team_lead", "supervisor", "qa_analyst", "collections_manager",
+      "compliance_officer", "wfm_planner", "admin", "auditor"}},
+    {"tenant.admin", {"admin"}},
+    {"users.read",
+     {"team_lead", "supervisor", "qa_analyst", "collections_manager", "compliance_officer",
+      "wfm_planner", "admin", "auditor"}},
+    {"users.manage", {"admin"}},
+    {"api_keys.manage", {"admin"}},
+    {"ledger.read",
+     {"team_lead", "supervisor", "qa_analyst", "compliance_officer", "admin", "auditor",
+      "integration"}},
+    {"ledger.verify", {"compliance_officer", "admin", "auditor"}},
+    {"external_events.write", {"admin", "integration"}},
+    {"external_events.read",
+     {"team_lead", "supervisor", "qa_analyst", "collections_manager", "compliance_officer",
+      "wfm_planner", "admin", "auditor", "integration"}},
+    {"webhooks.manage", {"admin"}},
+    {"webhooks.read", {"supervisor", "compliance_officer", "admin", "auditor", "integration"}},
+    {"metrics.read",
+     {"team_lead", "supervisor", "collections_manager", "compliance_officer", "wfm_planner",
+      "admin", "auditor"}},
+};
+
+constexpr size_t kPermissionsMax = 64;
+
+// Role and permission names mapped to indexes, and one bit set per role, so RoleAllows is two
+// hash lookups (it runs for every request).
+struct Matrix {
+  std::vector<std::string> roles;
+  std::vector<std::string> permissions;
+  std::unordered_map<std::string_view, size_t> role_index;
+  std::unordered_map<std::string_view, size_t> permission_index;
+  std::vector<std::bitset<kPermissionsMax>> allowed;  // by role index
+
+  Matrix() {
+    roles.assign(kRoles.begin(), kRoles.end());
+    for (size_t i = 0; i < kRoles.size(); ++i) role_index.emplace(kRoles[i], i);
+    allowed.resize(kRoles.size());
+    OPSBOX_ASSERT(std::size(kMatrix) <= kPermissionsMax);
+    for (const auto& row : kMatrix) {
+      const size_t p = permissions.size();
+      permissions.emplace_back(row.permission);
+      OPSBOX_ASSERT_MSG(permission_index.emplace(row.permission, p).second,
+                        "permission listed twice");
+      for (auto role : row.roles) {
+        auto it = role_index.find(role);
+        OPSBOX_ASSERT_MSG(it != role_index.end(), "permission matrix names an unknown role");
+        allowed[it->second].set(p);
+      }
+    }
+  }
+};
+
+const Matrix& GetMatrix() {
+  static const Matrix kInstance;
+  return kInstance;
+}
+
+}  // namespace
+
+const std::vector<std::string>& AllRoles() { return GetMatrix().roles; }
+const std::vector<std::string>& AllPermissions() { return GetMatrix().permissions; }
+
+bool IsRole(std::string_view role) { return GetMatrix().role_index.contains(role); }
+
+bool IsPermission(std::string_view permission) {
+  return GetMatrix().permission_index.contains(permission);
+}
+
+bool RoleAllows(std::string_view role, std::string_view permission) {
+  const Matrix& m = GetMatrix();
+  auto r = m.role_index.find(role);
+  if (r == m.role_index.end()) return false;
+  auto p = m.permission_index.find(permission);
+  if (p == m.permission_index.end()) return false;
+  return m.allowed[r->second].test(p->second);
+}
+
+bool Principal::Allows(std::string_view permission) const {
+  return std::any_of(roles.begin(), roles.end(),
+                     [&](const std::string& role) { return RoleAllows(role, permission); });
+}
+
+}  // namespace opsbox::identity

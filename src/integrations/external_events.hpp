@@ -1,0 +1,94 @@
+// External events in: facts that outside systems (telephony, CRM, payment gateway, core banking)
+// report to opsbox, recorded once per (source, external_id) on the ledger.
+//
+// Command record_external_event, payload {source, type, external_id, occurred_at, payload}:
+//   source       [a-z0-9][a-z0-9_.-]{0,63}                        (limits::kExternalSourceBytesMax)
+//   type         printable ASCII without spaces, 1..128 bytes      (limits::kExternalTypeBytesMax)
+//   external_id  1..200 bytes, no control characters               (limits::kExternalIdBytesMax)
+//   occurred_at  RFC 3339, at most kExternalEventFutureSkew after `now` (rule "future")
+//   payload      a JSON object whose canonical encoding is at most
+//                limits::kExternalEventPayloadBytesMax bytes         (rule "max_bytes")
+// Unknown top-level fields are rejected (rule "unknown_field").
+//
+// Idempotent by (source, external_id): when that pair is already recorded in the tenant the
+// decision has no events and its result is the existing record (the HTTP layer answers 200
+// instead of 201: CommandOutcome::first_seq == 0). Otherwise it appends
+// external_event_recorded {external_event_id "xev_…", source, type, external_id,
+// occurred_at_us, payload}, projected into the table external_events.
+//
+// Everything here is stateless and thread-safe; query functions use the caller's connection.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "core/json.hpp"
+#include "core/random.hpp"
+#include "core/result.hpp"
+#include "core/time.hpp"
+#include "ledger/event.hpp"
+#include "ledger/registry.hpp"
+#include "store/store.hpp"
+
+namespace opsbox::integrations {
+
+inline constexpr std::string_view kRecordExternalEvent = "record_external_event";
+inline constexpr std::string_view kExternalEventRecorded = "external_event_recorded";
+// How far in the future of the server's clock occurred_at may lie (clock skew of the sender).
+inline constexpr Duration kExternalEventFutureSkew = Duration::Minutes(5);
+
+// A validated record_external_event payload.
+struct ExternalEventInput {
+  std::string source;
+  std::string type;
+  std::string external_id;
+  Instant occurred_at;
+  Json payload;  // an object
+};
+
+// Pure. Errors name the field and the rule ("required", "type", "format", "rfc3339", "max_bytes",
+// "future", "unknown_field", "utf8").
+Result<ExternalEventInput> ValidateExternalEvent(const Json& command_payload, Instant now);
+
+// A stable command id for (source, external_id): "xevcmd_" + 64 hex digits of SHA-256. Giving
+// it as the command id lets the writer's idempotency catch duplicates submitted concurrently.
+// Note: a duplicate with a different body then answers kConflict "idempotency_key_reused"
+// from the writer; callers treat that as "already recorded" (FindExternalEvent).
+std::string ExternalEventCommandId(std::string_view source, std::string_view external_id);
+
+// Pure decision. `existing` is the stored record (ExternalEventJson) for (source, external_id)
+// if there is one. New ids come from `random`.
+Result<ledger::Decision> DecideRecordExternalEvent(const ExternalEventInput& input,
+                                                   const std::optional<Json>& existing,
+                                                   Instant now, Random& random);
+
+// The ledger CommandHandler for record_external_event (validates, loads, decides).
+Result<ledger::Decision> HandleRecordExternalEvent(store::Tx& tx, const ledger::Command& cmd,
+                                                   Instant now, Random& random);
+// The projector for external_event_recorded: inserts the row (seq = the event's seq).
+Status ProjectExternalEventRecorded(store::Tx& tx, const ledger::Event& event);
+
+// Columns every query below selects, in this order; ExternalEventJson reads a row of them.
+inline constexpr std::string_view kExternalEventColumns =
+    "external_event_id, source, type, external_id, occurred_at_us, received_at_us, payload, seq";
+// {external_event_id, source, type, external_id, occurred_at, received_at (RFC 3339),
+//  payload (object), seq}.
+Json ExternalEventJson(const store::Row& row);
+
+// A page of external events, oldest first: {"items": [...], "next_cursor": "<seq>" | null}.
+// `after` is a cursor from a previous page ("" for the first); `limit` is clamped to
+// 1..limits::kPageSizeMax; `source` filters when given. Errors: field "after" rule "format".
+Result<Json> ListExternalEvents(store::Connection& conn, std::string_view tenant,
+                                std::string_view after, size_t limit,
+                                const std::optional<std::string>& source);
+// One record by id; kNotFound when absent in this tenant.
+Result<Json> GetExternalEvent(store::Connection& conn, std::string_view tenant,
+                              std::string_view external_event_id);
+// One record by (source, external_id); nullopt when absent.
+Result<std::optional<Json>> FindExternalEvent(store::Connection& conn, std::string_view tenant,
+                                              std::string_view source,
+                                              std::string_view external_id);
+
+}  // namespace opsbox::integrations

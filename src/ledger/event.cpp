@@ -1,0 +1,41 @@
+#include "ledger/event.hpp"
+
+namespace opsbox::ledger {
+namespace {
+
+void PutField(std::string& out, std::string_view bytes) {
+  uint64_t n = bytes.size();
+  for (int shift = 56; shift >= 0; shift -= 8) out.push_back(static_cast<char>(n >> shift));
+  out.append(bytes);
+}
+
+}  // namespace
+
+std::string CanonicalEventBytes(const Event& e) {
+  std::string out;
+  out.reserve(160 + e.payload.size());
+  PutField(out, "opsbox-event-v1");
+  PutField(out, e.tenant_id);
+  PutField(out, std::to_string(e.seq));
+  PutField(out, e.event_id);
+  PutField(out, std::to_string(e.recorded_at.us));
+  PutField(out, e.actor);
+  PutField(out, e.command_id);
+  PutField(out, e.type);
+  PutField(out, e.payload);
+  PutField(out, e.prev_hash);
+  return out;
+}
+
+std::string ComputeEventHash(const Event& e) { return HexEncode(Sha256(CanonicalEventBytes(e))); }
+
+Json Event::ToJson() const {
+  Json payload_json = Json::parse(payload, nullptr, /*allow_exceptions=*/false);
+  return Json{{"tenant_id", tenant_id},     {"seq", seq},
+              {"event_id", event_id},       {"recorded_at", FormatRfc3339(recorded_at)},
+              {"actor", actor},             {"command_id", command_id},
+              {"type", type},               {"payload", std::move(payload_json)},
+              {"prev_hash", prev_hash},     {"hash", hash}};
+}
+
+}  // namespace opsbox::ledger

@@ -1,0 +1,337 @@
+#include "ledger/writer.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include <condition_variable>
+#include <deque>
+#include <future>
+#include <mutex>
+#include <thread>
+#include <unordered_map>
+
+#include "core/assert.hpp"
+#include "core/ids.hpp"
+#include "core/random.hpp"
+#include "core/time.hpp"
+
+namespace opsbox::ledger {
+namespace {
+
+constexpr std::string_view kInsertEvent =
+    "INSERT INTO ledger_events (tenant_id, seq, event_id, recorded_at_us, actor, command_id, "
+    "type, payload, prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
+constexpr std::string_view kInsertCommand =
+    "INSERT INTO ledger_commands (tenant_id, command_id, command_type, request_hash, result, "
+    "first_seq, last_seq, recorded_at_us) VALUES (?, ?, ?, ?, ?, ?, ?, ?)";
+constexpr std::string_view kFindCommand =
+    "SELECT request_hash, result, first_seq, last_seq FROM ledger_commands "
+    "WHERE tenant_id = ? AND command_id = ?";
+constexpr std::string_view kChainHead =
+    "SELECT seq, hash, recorded_at_us FROM ledger_events WHERE tenant_id = ? "
+    "ORDER BY seq DESC LIMIT 1";
+
+struct Pending {
+  Command command;
+  CommandCallback done;
+};
+
+// The tip of one tenant's hash chain.
+struct Head {
+  int64_t seq = 0;
+  std::string hash{kGenesisHash};
+  int64_t recorded_at_us = 0;
+};
+
+// A recorded outcome kept for commands repeated inside the same batch.
+struct Recorded {
+  std::string request_hash;
+  CommandOutcome outcome;
+};
+
+std::string RequestHash(const Command& c) {
+  return HexEncode(Sha256(c.type + "\n" + CanonicalJson(c.payload)));
+}
+
+// Errors that mean the transaction itself is in doubt, as opposed to a command's own rejection.
+bool IsStoreFailure(const Error& e) {
+  return e.code == ErrorCode::kInternal || e.code == ErrorCode::kUnavailable;
+}
+
+}  // namespace
+
+struct Writer::Shard {
+  int index = 0;
+  std::unique_ptr<store::Connection> conn;
+  std::thread thread;
+  std::mutex mu;
+  std::condition_variable cv;
+  std::deque<Pending> queue;
+  bool stop = false;
+  std::unordered_map<std::string, Head> heads;  // only the shard thread touches it
+};
+
+// Everything one batch accumulates before its commit.
+struct BatchState {
+  std::vector<std::vector<store::Value>> event_rows;
+  std::vector<std::vector<store::Value>> command_rows;
+  std::vector<Event> events;
+  std::unordered_map<std::string, Recorded> seen;  // tenant + '\n' + command id
+  std::unordered_map<std::string, Head> heads_before;
+};
+
+namespace {
+
+// Decides and appends one command. Sets *dirty when it failed after writing into `tx`, so the
+// transaction can no longer be committed as it is.
+Result<CommandOutcome> ApplyOne(store::Tx& tx, const Registry& registry, Random& random,
+                                Instant now, std::unordered_map<std::string, Head>& heads,
+                                BatchState& batch, const Command& cmd, bool* dirty) {
+  const std::string request_hash = RequestHash(cmd);
+  const std::string seen_key = cmd.tenant_id + '\n' + cmd.command_id;
+  auto replay = [&](const std::string& stored_hash,
+                    CommandOutcome outcome) -> Result<CommandOutcome> {
+    if (stored_hash != request_hash) {
+      return Error{ErrorCode::kConflict, "Idempotency-Key", "idempotency_key_reused",
+                   "command id " + cmd.command_id + " was already used for a different request"};
+    }
+    outcome.replayed = true;
+    outcome.once = Json::object();
+    return outcome;
+  };
+  if (auto it = batch.seen.find(seen_key); it != batch.seen.end()) {
+    return replay(it->second.request_hash, it->second.outcome);
+  }
+  store::Value key_params[] = {cmd.tenant_id, cmd.command_id};
+  OPSBOX_ASSIGN_OR_RETURN(auto found, tx.Query(kFindCommand, key_params));
+  if (!found.empty()) {
+    auto result = ParseJson(found[0].Text(1), "result");
+    OPSBOX_ASSERT_MSG(result.ok(), "stored command result is not JSON");
+    CommandOutcome o{cmd.command_id, std::move(*result), Json::object(), found[0].Int(2),
+                     found[0].Int(3), false};
+    return replay(found[0].Text(0), std::move(o));
+  }
+  const CommandHandler* handler = registry.FindCommand(cmd.type);
+  if (handler == nullptr) {
+    return Error::Invalid("type", "unknown_command", "no command named " + cmd.type);
+  }
+  OPSBOX_ASSIGN_OR_RETURN(Decision decision, (*handler)(tx, cmd, now, random));
+  CommandOutcome outcome{cmd.command_id, std::move(decision.result), std::move(decision.once),
+                         0, 0, false};
+  if (decision.events.empty()) return outcome;
+
+  auto head_it = heads.find(cmd.tenant_id);
+  if (head_it == heads.end()) {
+    store::Value p[] = {cmd.tenant_id};
+    OPSBOX_ASSIGN_OR_RETURN(auto rows, tx.Query(kChainHead, p));
+    Head h;
+    if (!rows.empty()) h = Head{rows[0].Int(0), rows[0].Text(1), rows[0].Int(2)};
+    head_it = heads.emplace(cmd.tenant_id, std::move(h)).first;
+  }
+  Head& head = head_it->second;
+  batch.heads_before.try_emplace(cmd.tenant_id, head);
+  outcome.first_seq = head.seq + 1;
+  for (auto& ne : decision.events) {
+    Event e;
+    e.tenant_id = cmd.tenant_id;
+    e.seq = head.seq + 1;
+    e.event_id = NewId("evt", now, random);
+    // Recorded times never go backwards within a tenant, even if the clock does.
+    e.recorded_at = Instant{std::max(now.us, head.recorded_at_us)};
+    e.actor = cmd.actor;
+    e.command_id = cmd.command_id;
+    e.type = std::move(ne.type);
+    e.payload = CanonicalJson(ne.payload);
+    e.prev_hash = head.hash;
+    e.hash = ComputeEventHash(e);
+    if (Status st = registry.Project(tx, e); !st.ok()) {
+      *dirty = true;
+      return std::move(st).error();
+    }
+    head = Head{e.seq, e.hash, e.recorded_at.us};
+    batch.event_rows.push_back({e.tenant_id, e.seq, e.event_id, e.recorded_at.us, e.actor,
+                                e.command_id, e.type, e.payload, e.prev_hash, e.hash});
+    batch.events.push_back(std::move(e));
+  }
+  outcome.last_seq = head.seq;
+  batch.command_rows.push_back({cmd.tenant_id, cmd.command_id, cmd.type, request_hash,
+                                CanonicalJson(outcome.result), outcome.first_seq,
+                                outcome.last_seq, now.us});
+  batch.seen.emplace(seen_key, Recorded{request_hash, outcome});
+  return outcome;
+}
+
+}  // namespace
+
+Writer::Writer(store::Database& db, const Registry& registry, Clock& clock, Random& random,
+               WriterOptions options)
+    : db_(db), registry_(registry), clock_(clock), random_(random), options_(options) {
+  OPSBOX_ASSERT(options_.batch_max > 0);
+}
+
+Writer::~Writer() { Stop(); }
+
+int Writer::shard_count() const { return static_cast<int>(shards_.size()); }
+
+Status Writer::Start() {
+  OPSBOX_ASSERT(shards_.empty());
+  const int n = std::max(1, std::min(options_.shards, db_.WriterShardsMax()));
+  for (int i = 0; i < n; ++i) {
+    auto shard = std::make_unique<Shard>();
+    shard->index = i;
+    OPSBOX_ASSIGN_OR_RETURN(shard->conn, db_.Connect());
+    shards_.push_back(std::move(shard));
+  }
+  for (auto& s : shards_) s->thread = std::thread([this, sp = s.get()] { RunShard(*sp); });
+  return Ok();
+}
+
+void Writer::Submit(Command command, CommandCallback done) {
+  if (command.command_id.empty()) command.command_id = NewId("cmd", clock_.Now(), random_);
+  if (shards_.empty() || stopping_.load()) {
+    done(Error::Unavailable("the ledger writer is not running (shutting down)"));
+    return;
+  }
+  Shard& shard = *shards_[std::hash<std::string>{}(command.tenant_id) % shards_.size()];
+  {
+    std::lock_guard lock(shard.mu);
+    if (shard.stop) {
+      done(Error::Unavailable("the ledger writer is shutting down"));
+      return;
+    }
+    if (shard.queue.size() >= options_.queue_depth_max) {
+      stats_.rejected.fetch_add(1);
+      done(Error::Unavailable("ledger queue is full (" +
+                              std::to_string(options_.queue_depth_max) + " waiting commands)"));
+      return;
+    }
+    shard.queue.push_back(Pending{std::move(command), std::move(done)});
+    stats_.queue_depth.fetch_add(1);
+  }
+  shard.cv.notify_one();
+}
+
+Result<CommandOutcome> Writer::SubmitAndWait(Command command) {
+  std::promise<Result<CommandOutcome>> promise;
+  auto future = promise.get_future();
+  Submit(std::move(command), [&promise](Result<CommandOutcome> r) {
+    promise.set_value(std::move(r));
+  });
+  return future.get();
+}
+
+void Writer::Stop() {
+  stopping_.store(true);
+  for (auto& s : shards_) {
+    {
+      std::lock_guard lock(s->mu);
+      s->stop = true;
+    }
+    s->cv.notify_all();
+  }
+  for (auto& s : shards_) {
+    if (s->thread.joinable()) s->thread.join();
+  }
+}
+
+namespace {
+
+void RecordBatchSize(WriterStats& stats, size_t n) {
+  stats.batch_size_sum.fetch_add(n);
+  size_t bucket = 0;
+  while (bucket < 13 && (size_t{1} << bucket) < n) ++bucket;
+  stats.batch_size_buckets[bucket].fetch_add(1);
+}
+
+}  // namespace
+
+// Runs `batch` in one transaction. Returns false when the transaction failed as a whole
+// (nothing answered, nothing durable); the caller then retries the commands one by one.
+static bool RunBatch(store::Connection& conn, const Registry& registry, Random& random,
+                     Instant now, std::unordered_map<std::string, Head>& heads,
+                     std::vector<Pending>& batch, WriterStats& stats, bool single) {
+  BatchState state;
+  std::vector<std::optional<Result<CommandOutcome>>> answers(batch.size());
+  // After a rollback the chain heads of the touched tenants are dropped, not restored: they
+  // are reloaded from the store, which also recovers when another process (the CLI, another
+  // node) appended to the same tenant meanwhile.
+  auto restore = [&] {
+    for (auto& [tenant, head] : state.heads_before) heads.erase(tenant);
+    registry.NotifyRolledBack();
+  };
+  auto tx_r = conn.Begin();
+  if (!tx_r.ok()) {
+    if (!single) return false;
+    batch[0].done(std::move(tx_r).error());
+    return true;
+  }
+  auto& tx = **tx_r;
+  for (size_t i = 0; i < batch.size(); ++i) {
+    bool dirty = false;
+    auto r = ApplyOne(tx, registry, random, now, heads, state, batch[i].command, &dirty);
+    if (!r.ok() && (dirty || IsStoreFailure(r.error()))) {
+      tx.Rollback();
+      restore();
+      if (!single) return false;
+      spdlog::error("ledger: command {} failed in its own transaction: {}",
+                    batch[0].command.command_id, r.error().ToString());
+      batch[0].done(std::move(r).error());
+      return true;
+    }
+    answers[i] = std::move(r);
+  }
+  Status st = state.event_rows.empty() ? Ok() : tx.ExecBatch(kInsertEvent, state.event_rows);
+  if (st.ok() && !state.command_rows.empty()) st = tx.ExecBatch(kInsertCommand, state.command_rows);
+  if (st.ok()) st = tx.Commit();
+  if (!st.ok()) {
+    tx.Rollback();
+    restore();
+    if (!single) return false;
+    spdlog::error("ledger: commit failed: {}", st.error().ToString());
+    batch[0].done(std::move(st).error());
+    return true;
+  }
+  stats.commits.fetch_add(1);
+  stats.events.fetch_add(state.events.size());
+  RecordBatchSize(stats, batch.size());
+  if (!state.events.empty()) registry.NotifyCommitted(state.events);
+  for (size_t i = 0; i < batch.size(); ++i) {
+    auto& a = *answers[i];
+    if (a.ok()) {
+      stats.commands.fetch_add(1);
+      if (a->replayed) stats.replayed.fetch_add(1);
+    } else {
+      stats.rejected.fetch_add(1);
+    }
+    batch[i].done(std::move(a));
+  }
+  return true;
+}
+
+void Writer::RunShard(Shard& shard) {
+  std::vector<Pending> batch;
+  batch.reserve(options_.batch_max);
+  for (;;) {
+    {
+      std::unique_lock lock(shard.mu);
+      shard.cv.wait(lock, [&] { return shard.stop || !shard.queue.empty(); });
+      if (shard.queue.empty()) return;  // stopping and drained
+      while (!shard.queue.empty() && batch.size() < options_.batch_max) {
+        batch.push_back(std::move(shard.queue.front()));
+        shard.queue.pop_front();
+      }
+      stats_.queue_depth.fetch_sub(batch.size());
+    }
+    const Instant now = clock_.Now();
+    if (!RunBatch(*shard.conn, registry_, random_, now, shard.heads, batch, stats_, false)) {
+      // Isolate the failure: each command in its own transaction.
+      for (auto& p : batch) {
+        std::vector<Pending> one;
+        one.push_back(std::move(p));
+        RunBatch(*shard.conn, registry_, random_, now, shard.heads, one, stats_, true);
+      }
+    }
+    batch.clear();
+  }
+}
+
+}  // namespace opsbox::ledger

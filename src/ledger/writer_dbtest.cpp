@@ -1,0 +1,229 @@
+// Goal: the ledger writer appends commands' events durably with group commit, a correct hash
+// chain and idempotency, on SQLite and on PostgreSQL, and never answers a command it did not
+// commit.
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <mutex>
+#include <thread>
+
+#include "core/crypto.hpp"
+#include "core/random.hpp"
+#include "core/time.hpp"
+#include "ledger/writer.hpp"
+#include "store/testing/faulty_store.hpp"
+#include "store/testing/test_database.hpp"
+
+namespace opsbox::ledger {
+namespace {
+
+using store::Dialect;
+
+// A test command: "note" {text} appends "noted" (and "noted_twice" when text starts with "2"),
+// projected into test_notes; "fail" is rejected; "break_projection" fails in its projector.
+Registry TestRegistry() {
+  Registry r;
+  r.AddCommand("note", [](store::Tx&, const Command& c, Instant, Random&) -> Result<Decision> {
+    if (!c.payload.contains("text") || !c.payload["text"].is_string()) {
+      return Error::Invalid("text", "required", "text is required");
+    }
+    Decision d;
+    d.events.push_back({"noted", {{"text", c.payload["text"]}}});
+    if (c.payload["text"].get<std::string>().starts_with("2")) {
+      d.events.push_back({"noted_twice", {{"text", c.payload["text"]}}});
+    }
+    d.result = {{"text", c.payload["text"]}};
+    return d;
+  });
+  r.AddCommand("break_projection", [](store::Tx&, const Command&, Instant, Random&) {
+    Decision d;
+    d.events.push_back({"broken", Json::object()});
+    return Result<Decision>(d);
+  });
+  r.AddProjector("noted", [](store::Tx& tx, const Event& e) -> Status {
+    store::Value p[] = {e.tenant_id, e.seq, e.payload};
+    auto st = tx.Exec("INSERT INTO test_notes (tenant_id, seq, payload) VALUES (?, ?, ?)", p);
+    if (!st.ok()) return std::move(st).error();
+    return Ok();
+  });
+  r.AddProjector("broken", [](store::Tx&, const Event&) -> Status {
+    return Error{ErrorCode::kConflict, "", "unique", "projection conflict"};
+  });
+  return r;
+}
+
+class WriterTest : public ::testing::TestWithParam<Dialect> {
+ protected:
+  void SetUp() override {
+    InitCrypto();
+    auto db = store::NewTestDatabase(GetParam());
+    ASSERT_TRUE(db.ok()) << db.error().ToString();
+    db_ = std::move(*db);
+    auto conn = db_->Connect();
+    ASSERT_TRUE(conn.ok());
+    conn_ = std::move(*conn);
+    ASSERT_TRUE(conn_->Exec("CREATE TABLE test_notes (tenant_id TEXT NOT NULL, seq BIGINT NOT "
+                            "NULL, payload TEXT NOT NULL, PRIMARY KEY (tenant_id, seq))")
+                    .ok());
+  }
+
+  Command Note(std::string tenant, std::string text, std::string id = "") {
+    return Command{std::move(tenant), std::move(id), "note", "usr_test", Json{{"text", text}}};
+  }
+
+  int64_t Count(std::string_view sql) {
+    auto rows = conn_->Query(sql);
+    EXPECT_TRUE(rows.ok());
+    return rows.ok() ? (*rows)[0].Int(0) : -1;
+  }
+
+  std::unique_ptr<store::Database> db_;
+  std::unique_ptr<store::Connection> conn_;
+  Registry registry_ = TestRegistry();
+  SystemClock clock_;
+  SystemRandom random_;
+};
+
+TEST_P(WriterTest, AppendsEventsWithContiguousSeqAndLinkedHashes) {
+  Writer w(*db_, registry_, clock_, random_, {});
+  ASSERT_TRUE(w.Start().ok());
+  for (int i = 0; i < 5; ++i) {
+    auto r = w.SubmitAndWait(Note("t1", i == 2 ? "2x" : "x"));
+    ASSERT_TRUE(r.ok()) << r.error().ToString();
+  }
+  w.Stop();
+  auto rows = conn_->Query(
+      "SELECT seq, prev_hash, hash, event_id, recorded_at_us, actor, command_id, type, payload "
+      "FROM ledger_events WHERE tenant_id = 't1' ORDER BY seq");
+  ASSERT_TRUE(rows.ok());
+  ASSERT_EQ(rows->size(), 6u);
+  std::string prev(kGenesisHash);
+  for (size_t i = 0; i < rows->size(); ++i) {
+    const auto& row = (*rows)[i];
+    EXPECT_EQ(row.Int(0), static_cast<int64_t>(i + 1));
+    EXPECT_EQ(row.Text(1), prev);
+    Event e{"t1", row.Int(0), row.Text(3), Instant{row.Int(4)}, row.Text(5), row.Text(6),
+            row.Text(7), row.Text(8), row.Text(1), ""};
+    EXPECT_EQ(ComputeEventHash(e), row.Text(2));
+    prev = row.Text(2);
+  }
+  EXPECT_EQ(Count("SELECT COUNT(*) FROM test_notes"), 5);
+}
+
+TEST_P(WriterTest, RetriedCommandReturnsTheFirstOutcomeAndAppendsNothing) {
+  Writer w(*db_, registry_, clock_, random_, {});
+  ASSERT_TRUE(w.Start().ok());
+  auto first = w.SubmitAndWait(Note("t1", "hello", "cmd-1"));
+  ASSERT_TRUE(first.ok());
+  EXPECT_FALSE(first->replayed);
+  auto again = w.SubmitAndWait(Note("t1", "hello", "cmd-1"));
+  ASSERT_TRUE(again.ok());
+  EXPECT_TRUE(again->replayed);
+  EXPECT_EQ(again->first_seq, first->first_seq);
+  EXPECT_EQ(again->result, first->result);
+  auto reused = w.SubmitAndWait(Note("t1", "other", "cmd-1"));
+  ASSERT_FALSE(reused.ok());
+  EXPECT_EQ(reused.error().rule, "idempotency_key_reused");
+  // The same id in another tenant is another command.
+  EXPECT_FALSE(w.SubmitAndWait(Note("t2", "other", "cmd-1"))->replayed);
+  w.Stop();
+  EXPECT_EQ(Count("SELECT COUNT(*) FROM ledger_events"), 2);
+}
+
+TEST_P(WriterTest, RetryAfterRestartStillReturnsTheFirstOutcome) {
+  {
+    Writer w(*db_, registry_, clock_, random_, {});
+    ASSERT_TRUE(w.Start().ok());
+    ASSERT_TRUE(w.SubmitAndWait(Note("t1", "a", "cmd-a")).ok());
+  }
+  Writer w(*db_, registry_, clock_, random_, {});
+  ASSERT_TRUE(w.Start().ok());
+  auto again = w.SubmitAndWait(Note("t1", "a", "cmd-a"));
+  ASSERT_TRUE(again.ok());
+  EXPECT_TRUE(again->replayed);
+  auto next = w.SubmitAndWait(Note("t1", "b"));
+  ASSERT_TRUE(next.ok());
+  EXPECT_EQ(next->first_seq, 2);  // the chain continues from the stored head
+}
+
+TEST_P(WriterTest, ConcurrentSubmittersShareCommits) {
+  Writer w(*db_, registry_, clock_, random_, {});
+  ASSERT_TRUE(w.Start().ok());
+  constexpr int kThreads = 16, kPerThread = 40;
+  std::atomic<int> ok{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < kPerThread; ++i) {
+        if (w.SubmitAndWait(Note("t" + std::to_string(t % 3), "x")).ok()) ok.fetch_add(1);
+      }
+    });
+  }
+  for (auto& th : threads) th.join();
+  w.Stop();
+  EXPECT_EQ(ok.load(), kThreads * kPerThread);
+  EXPECT_EQ(Count("SELECT COUNT(*) FROM ledger_events"), kThreads * kPerThread);
+  EXPECT_LT(w.stats().commits.load(), static_cast<uint64_t>(kThreads * kPerThread));
+}
+
+TEST_P(WriterTest, ARejectedCommandDoesNotFailItsBatchNeighbours) {
+  Writer w(*db_, registry_, clock_, random_, {});
+  ASSERT_TRUE(w.Start().ok());
+  std::mutex mu;
+  std::vector<Result<CommandOutcome>> results;
+  std::atomic<int> done{0};
+  auto collect = [&](Result<CommandOutcome> r) {
+    std::lock_guard l(mu);
+    results.push_back(std::move(r));
+    done.fetch_add(1);
+  };
+  w.Submit(Note("t1", "a"), collect);
+  w.Submit(Command{"t1", "", "note", "usr_test", Json::object()}, collect);  // no text
+  w.Submit(Command{"t1", "", "break_projection", "usr_test", Json::object()}, collect);
+  w.Submit(Command{"t1", "", "no_such_command", "usr_test", Json::object()}, collect);
+  w.Submit(Note("t1", "b"), collect);
+  w.Stop();
+  ASSERT_EQ(done.load(), 5);
+  int oks = 0;
+  for (auto& r : results) oks += r.ok();
+  EXPECT_EQ(oks, 2);
+  EXPECT_EQ(Count("SELECT COUNT(*) FROM ledger_events"), 2);
+  EXPECT_EQ(Count("SELECT MAX(seq) FROM ledger_events"), 2);
+}
+
+TEST_P(WriterTest, AFailedCommitAnswersNoCommandAsDone) {
+  store::FaultyDatabase faulty(std::move(db_));
+  faulty.SetFailCommits(true);
+  Writer w(faulty, registry_, clock_, random_, {});
+  ASSERT_TRUE(w.Start().ok());
+  auto r = w.SubmitAndWait(Note("t1", "lost"));
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().code, ErrorCode::kUnavailable);
+  faulty.SetFailCommits(false);
+  auto r2 = w.SubmitAndWait(Note("t1", "kept"));
+  ASSERT_TRUE(r2.ok()) << r2.error().ToString();
+  EXPECT_EQ(r2->first_seq, 1);  // the failed batch left no hole in the chain
+  w.Stop();
+  EXPECT_EQ(Count("SELECT COUNT(*) FROM ledger_events"), 1);
+}
+
+TEST_P(WriterTest, StopAnswersEverythingQueuedThenRefusesNewCommands) {
+  Writer w(*db_, registry_, clock_, random_, {});
+  ASSERT_TRUE(w.Start().ok());
+  std::atomic<int> ok{0};
+  for (int i = 0; i < 200; ++i) {
+    w.Submit(Note("t1", "x"), [&](Result<CommandOutcome> r) { ok.fetch_add(r.ok()); });
+  }
+  w.Stop();
+  EXPECT_EQ(ok.load(), 200);
+  auto late = w.SubmitAndWait(Note("t1", "late"));
+  ASSERT_FALSE(late.ok());
+  EXPECT_EQ(late.error().code, ErrorCode::kUnavailable);
+  EXPECT_EQ(Count("SELECT COUNT(*) FROM ledger_events"), 200);
+}
+
+INSTANTIATE_TEST_SUITE_P(Backends, WriterTest, ::testing::ValuesIn(store::TestDialects()),
+                         ::testing::PrintToStringParamName());
+
+}  // namespace
+}  // namespace opsbox::ledger
