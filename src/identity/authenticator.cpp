@@ -66,8 +66,8 @@ bool IsSafeMethod(std::string_view m) { return m == "GET" || m == "HEAD" || m ==
 
 bool IsBase64Url(std::string_view s) {
   return std::all_of(s.begin(), s.end(), [](char c) {
-    return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
-           c == '-' || c == '_';
+    return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' ||
+           c == '_';
   });
 }
 
@@ -89,10 +89,10 @@ std::optional<ParsedApiKey> ParseApiKey(std::string_view key) {
 
 struct Authenticator::Caches {
   std::shared_mutex mu;
-  StringMap<KeyEntry> keys;                    // by key id
-  StringMap<SessionEntry> sessions;            // by hex SHA-256 of the session token
-  StringMap<std::string> session_token_hash;   // session id -> key of `sessions`
-  StringMap<RolesEntry> roles;                 // tenant_id + "/" + user_id
+  StringMap<KeyEntry> keys;                   // by key id
+  StringMap<SessionEntry> sessions;           // by hex SHA-256 of the session token
+  StringMap<std::string> session_token_hash;  // session id -> key of `sessions`
+  StringMap<RolesEntry> roles;                // tenant_id + "/" + user_id
   std::atomic<uint64_t> generation{0};
 
   void EraseSession(std::string_view session_id) {
@@ -149,7 +149,8 @@ Result<std::optional<SessionEntry>> LoadSessionByToken(store::Connection& conn,
 
 // Runs `load` on a pooled connection; drops the connection when the read failed.
 template <class F>
-auto WithConnection(store::Pool& pool, F&& load) -> decltype(load(std::declval<store::Connection&>())) {
+auto WithConnection(store::Pool& pool, F&& load)
+    -> decltype(load(std::declval<store::Connection&>())) {
   OPSBOX_ASSIGN_OR_RETURN(auto lease, pool.Acquire());
   auto r = load(*lease);
   if (!r.ok()) lease.Discard();
@@ -169,7 +170,8 @@ Result<Principal> Authenticator::AuthenticateKey(std::string_view authorization,
                                                  std::string_view path_tenant, Instant now) {
   constexpr std::string_view kScheme = "bearer ";
   if (authorization.size() <= kScheme.size() ||
-      detail::AsciiLower(authorization.substr(0, kScheme.size())) != kScheme) {
+      !std::equal(kScheme.begin(), kScheme.end(), authorization.begin(),
+                  [](char want, char got) { return want == detail::AsciiLowerChar(got); })) {
     return Unauthenticated("scheme", "Authorization must be \"Bearer <API key>\"");
   }
   auto parsed = ParseApiKey(authorization.substr(kScheme.size()));
@@ -199,8 +201,8 @@ Result<Principal> Authenticator::AuthenticateKey(std::string_view authorization,
     return Unauthenticated("invalid_credentials", "unknown or revoked API key");
   }
   if (!path_tenant.empty() && key->tenant_id != path_tenant) return OtherTenant();
-  return Principal{key->tenant_id, std::string(parsed->key_id), Principal::kApiKey, key->name,
-                   key->roles, ""};
+  return Principal{
+      key->tenant_id, std::string(parsed->key_id), Principal::kApiKey, key->name, key->roles, ""};
 }
 
 Result<Principal> Authenticator::AuthenticateSession(const AuthInput& in,
@@ -242,13 +244,12 @@ Result<Principal> Authenticator::AuthenticateSession(const AuthInput& in,
                      " needs the X-CSRF-Token header given at sign-in"};
   }
   OPSBOX_ASSIGN_OR_RETURN(auto roles, RolesOf(session->tenant_id, session->user_id, now));
-  return Principal{session->tenant_id, session->user_id, Principal::kUser, session->username,
-                   std::move(roles), session->session_id};
+  return Principal{session->tenant_id, session->user_id, Principal::kUser,
+                   session->username,  std::move(roles), session->session_id};
 }
 
 Result<std::vector<std::string>> Authenticator::RolesOf(const std::string& tenant_id,
-                                                        const std::string& user_id,
-                                                        Instant now) {
+                                                        const std::string& user_id, Instant now) {
   Caches& c = *caches_;
   const std::string cache_key = tenant_id + "/" + user_id;
   {
@@ -271,7 +272,6 @@ Result<std::vector<std::string>> Authenticator::RolesOf(const std::string& tenan
 }
 
 void Authenticator::OnCommitted(const std::vector<ledger::Event>& events) {
-  if (!events.empty()) return;
   Caches& c = *caches_;
   std::unique_lock<std::shared_mutex> lock(c.mu, std::defer_lock);
   for (const auto& e : events) {

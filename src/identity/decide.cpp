@@ -52,23 +52,21 @@ Result<bool> RequireBool(const Json& payload, std::string_view key) {
 
 std::string AsciiLower(std::string_view s) {
   std::string out(s);
-  for (char& c : out) {
-    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
-  }
+  for (char& c : out) c = AsciiLowerChar(c);
   return out;
 }
 
 std::string TokenHash(std::string_view token) { return HexEncode(Sha256(token)); }
 
 Status ValidateTenantId(std::string_view id, std::string_view field) {
-  const bool ok = id.size() >= kTenantIdBytesMin && id.size() <= kTenantIdBytesMaxPattern &&
-                  IsLowerAlnum(id[0]) &&
-                  std::all_of(id.begin(), id.end(),
-                              [](char c) { return IsLowerAlnum(c) || c == '-'; });
+  const bool ok =
+      id.size() >= kTenantIdBytesMin && id.size() <= kTenantIdBytesMaxPattern &&
+      IsLowerAlnum(id[0]) &&
+      std::all_of(id.begin(), id.end(), [](char c) { return IsLowerAlnum(c) || c == '-'; });
   if (!ok) {
-    return Error::Invalid(std::string(field), "format",
-                          std::string(field) +
-                              " must match ^[a-z0-9][a-z0-9-]{1,62}$ (2 to 63 characters)");
+    return Error::Invalid(
+        std::string(field), "format",
+        std::string(field) + " must match ^[a-z0-9][a-z0-9-]{1,62}$ (2 to 63 characters)");
   }
   return Ok();
 }
@@ -98,7 +96,8 @@ Status ValidateDisplayText(std::string_view text, std::string_view field) {
 Result<std::vector<std::string>> ParseRoles(const Json& payload, std::string_view field) {
   const std::string f(field);
   auto it = payload.find(field);
-  if (it == payload.end() || it->is_null()) return Error::Invalid(f, "required", f + " is required");
+  if (it == payload.end() || it->is_null())
+    return Error::Invalid(f, "required", f + " is required");
   if (!it->is_array()) return Error::Invalid(f, "type", f + " must be an array of role names");
   if (it->empty()) return Error::Invalid(f, "required", f + " must name at least one role");
   if (it->size() > limits::kRolesPerGrantMax) {
@@ -323,8 +322,7 @@ Result<ledger::Decision> DecideLogout(std::string_view session_id,
 
 Result<RecordLoginRequest> ParseRecordLogin(const Json& payload) {
   OPSBOX_TRY(CheckObjectKeys(payload, {"username", "succeeded", "remote_address", "reason",
-                                       "session_id", "token_hash", "csrf_hash",
-                                       "expires_at_us"}));
+                                       "session_id", "token_hash", "csrf_hash", "expires_at_us"}));
   RecordLoginRequest req;
   // Whatever was typed is recorded (bounded), even when it is not a valid username.
   OPSBOX_ASSIGN_OR_RETURN(req.username,
@@ -415,8 +413,8 @@ Result<ledger::Decision> DecideRecordLogin(const RecordLoginRequest& req,
     ledger::Decision d = LoginFailed(req, user->user_id, "bad_password", failures);
     if (failures >= options.login_failures_max) {
       const Instant until = now + Duration::Seconds(options.lockout_s);
-      d.events.push_back(Event("account_locked",
-                               {{"user_id", user->user_id}, {"locked_until_us", until.us}}));
+      d.events.push_back(
+          Event("account_locked", {{"user_id", user->user_id}, {"locked_until_us", until.us}}));
       d.result["locked_until_us"] = until.us;
     }
     return d;

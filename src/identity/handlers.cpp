@@ -12,9 +12,9 @@
 namespace opsbox::identity {
 namespace {
 
+using detail::LoadTenantExists;
 using ledger::Command;
 using ledger::Decision;
-using detail::LoadTenantExists;
 
 // Every identity command except create_tenant acts inside an existing tenant.
 Status RequireTenant(store::Tx& tx, const std::string& tenant_id) {
@@ -53,8 +53,7 @@ Result<Decision> HandleRoleChange(store::Tx& tx, const Command& cmd, bool grant)
   return detail::DecideRevokeRole(req, user, held, admins);
 }
 
-Result<Decision> HandleCreateApiKey(store::Tx& tx, const Command& cmd, Instant now,
-                                    Random& rnd) {
+Result<Decision> HandleCreateApiKey(store::Tx& tx, const Command& cmd, Instant now, Random& rnd) {
   OPSBOX_TRY(RequireTenant(tx, cmd.tenant_id));
   OPSBOX_ASSIGN_OR_RETURN(auto req, detail::ParseCreateApiKey(cmd.payload));
   std::array<uint8_t, detail::kApiKeySecretBytes> secret{};
@@ -75,8 +74,7 @@ Result<Decision> HandleRecordLogin(store::Tx& tx, const Command& cmd, Instant no
                                    const IdentityOptions& options) {
   OPSBOX_TRY(RequireTenant(tx, cmd.tenant_id));
   OPSBOX_ASSIGN_OR_RETURN(auto req, detail::ParseRecordLogin(cmd.payload));
-  OPSBOX_ASSIGN_OR_RETURN(auto user,
-                          detail::LoadUserByName(tx, detail::AsciiLower(req.username)));
+  OPSBOX_ASSIGN_OR_RETURN(auto user, detail::LoadUserByName(tx, detail::AsciiLower(req.username)));
   bool has_role = false;
   if (user) {
     OPSBOX_ASSIGN_OR_RETURN(auto roles, detail::LoadRoles(tx, cmd.tenant_id, user->user_id));
@@ -117,10 +115,8 @@ void RegisterIdentity(ledger::Registry& registry, const IdentityOptions& options
                       [options](store::Tx& tx, const Command& cmd, Instant now, Random&) {
                         return HandleRecordLogin(tx, cmd, now, options);
                       });
-  registry.AddCommand(std::string(kLogout),
-                      [](store::Tx& tx, const Command& cmd, Instant, Random&) {
-                        return HandleLogout(tx, cmd);
-                      });
+  registry.AddCommand(std::string(kLogout), [](store::Tx& tx, const Command& cmd, Instant,
+                                               Random&) { return HandleLogout(tx, cmd); });
   detail::RegisterProjections(registry);
 }
 

@@ -48,12 +48,12 @@ bool RoleAllows(std::string_view role, std::string_view permission);
 // Configuration (defaults in the member initialisers; units in the names).
 
 struct IdentityOptions {
-  int64_t login_failures_max = 5;     // consecutive bad passwords that lock an account
-  int64_t lockout_s = 900;            // how long a lock lasts
-  int64_t address_failures_max = 20;  // failed logins per remote address per window ...
-  int64_t address_window_s = 60;      // ... before that address gets kRateLimited
-  int64_t session_ttl_s = 28800;      // a session cookie's lifetime
-  int64_t auth_cache_ttl_ms = 5000;   // authentication cache entries are reloaded after this
+  int64_t login_failures_max = 5;         // consecutive bad passwords that lock an account
+  int64_t lockout_s = 900;                // how long a lock lasts
+  int64_t address_failures_max = 20;      // failed logins per remote address per window ...
+  int64_t address_window_s = 60;          // ... before that address gets kRateLimited
+  int64_t session_ttl_s = 28800;          // a session cookie's lifetime
+  int64_t auth_cache_ttl_ms = 5000;       // authentication cache entries are reloaded after this
   size_t auth_cache_entries_max = 10000;  // per cache (API keys, sessions, role sets)
 };
 
@@ -68,7 +68,7 @@ inline constexpr std::string_view kCreateApiKey = "create_api_key";  // api_key_
 inline constexpr std::string_view kRevokeApiKey = "revoke_api_key";  // api_key_revoked
 // login_succeeded | login_failed [+ account_locked]
 inline constexpr std::string_view kRecordLogin = "record_login";
-inline constexpr std::string_view kLogout = "logout";                // session_revoked
+inline constexpr std::string_view kLogout = "logout";  // session_revoked
 
 // Adds the handlers of the commands above and the projectors of their events. `options` is
 // copied. Call once, before the writer starts.
@@ -104,10 +104,10 @@ Result<Json> PrepareCreateUser(std::string_view username, std::string_view displ
 
 struct LoginAttempt {
   bool succeeded = false;
-  std::string reason;        // when failed: "unknown_user", "bad_password", "locked",
-                             // "no_role", "disabled"
-  std::string user_id;       // "" for an unknown user
-  Json record_login;         // the record_login command payload (hashes only, never secrets)
+  std::string reason;   // when failed: "unknown_user", "bad_password", "locked",
+                        // "no_role", "disabled"
+  std::string user_id;  // "" for an unknown user
+  Json record_login;    // the record_login command payload (hashes only, never secrets)
   // Only when succeeded: plaintext tokens for the Set-Cookie / CSRF header, never stored.
   std::string session_id;
   std::string session_token;
@@ -153,7 +153,7 @@ struct Principal {
   std::string tenant_id;
   std::string actor_id;  // "usr_…" or "key_…": the ledger actor of commands it issues
   Kind kind = kUser;
-  std::string name;      // username or API key name
+  std::string name;  // username or API key name
   std::vector<std::string> roles;
   std::string session_id;  // "" for API keys
   // True when any role allows `permission`.
@@ -200,8 +200,8 @@ class Authenticator {
                                     Instant now);
   Result<Principal> AuthenticateSession(const AuthInput& in, std::string_view path_tenant,
                                         Instant now);
-  Result<std::vector<std::string>> RolesOf(const std::string& tenant_id,
-                                           const std::string& user_id, Instant now);
+  Result<std::vector<std::string>> RolesOf(const std::string& tenant_id, const std::string& user_id,
+                                           Instant now);
   store::Pool& pool_;
   IdentityOptions options_;
   std::unique_ptr<Caches> caches_;

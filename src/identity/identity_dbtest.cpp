@@ -75,8 +75,8 @@ class IdentityDbTest : public ::testing::TestWithParam<Dialect> {
   // Checks the password and records the attempt, as the HTTP login handler does.
   LoginAttempt Login(std::string_view tenant, std::string_view username,
                      std::string_view password) {
-    auto attempt = login_->PrepareLogin(*conn_, tenant, username, password, "10.0.0.7",
-                                        clock_.Now());
+    auto attempt =
+        login_->PrepareLogin(*conn_, tenant, username, password, "10.0.0.7", clock_.Now());
     EXPECT_TRUE(attempt.ok()) << attempt.error().ToString();
     if (!attempt.ok()) return {};
     auto recorded = Submit(tenant, kRecordLogin, attempt->record_login);
@@ -144,13 +144,13 @@ TEST_P(IdentityDbTest, CreatesATenantAndAUserWithRolesInIt) {
   ASSERT_EQ(users->size(), 1u);
   EXPECT_EQ((*users)[0].username, "ann.lee");
   EXPECT_EQ((*users)[0].roles, (std::vector<std::string>{"admin", "agent"}));
-  EXPECT_EQ(EventTypes("acme"),
-            (std::vector<std::string>{"tenant_created", "user_created", "role_granted",
-                                      "role_granted"}));
+  EXPECT_EQ(EventTypes("acme"), (std::vector<std::string>{"tenant_created", "user_created",
+                                                          "role_granted", "role_granted"}));
   EXPECT_FALSE(*TenantExists(*conn_, "other"));
   // Usernames are global: the same name cannot be created in another tenant.
   CreateTenant("beta");
-  auto again = Submit("beta", kCreateUser, *PrepareCreateUser("ann.lee", "X", kPassword, {"agent"}));
+  auto again =
+      Submit("beta", kCreateUser, *PrepareCreateUser("ann.lee", "X", kPassword, {"agent"}));
   ASSERT_FALSE(again.ok());
   EXPECT_EQ(again.error().code, ErrorCode::kConflict);
 }
@@ -182,8 +182,7 @@ TEST_P(IdentityDbTest, RecordsFailedAndSuccessfulLoginsWithoutSecrets) {
   EXPECT_EQ(payloads.find("wrong password"), std::string::npos);
   EXPECT_EQ(payloads.find(good.session_token), std::string::npos);
   EXPECT_EQ(payloads.find(good.csrf_token), std::string::npos);
-  auto p = auth_->Authenticate(AuthInput{"", good.session_token, "", "GET"}, "acme",
-                               clock_.Now());
+  auto p = auth_->Authenticate(AuthInput{"", good.session_token, "", "GET"}, "acme", clock_.Now());
   ASSERT_TRUE(p.ok()) << p.error().ToString();
   EXPECT_EQ(p->kind, Principal::kUser);
   EXPECT_EQ(p->name, "ann");
@@ -279,8 +278,8 @@ TEST_P(IdentityDbTest, CredentialsOfAnotherTenantAnswerNotFound) {
   CreateUser("acme", "ann", {"agent"});
   LoginAttempt a = Login("acme", "ann", kPassword);
   ASSERT_TRUE(a.succeeded);
-  auto cookie = auth_->Authenticate(AuthInput{"", a.session_token, "", "GET"}, "beta",
-                                    clock_.Now());
+  auto cookie =
+      auth_->Authenticate(AuthInput{"", a.session_token, "", "GET"}, "beta", clock_.Now());
   ASSERT_FALSE(cookie.ok());
   EXPECT_EQ(cookie.error().code, ErrorCode::kNotFound);
   // A key of another tenant cannot revoke-probe either: acme's key id is unknown in beta.
@@ -311,8 +310,8 @@ TEST_P(IdentityDbTest, CookieWritesNeedTheCsrfTokenAndLogoutEndsTheSession) {
   EXPECT_EQ(gone.error().code, ErrorCode::kUnauthenticated);
   auto expired_login = Login("acme", "ann", kPassword);
   clock_.Advance(Duration::Seconds(options_.session_ttl_s));
-  auto expired = auth_->Authenticate({"", expired_login.session_token, "", "GET"}, "acme",
-                                     clock_.Now());
+  auto expired =
+      auth_->Authenticate({"", expired_login.session_token, "", "GET"}, "acme", clock_.Now());
   ASSERT_FALSE(expired.ok());
   EXPECT_EQ(expired.error().code, ErrorCode::kUnauthenticated);
 }

@@ -2,6 +2,8 @@
 // field and rule, role changes are checked, lockout triggers at exactly N bad passwords and
 // expires, API key secrets never appear in results or events, and the permission matrix keeps
 // admin all-powerful and auditor read-only.
+#include "identity/identity.hpp"
+
 #include <gtest/gtest.h>
 
 #include <nlohmann/json.hpp>
@@ -11,7 +13,6 @@
 #include "core/ids.hpp"
 #include "core/limits.hpp"
 #include "core/random.hpp"
-#include "identity/identity.hpp"
 #include "identity/internal/decide.hpp"
 
 namespace opsbox::identity {
@@ -37,18 +38,18 @@ Status AsStatus(const Result<T>& r) {
 
 // ----- permissions -----
 
-TEST(Permissions, AdminHoldsEveryPermission) {
+TEST(IdentityPermissions, AdminHoldsEveryPermission) {
   for (const auto& p : AllPermissions()) EXPECT_TRUE(RoleAllows("admin", p)) << p;
 }
 
-TEST(Permissions, AuditorReadsAndVerifiesButNeverWrites) {
+TEST(IdentityPermissions, AuditorReadsAndVerifiesButNeverWrites) {
   for (const auto& p : AllPermissions()) {
     const bool read_only = p.ends_with(".read") || p == "ledger.verify";
     EXPECT_EQ(RoleAllows("auditor", p), read_only) << p;
   }
 }
 
-TEST(Permissions, IntegrationPushesEventsAndFollowsTheLedgerOnly) {
+TEST(IdentityPermissions, IntegrationPushesEventsAndFollowsTheLedgerOnly) {
   for (const auto& p : AllPermissions()) {
     const bool expected = p == "external_events.write" || p == "external_events.read" ||
                           p == "webhooks.read" || p == "ledger.read";
@@ -56,11 +57,11 @@ TEST(Permissions, IntegrationPushesEventsAndFollowsTheLedgerOnly) {
   }
 }
 
-TEST(Permissions, AgentOnlyReadsTheTenant) {
+TEST(IdentityPermissions, AgentOnlyReadsTheTenant) {
   for (const auto& p : AllPermissions()) EXPECT_EQ(RoleAllows("agent", p), p == "tenant.read");
 }
 
-TEST(Permissions, OnlyAdminManagesUsersKeysAndWebhooks) {
+TEST(IdentityPermissions, OnlyAdminManagesUsersKeysAndWebhooks) {
   for (const auto& role : AllRoles()) {
     for (auto p : {"users.manage", "api_keys.manage", "webhooks.manage", "tenant.admin"}) {
       EXPECT_EQ(RoleAllows(role, p), role == "admin") << role << " " << p;
@@ -68,7 +69,7 @@ TEST(Permissions, OnlyAdminManagesUsersKeysAndWebhooks) {
   }
 }
 
-TEST(Permissions, EveryRoleHoldsSomethingAndUnknownNamesHoldNothing) {
+TEST(IdentityPermissions, EveryRoleHoldsSomethingAndUnknownNamesHoldNothing) {
   EXPECT_EQ(AllRoles().size(), 10u);
   for (const auto& role : AllRoles()) {
     EXPECT_TRUE(IsRole(role));
@@ -83,7 +84,7 @@ TEST(Permissions, EveryRoleHoldsSomethingAndUnknownNamesHoldNothing) {
   EXPECT_FALSE(IsPermission("ledger.write"));
 }
 
-TEST(Permissions, PrincipalAllowsWhatAnyOfItsRolesAllows) {
+TEST(IdentityPermissions, PrincipalAllowsWhatAnyOfItsRolesAllows) {
   Principal p{"acme", "usr_x", Principal::kUser, "ann", {"agent", "qa_analyst"}, ""};
   EXPECT_TRUE(p.Allows("ledger.read"));
   EXPECT_FALSE(p.Allows("users.manage"));
@@ -93,7 +94,7 @@ TEST(Permissions, PrincipalAllowsWhatAnyOfItsRolesAllows) {
 
 // ----- validation -----
 
-TEST(Validation, TenantIdFollowsThePattern) {
+TEST(IdentityValidation, TenantIdFollowsThePattern) {
   EXPECT_TRUE(detail::ValidateTenantId("acme").ok());
   EXPECT_TRUE(detail::ValidateTenantId("a1").ok());
   EXPECT_TRUE(detail::ValidateTenantId("0-bank-of-x").ok());
@@ -105,7 +106,7 @@ TEST(Validation, TenantIdFollowsThePattern) {
   ExpectInvalid(detail::ValidateTenantId("ac_me"), "tenant_id", "format");
 }
 
-TEST(Validation, UsernameIsLowerCaseFromThreeTo128Characters) {
+TEST(IdentityValidation, UsernameIsLowerCaseFromThreeTo128Characters) {
   EXPECT_TRUE(detail::ValidateUsername("ann.lee@bank-x_1").ok());
   EXPECT_TRUE(detail::ValidateUsername(std::string(128, 'a')).ok());
   ExpectInvalid(detail::ValidateUsername(std::string(129, 'a')), "username", "format");
@@ -114,7 +115,7 @@ TEST(Validation, UsernameIsLowerCaseFromThreeTo128Characters) {
   ExpectInvalid(detail::ValidateUsername("ann lee"), "username", "format");
 }
 
-TEST(Validation, CreateTenantMustNameTheCommandsTenant) {
+TEST(IdentityValidation, CreateTenantMustNameTheCommandsTenant) {
   ExpectInvalid(AsStatus(detail::ParseCreateTenant({{"tenant_id", "acme"}, {"name", "A"}}, "x")),
                 "tenant_id", "mismatch");
   ExpectInvalid(AsStatus(detail::ParseCreateTenant({{"tenant_id", "acme"}}, "acme")), "name",
@@ -122,12 +123,12 @@ TEST(Validation, CreateTenantMustNameTheCommandsTenant) {
   ExpectInvalid(AsStatus(detail::ParseCreateTenant(
                     {{"tenant_id", "acme"}, {"name", "A"}, {"extra", 1}}, "acme")),
                 "extra", "unknown_field");
-  ExpectInvalid(AsStatus(detail::ParseCreateTenant({{"tenant_id", "acme"}, {"name", "A\nB"}},
-                                                   "acme")),
-                "name", "control_chars");
+  ExpectInvalid(
+      AsStatus(detail::ParseCreateTenant({{"tenant_id", "acme"}, {"name", "A\nB"}}, "acme")),
+      "name", "control_chars");
 }
 
-TEST(Validation, CreateTenantConflictsWhenItExists) {
+TEST(IdentityValidation, CreateTenantConflictsWhenItExists) {
   auto req = detail::ParseCreateTenant({{"tenant_id", "acme"}, {"name", "Acme"}}, "acme");
   ASSERT_TRUE(req.ok());
   auto d = detail::DecideCreateTenant(*req, /*tenant_exists=*/false);
@@ -140,7 +141,7 @@ TEST(Validation, CreateTenantConflictsWhenItExists) {
   EXPECT_EQ(again.error().rule, "exists");
 }
 
-TEST(Validation, RolesMustBeKnownDistinctAndBounded) {
+TEST(IdentityValidation, RolesMustBeKnownDistinctAndBounded) {
   ExpectInvalid(AsStatus(detail::ParseRoles({{"roles", {"agent", "wizard"}}})), "roles.1",
                 "unknown_role");
   ExpectInvalid(AsStatus(detail::ParseRoles({{"roles", {"agent", "agent"}}})), "roles.1",
@@ -152,7 +153,7 @@ TEST(Validation, RolesMustBeKnownDistinctAndBounded) {
   ExpectInvalid(AsStatus(detail::ParseRoles({{"roles", many}})), "roles", "max_items");
 }
 
-TEST(Validation, CreateUserRefusesAPlaintextPassword) {
+TEST(IdentityValidation, CreateUserRefusesAPlaintextPassword) {
   Json p = {{"username", "ann"},
             {"display_name", "Ann"},
             {"password_hash", "correct horse battery"},
@@ -160,7 +161,7 @@ TEST(Validation, CreateUserRefusesAPlaintextPassword) {
   ExpectInvalid(AsStatus(detail::ParseCreateUser(p)), "password_hash", "format");
 }
 
-TEST(Validation, PrepareCreateUserChecksPasswordLengthAtTheLimits) {
+TEST(IdentityValidation, PrepareCreateUserChecksPasswordLengthAtTheLimits) {
   InitCrypto();
   const std::string too_short(limits::kPasswordBytesMin - 1, 'p');
   const std::string too_long(limits::kPasswordBytesMax + 1, 'p');
@@ -170,8 +171,8 @@ TEST(Validation, PrepareCreateUserChecksPasswordLengthAtTheLimits) {
                 "max_bytes");
   ExpectInvalid(AsStatus(PrepareCreateUser("a n", "Ann", "long enough pass", {"agent"})),
                 "username", "format");
-  ExpectInvalid(AsStatus(PrepareCreateUser("ann", "Ann", "long enough pass", {"god"})),
-                "roles.0", "unknown_role");
+  ExpectInvalid(AsStatus(PrepareCreateUser("ann", "Ann", "long enough pass", {"god"})), "roles.0",
+                "unknown_role");
   auto ok = PrepareCreateUser("Ann.Lee", "Ann Lee", std::string(limits::kPasswordBytesMin, 'p'),
                               {"agent"});
   ASSERT_TRUE(ok.ok()) << ok.error().ToString();
@@ -182,7 +183,7 @@ TEST(Validation, PrepareCreateUserChecksPasswordLengthAtTheLimits) {
 
 // ----- users and roles -----
 
-TEST(Users, CreateUserGrantsEachRoleAndConflictsOnATakenUsername) {
+TEST(IdentityUsers, CreateUserGrantsEachRoleAndConflictsOnATakenUsername) {
   SeededRandom rnd(1);
   const std::string id = NewId("usr", kNow, rnd);
   detail::CreateUserRequest req{"ann", "Ann", "$argon2id$v=19$x", {"agent", "qa_analyst"}};
@@ -199,7 +200,7 @@ TEST(Users, CreateUserGrantsEachRoleAndConflictsOnATakenUsername) {
   EXPECT_EQ(taken.error().field, "username");
 }
 
-TEST(Users, GrantingAHeldRoleConflictsAndUnknownUsersAreNotFound) {
+TEST(IdentityUsers, GrantingAHeldRoleConflictsAndUnknownUsersAreNotFound) {
   UserState ann{"usr_1", "ann", "active", 0, {}};
   detail::RoleChangeRequest req{"ann", "agent"};
   EXPECT_EQ(detail::DecideGrantRole(req, std::nullopt, {}).error().code, ErrorCode::kNotFound);
@@ -211,7 +212,7 @@ TEST(Users, GrantingAHeldRoleConflictsAndUnknownUsersAreNotFound) {
   EXPECT_EQ(ok->events[0].type, "role_granted");
 }
 
-TEST(Users, RevokingNeedsTheRoleAndKeepsTheLastAdmin) {
+TEST(IdentityUsers, RevokingNeedsTheRoleAndKeepsTheLastAdmin) {
   UserState ann{"usr_1", "ann", "active", 0, {}};
   EXPECT_EQ(detail::DecideRevokeRole({"ann", "agent"}, ann, {"admin"}, 1).error().rule,
             "role_not_held");
@@ -232,7 +233,7 @@ RecordLoginRequest BadPassword() {
   return r;
 }
 
-TEST(Lockout, LocksAtExactlyTheNthConsecutiveBadPassword) {
+TEST(IdentityLockout, LocksAtExactlyTheNthConsecutiveBadPassword) {
   IdentityOptions o;
   o.login_failures_max = 5;
   UserState ann{"usr_1", "ann", "active", 3, {}};  // 4th failure: not yet locked
@@ -251,7 +252,7 @@ TEST(Lockout, LocksAtExactlyTheNthConsecutiveBadPassword) {
             (kNow + Duration::Seconds(o.lockout_s)).us);
 }
 
-TEST(Lockout, ALockedAccountFailsEvenWithTheRightPasswordUntilTheLockExpires) {
+TEST(IdentityLockout, ALockedAccountFailsEvenWithTheRightPasswordUntilTheLockExpires) {
   IdentityOptions o;
   UserState ann{"usr_1", "ann", "active", 0, kNow + Duration::Seconds(10)};
   RecordLoginRequest ok;
@@ -274,7 +275,7 @@ TEST(Lockout, ALockedAccountFailsEvenWithTheRightPasswordUntilTheLockExpires) {
   EXPECT_EQ(after->result["succeeded"], true);
 }
 
-TEST(Lockout, FailuresOtherThanBadPasswordDoNotCount) {
+TEST(IdentityLockout, FailuresOtherThanBadPasswordDoNotCount) {
   IdentityOptions o;
   UserState ann{"usr_1", "ann", "active", 4, {}};
   RecordLoginRequest r = BadPassword();
@@ -285,7 +286,7 @@ TEST(Lockout, FailuresOtherThanBadPasswordDoNotCount) {
   EXPECT_EQ(d->events[0].payload["failed_logins"], 4);
 }
 
-TEST(Login, SuccessWithoutARoleInTheTenantIsRecordedAsNoRole) {
+TEST(IdentityLogin, SuccessWithoutARoleInTheTenantIsRecordedAsNoRole) {
   IdentityOptions o;
   UserState ann{"usr_1", "ann", "active", 0, {}};
   RecordLoginRequest r;
@@ -297,14 +298,14 @@ TEST(Login, SuccessWithoutARoleInTheTenantIsRecordedAsNoRole) {
   EXPECT_EQ(d->events[0].payload["reason"], "no_role");
 }
 
-TEST(Login, UnknownUsersAreRecordedWithAnEmptyUserId) {
+TEST(IdentityLogin, UnknownUsersAreRecordedWithAnEmptyUserId) {
   auto d = detail::DecideRecordLogin(BadPassword(), std::nullopt, false, kNow, {});
   ASSERT_TRUE(d.ok());
   EXPECT_EQ(d->events[0].payload["user_id"], "");
   EXPECT_EQ(d->events[0].payload["reason"], "unknown_user");
 }
 
-TEST(Login, RecordLoginRejectsTokensOnAFailureAndPlaintextLookingHashes) {
+TEST(IdentityLogin, RecordLoginRejectsTokensOnAFailureAndPlaintextLookingHashes) {
   Json failed = {{"username", "ann"},
                  {"succeeded", false},
                  {"remote_address", "x"},
@@ -325,12 +326,12 @@ TEST(Login, RecordLoginRejectsTokensOnAFailureAndPlaintextLookingHashes) {
 
 // ----- API keys -----
 
-TEST(ApiKeys, ThePlaintextKeyAppearsOnlyInOnce) {
+TEST(IdentityApiKeys, ThePlaintextKeyAppearsOnlyInOnce) {
   SeededRandom rnd(7);
   const std::string key_id = NewId("key", kNow, rnd);
   std::string secret_bytes(detail::kApiKeySecretBytes, '\0');
-  rnd.Fill(std::span<uint8_t>(reinterpret_cast<uint8_t*>(secret_bytes.data()),
-                              secret_bytes.size()));
+  rnd.Fill(
+      std::span<uint8_t>(reinterpret_cast<uint8_t*>(secret_bytes.data()), secret_bytes.size()));
   auto d = detail::DecideCreateApiKey({"crm", {"integration"}}, key_id, secret_bytes);
   ASSERT_TRUE(d.ok());
   const std::string key = d->once["key"];
@@ -346,7 +347,7 @@ TEST(ApiKeys, ThePlaintextKeyAppearsOnlyInOnce) {
   EXPECT_EQ(d->events[0].payload["secret_hash"], HexEncode(Sha256(secret)));
 }
 
-TEST(ApiKeys, MalformedKeysDoNotParse) {
+TEST(IdentityApiKeys, MalformedKeysDoNotParse) {
   EXPECT_FALSE(ParseApiKey("").has_value());
   EXPECT_FALSE(ParseApiKey("obx_key_x_abc").has_value());
   const std::string good = "obx_key_01J00000000000000000000000_" + std::string(43, 'A');
@@ -357,7 +358,7 @@ TEST(ApiKeys, MalformedKeysDoNotParse) {
   EXPECT_FALSE(ParseApiKey(good + "A").has_value());
 }
 
-TEST(ApiKeys, RevokingAnUnknownKeyIsNotFoundAndTwiceConflicts) {
+TEST(IdentityApiKeys, RevokingAnUnknownKeyIsNotFoundAndTwiceConflicts) {
   const std::string id = "key_01J00000000000000000000000";
   EXPECT_EQ(detail::DecideRevokeApiKey(id, std::nullopt).error().code, ErrorCode::kNotFound);
   EXPECT_EQ(detail::DecideRevokeApiKey(id, detail::ApiKeyState{id, true}).error().rule,
@@ -367,7 +368,7 @@ TEST(ApiKeys, RevokingAnUnknownKeyIsNotFoundAndTwiceConflicts) {
   EXPECT_EQ(ok->events[0].type, "api_key_revoked");
 }
 
-TEST(Sessions, LogoutOfARevokedSessionRecordsNothing) {
+TEST(IdentitySessions, LogoutOfARevokedSessionRecordsNothing) {
   const std::string id = "ses_01J00000000000000000000000";
   auto d = detail::DecideLogout(id, detail::SessionState{id, "usr_1", true});
   ASSERT_TRUE(d.ok());

@@ -30,14 +30,14 @@ Result<Json> PrepareCreateUser(std::string_view username, std::string_view displ
   }
   OPSBOX_TRY(detail::ValidateDisplayText(display_name, "display_name"));
   if (password.size() < limits::kPasswordBytesMin) {
-    return Error::Invalid("password", "min_bytes",
-                          "password must have at least " +
-                              std::to_string(limits::kPasswordBytesMin) + " bytes");
+    return Error::Invalid(
+        "password", "min_bytes",
+        "password must have at least " + std::to_string(limits::kPasswordBytesMin) + " bytes");
   }
   if (password.size() > limits::kPasswordBytesMax) {
-    return Error::Invalid("password", "max_bytes",
-                          "password must have at most " +
-                              std::to_string(limits::kPasswordBytesMax) + " bytes");
+    return Error::Invalid(
+        "password", "max_bytes",
+        "password must have at most " + std::to_string(limits::kPasswordBytesMax) + " bytes");
   }
   Json payload = {{"username", user}, {"display_name", display_name}, {"roles", roles}};
   OPSBOX_TRY(detail::ParseRoles(payload));
@@ -136,15 +136,14 @@ LoginAttempt Failed(detail::RecordLoginRequest req, std::string user_id, std::st
 
 }  // namespace
 
-Result<LoginAttempt> LoginService::PrepareLogin(store::Connection& conn,
-                                                std::string_view tenant_id,
+Result<LoginAttempt> LoginService::PrepareLogin(store::Connection& conn, std::string_view tenant_id,
                                                 std::string_view username,
                                                 std::string_view password,
                                                 std::string_view remote_address, Instant now) {
   if (int64_t wait_s = RetryAfterSeconds(remote_address, now); wait_s > 0) {
-    Error e{ErrorCode::kRateLimited, "", "login_rate",
-            "too many failed logins from this address; retry after " + std::to_string(wait_s) +
-                " s"};
+    Error e{
+        ErrorCode::kRateLimited, "", "login_rate",
+        "too many failed logins from this address; retry after " + std::to_string(wait_s) + " s"};
     return e;
   }
   OPSBOX_ASSIGN_OR_RETURN(bool tenant_exists, detail::LoadTenantExists(conn, tenant_id));
@@ -153,8 +152,7 @@ Result<LoginAttempt> LoginService::PrepareLogin(store::Connection& conn,
   detail::RecordLoginRequest req;
   // Bounded so the record_login payload always validates.
   req.username = std::string(username.substr(0, limits::kUsernameBytesMax));
-  req.remote_address =
-      std::string(remote_address.substr(0, detail::kRemoteAddressBytesMax));
+  req.remote_address = std::string(remote_address.substr(0, detail::kRemoteAddressBytesMax));
   if (req.username.empty()) req.username = "-";
   if (req.remote_address.empty()) req.remote_address = "-";
   const std::string lookup = detail::AsciiLower(req.username);

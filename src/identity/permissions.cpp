@@ -12,9 +12,16 @@
 namespace opsbox::identity {
 namespace {
 
-constexpr std::array<std::string_view, 10> kRoles = {
-    "agent",       "team_lead",   "supervisor", "qa_analyst", "collections_manager",
-    "compliance_officer", "wfm_planner", "admin", "auditor", "integration"};
+constexpr std::array<std::string_view, 10> kRoles = {"agent",
+                                                     "team_lead",
+                                                     "supervisor",
+                                                     "qa_analyst",
+                                                     "collections_manager",
+                                                     "compliance_officer",
+                                                     "wfm_planner",
+                                                     "admin",
+                                                     "auditor",
+                                                     "integration"};
 
 struct PermissionRow {
   std::string_view permission;
@@ -25,8 +32,8 @@ struct PermissionRow {
 // integration what a connected system needs to push events and follow the ledger.
 const PermissionRow kMatrix[] = {
     {"tenant.read",
-     {"agent", "team_lead", "supervisor", "qa_analyst", "collections_manager",
-      "compliance_officer", "wfm_planner", "admin", "auditor"}},
+     {"agent", "team_lead", "supervisor", "qa_analyst", "collections_manager", "compliance_officer",
+      "wfm_planner", "admin", "auditor"}},
     {"tenant.admin", {"admin"}},
     {"users.read",
      {"team_lead", "supervisor", "qa_analyst", "collections_manager", "compliance_officer",

@@ -23,8 +23,8 @@ Status ExpectRows(Result<int64_t> changed, int64_t expected, const ledger::Event
   return Ok();
 }
 
-Status Exec(store::Tx& tx, const ledger::Event& e, std::string_view sql,
-            std::vector<Value> params, int64_t expected_rows = 1) {
+Status Exec(store::Tx& tx, const ledger::Event& e, std::string_view sql, std::vector<Value> params,
+            int64_t expected_rows = 1) {
   return ExpectRows(tx.Exec(sql, params), expected_rows, e);
 }
 
@@ -81,9 +81,10 @@ Status LoginSucceeded(store::Tx& tx, const ledger::Event& e, const Json& p) {
                    Str(p, "csrf_hash"), e.recorded_at.us, Int(p, "expires_at_us")}));
   OPSBOX_TRY(Exec(tx, e, "UPDATE users SET failed_logins = 0 WHERE user_id = ?", {user_id}));
   // Access reviews read last_used_at_us: the grants this login relied on were used now.
-  auto used = tx.Exec("UPDATE role_grants SET last_used_at_us = ? WHERE tenant_id = ? AND "
-                      "user_id = ?",
-                      std::vector<Value>{e.recorded_at.us, e.tenant_id, user_id});
+  auto used = tx.Exec(
+      "UPDATE role_grants SET last_used_at_us = ? WHERE tenant_id = ? AND "
+      "user_id = ?",
+      std::vector<Value>{e.recorded_at.us, e.tenant_id, user_id});
   if (!used.ok()) return std::move(used).error();
   return Ok();
 }
@@ -102,8 +103,7 @@ Status AccountLocked(store::Tx& tx, const ledger::Event& e, const Json& p) {
 }
 
 Status SessionRevoked(store::Tx& tx, const ledger::Event& e, const Json& p) {
-  return Exec(tx, e,
-              "UPDATE sessions SET revoked_at_us = ? WHERE session_id = ? AND tenant_id = ?",
+  return Exec(tx, e, "UPDATE sessions SET revoked_at_us = ? WHERE session_id = ? AND tenant_id = ?",
               {e.recorded_at.us, Str(p, "session_id"), e.tenant_id});
 }
 

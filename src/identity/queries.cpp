@@ -58,8 +58,8 @@ Result<std::vector<UserView>> ListUsers(store::Connection& conn, std::string_vie
   std::map<std::string, size_t> index;
   for (const auto& r : rows) {
     index.emplace(r.Text(0), users.size());
-    users.push_back(UserView{r.Text(0), r.Text(1), r.Text(2), r.Text(3), {}, Instant{r.Int(4)},
-                             Instant{r.Int(5)}});
+    users.push_back(UserView{
+        r.Text(0), r.Text(1), r.Text(2), r.Text(3), {}, Instant{r.Int(4)}, Instant{r.Int(5)}});
   }
   if (users.empty()) return users;
   const store::Value grant_params[] = {std::string(tenant_id), users.front().username,
@@ -103,21 +103,21 @@ Json ToJson(const TenantView& v) {
 }
 
 Json ToJson(const UserView& v) {
-  Json j = {{"user_id", v.user_id},           {"username", v.username},
-            {"display_name", v.display_name}, {"status", v.status},
-            {"roles", v.roles},               {"created_at", FormatRfc3339(v.created_at)},
+  Json j = {{"user_id", v.user_id},
+            {"username", v.username},
+            {"display_name", v.display_name},
+            {"status", v.status},
+            {"roles", v.roles},
+            {"created_at", FormatRfc3339(v.created_at)},
             {"locked_until", nullptr}};
   if (v.locked_until.us != 0) j["locked_until"] = FormatRfc3339(v.locked_until);
   return j;
 }
 
 Json ToJson(const ApiKeyView& v) {
-  Json j = {{"key_id", v.key_id},
-            {"name", v.name},
-            {"roles", v.roles},
-            {"created_at", FormatRfc3339(v.created_at)},
-            {"created_by", v.created_by},
-            {"revoked", v.revoked},
+  Json j = {{"key_id", v.key_id},         {"name", v.name},
+            {"roles", v.roles},           {"created_at", FormatRfc3339(v.created_at)},
+            {"created_by", v.created_by}, {"revoked", v.revoked},
             {"revoked_at", nullptr}};
   if (v.revoked) j["revoked_at"] = FormatRfc3339(v.revoked_at);
   return j;

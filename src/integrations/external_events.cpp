@@ -30,8 +30,7 @@ Status CheckSource(const std::string& s) {
 Status CheckType(const std::string& s) {
   for (unsigned char c : s) {
     if (c < 0x21 || c > 0x7e) {
-      return Error::Invalid("type", "format",
-                            "type must be printable ASCII without spaces");
+      return Error::Invalid("type", "format", "type must be printable ASCII without spaces");
     }
   }
   return Ok();
@@ -56,9 +55,11 @@ Status CheckPayload(const Json& body) {
   const size_t bytes = CanonicalJson(*it).size();
   if (bytes > limits::kExternalEventPayloadBytesMax) {
     return Error::Invalid("payload", "max_bytes",
-                          "payload is " + std::to_string(bytes) + " bytes in canonical form; at "
-                          "most " + std::to_string(limits::kExternalEventPayloadBytesMax) +
-                          " are allowed");
+                          "payload is " + std::to_string(bytes) +
+                              " bytes in canonical form; at "
+                              "most " +
+                              std::to_string(limits::kExternalEventPayloadBytesMax) +
+                              " are allowed");
   }
   return Ok();
 }
@@ -101,8 +102,8 @@ Result<ExternalEventInput> ValidateExternalEvent(const Json& body, Instant now) 
   OPSBOX_ASSIGN_OR_RETURN(in.occurred_at, ParseRfc3339(occurred_text, "occurred_at"));
   if (in.occurred_at > now + kExternalEventFutureSkew) {
     return Error::Invalid("occurred_at", "future",
-                          "occurred_at lies more than 5 minutes in the future (" +
-                              occurred_text + ", server time " + FormatRfc3339(now) + ")");
+                          "occurred_at lies more than 5 minutes in the future (" + occurred_text +
+                              ", server time " + FormatRfc3339(now) + ")");
   }
   OPSBOX_TRY(CheckPayload(body));
   in.payload = body.at("payload");
@@ -117,22 +118,21 @@ std::string ExternalEventCommandId(std::string_view source, std::string_view ext
 }
 
 Result<ledger::Decision> DecideRecordExternalEvent(const ExternalEventInput& in,
-                                                   const std::optional<Json>& existing,
-                                                   Instant now, Random& random) {
+                                                   const std::optional<Json>& existing, Instant now,
+                                                   Random& random) {
   ledger::Decision d;
   if (existing.has_value()) {
     d.result = *existing;
     return d;
   }
   const std::string id = NewId("xev", now, random);
-  d.events.push_back(ledger::NewEvent{
-      std::string(kExternalEventRecorded),
-      Json{{"external_event_id", id},
-           {"source", in.source},
-           {"type", in.type},
-           {"external_id", in.external_id},
-           {"occurred_at_us", in.occurred_at.us},
-           {"payload", in.payload}}});
+  d.events.push_back(ledger::NewEvent{std::string(kExternalEventRecorded),
+                                      Json{{"external_event_id", id},
+                                           {"source", in.source},
+                                           {"type", in.type},
+                                           {"external_id", in.external_id},
+                                           {"occurred_at_us", in.occurred_at.us},
+                                           {"payload", in.payload}}});
   d.result = Json{{"external_event_id", id},
                   {"source", in.source},
                   {"type", in.type},
@@ -169,10 +169,11 @@ Status ProjectExternalEventRecorded(store::Tx& tx, const ledger::Event& event) {
   } catch (const Json::exception& e) {
     return Error::Internal(std::string("malformed external_event_recorded payload: ") + e.what());
   }
-  OPSBOX_TRY(tx.Exec("INSERT INTO external_events (tenant_id, external_event_id, source, type, "
-                     "external_id, occurred_at_us, received_at_us, payload, seq) "
-                     "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                     params));
+  OPSBOX_TRY(
+      tx.Exec("INSERT INTO external_events (tenant_id, external_event_id, source, type, "
+              "external_id, occurred_at_us, received_at_us, payload, seq) "
+              "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+              params));
   return Ok();
 }
 
@@ -193,7 +194,7 @@ Result<Json> ListExternalEvents(store::Connection& conn, std::string_view tenant
                                 const std::optional<std::string>& source) {
   int64_t after_seq = 0;
   if (!after.empty()) {
-    if (after.size() > 19) return Error::Invalid("after", "format", "after is not a cursor");
+    if (after.size() > 18) return Error::Invalid("after", "format", "after is not a cursor");
     for (char c : after) {
       if (c < '0' || c > '9') return Error::Invalid("after", "format", "after is not a cursor");
       after_seq = after_seq * 10 + (c - '0');

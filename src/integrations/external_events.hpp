@@ -14,7 +14,8 @@
 // decision has no events and its result is the existing record (the HTTP layer answers 200
 // instead of 201: CommandOutcome::first_seq == 0). Otherwise it appends
 // external_event_recorded {external_event_id "xev_…", source, type, external_id,
-// occurred_at_us, payload}, projected into the table external_events.
+// occurred_at_us, payload}, projected into the table external_events, and its result is the
+// new record without "seq" (that is CommandOutcome::first_seq).
 //
 // Everything here is stateless and thread-safe; query functions use the caller's connection.
 #pragma once
@@ -61,8 +62,8 @@ std::string ExternalEventCommandId(std::string_view source, std::string_view ext
 // Pure decision. `existing` is the stored record (ExternalEventJson) for (source, external_id)
 // if there is one. New ids come from `random`.
 Result<ledger::Decision> DecideRecordExternalEvent(const ExternalEventInput& input,
-                                                   const std::optional<Json>& existing,
-                                                   Instant now, Random& random);
+                                                   const std::optional<Json>& existing, Instant now,
+                                                   Random& random);
 
 // The ledger CommandHandler for record_external_event (validates, loads, decides).
 Result<ledger::Decision> HandleRecordExternalEvent(store::Tx& tx, const ledger::Command& cmd,

@@ -14,8 +14,8 @@ namespace opsbox::integrations {
 // Registers the commands record_external_event, create_webhook_subscription,
 // delete_webhook_subscription and replay_webhook_delivery, their projectors, the outbox enqueue
 // projector ("*"), a rollback listener that clears `cache`, and a committed listener that wakes
-// `outbox` (may be null) when a committed batch may have enqueued deliveries. `cache` and `outbox` must outlive
-// every writer using `registry`. Call once, before the writer starts.
+// `outbox` (may be null) when a committed batch may have enqueued deliveries. `cache` and `outbox`
+// must outlive every writer using `registry`. Call once, before the writer starts.
 void RegisterIntegrations(ledger::Registry& registry, SubscriptionCache& cache,
                           OutboxWorker* outbox);
 

@@ -91,9 +91,8 @@ class IntegrationsDbTest : public ::testing::TestWithParam<Dialect> {
 
   Result<ledger::CommandOutcome> Submit(std::string type, Json payload, std::string id = "",
                                         std::string tenant = "acme") {
-    return writer_->SubmitAndWait(
-        ledger::Command{std::move(tenant), std::move(id), std::move(type), "usr_test",
-                        std::move(payload)});
+    return writer_->SubmitAndWait(ledger::Command{std::move(tenant), std::move(id), std::move(type),
+                                                  "usr_test", std::move(payload)});
   }
 
   // Creates a subscription; returns {id, secret}.
@@ -116,9 +115,10 @@ class IntegrationsDbTest : public ::testing::TestWithParam<Dialect> {
   // status, attempts, next_attempt_at_us of one outbox row.
   std::tuple<std::string, int64_t, int64_t> Row(const std::string& sub, int64_t seq) {
     store::Value p[] = {std::string("acme"), sub, seq};
-    auto rows = conn_->Query("SELECT status, attempts, next_attempt_at_us FROM webhook_outbox "
-                             "WHERE tenant_id = ? AND subscription_id = ? AND event_seq = ?",
-                             p);
+    auto rows = conn_->Query(
+        "SELECT status, attempts, next_attempt_at_us FROM webhook_outbox "
+        "WHERE tenant_id = ? AND subscription_id = ? AND event_seq = ?",
+        p);
     EXPECT_TRUE(rows.ok() && rows->size() == 1);
     if (!rows.ok() || rows->size() != 1) return {"", -1, -1};
     return {(*rows)[0].Text(0), (*rows)[0].Int(1), (*rows)[0].Int(2)};
@@ -144,8 +144,8 @@ TEST_P(IntegrationsDbTest, RecordsAnExternalEventOnceAndReturnsTheFirstRecordFor
   EXPECT_EQ(first->first_seq, 1);
   const auto id = first->result.at("external_event_id").get<std::string>();
 
-  auto dup = Submit(std::string(kRecordExternalEvent), ExternalEvent("T-1", Json{{"n", 2}}),
-                    "cmd_b");
+  auto dup =
+      Submit(std::string(kRecordExternalEvent), ExternalEvent("T-1", Json{{"n", 2}}), "cmd_b");
   ASSERT_TRUE(dup.ok()) << dup.error().ToString();
   EXPECT_EQ(dup->first_seq, 0);
   EXPECT_EQ(dup->result.at("external_event_id"), id);
@@ -167,8 +167,8 @@ TEST_P(IntegrationsDbTest, RecordsAnExternalEventOnceAndReturnsTheFirstRecordFor
 
 TEST_P(IntegrationsDbTest, ListsExternalEventsByCursorAndSource) {
   for (int i = 0; i < 5; ++i) {
-    ASSERT_TRUE(Submit(std::string(kRecordExternalEvent), ExternalEvent("T-" + std::to_string(i)))
-                    .ok());
+    ASSERT_TRUE(
+        Submit(std::string(kRecordExternalEvent), ExternalEvent("T-" + std::to_string(i))).ok());
   }
   Json other = ExternalEvent("X-1");
   other["source"] = "billing";
@@ -179,8 +179,8 @@ TEST_P(IntegrationsDbTest, ListsExternalEventsByCursorAndSource) {
   ASSERT_EQ(page1->at("items").size(), 2u);
   EXPECT_EQ(page1->at("items")[0].at("external_id"), "T-0");
   ASSERT_TRUE(page1->at("next_cursor").is_string());
-  auto page2 = ListExternalEvents(*conn_, "acme", page1->at("next_cursor").get<std::string>(),
-                                  10, std::string("crm"));
+  auto page2 = ListExternalEvents(*conn_, "acme", page1->at("next_cursor").get<std::string>(), 10,
+                                  std::string("crm"));
   ASSERT_TRUE(page2.ok());
   ASSERT_EQ(page2->at("items").size(), 3u);
   EXPECT_EQ(page2->at("items")[2].at("external_id"), "T-4");
@@ -265,8 +265,7 @@ TEST_P(IntegrationsDbTest, ForgetsSubscriptionsLearnedInARolledBackBatch) {
   std::string created;
   writer_->Submit(ledger::Command{"acme", "", "hold", "usr_test", Json::object()},
                   [](Result<ledger::CommandOutcome>) {});
-  writer_->Submit(ledger::Command{"acme", "", std::string(kCreateWebhookSubscription),
-                                  "usr_test",
+  writer_->Submit(ledger::Command{"acme", "", std::string(kCreateWebhookSubscription), "usr_test",
                                   Json{{"url", "http://h/x"}, {"event_types", Json::array({"*"})}}},
                   [&](Result<ledger::CommandOutcome> r) {
                     if (r.ok()) created = r->result.at("subscription_id").get<std::string>();
@@ -328,7 +327,9 @@ TEST_P(IntegrationsDbTest, RetriesWithGrowingDelaysThenDeadLettersAndDeliversAft
   Instant due = kStart;
   int64_t previous_delay_us = 0;
   for (int attempt = 1; attempt <= options_.retry_max; ++attempt) {
-    if (attempt > 1) EXPECT_EQ(*worker.RunOnce(due - Duration::Micros(1)), 0) << "not yet due";
+    if (attempt > 1) {
+      EXPECT_EQ(*worker.RunOnce(due - Duration::Micros(1)), 0) << "not yet due";
+    }
     auto n = worker.RunOnce(due);
     ASSERT_TRUE(n.ok()) << n.error().ToString();
     ASSERT_EQ(*n, 1) << "attempt " << attempt;

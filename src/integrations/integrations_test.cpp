@@ -3,6 +3,8 @@
 // one past it), decisions are idempotent and show secrets once, the retry schedule grows
 // exponentially with jitter inside [0.5, 1.0], and webhook signatures verify only untampered,
 // fresh bodies.
+#include "integrations/integrations.hpp"
+
 #include <gtest/gtest.h>
 
 #include <nlohmann/json.hpp>
@@ -11,7 +13,6 @@
 #include "core/crypto.hpp"
 #include "core/ids.hpp"
 #include "core/limits.hpp"
-#include "integrations/integrations.hpp"
 
 namespace opsbox::integrations {
 namespace {
@@ -182,8 +183,8 @@ TEST(SubscriptionValidation, AcceptsAWellFormedSubscription) {
 }
 
 TEST(SubscriptionValidation, AcceptsOnlyHttpUrlsWithAHost) {
-  for (const char* ok : {"http://127.0.0.1:8080/x", "https://a", "http://[::1]:9/p",
-                         "https://h.example/p#frag"}) {
+  for (const char* ok :
+       {"http://127.0.0.1:8080/x", "https://a", "http://[::1]:9/p", "https://h.example/p#frag"}) {
     EXPECT_TRUE(ValidateWebhookUrl(ok).ok()) << ok;
   }
   ExpectSubscriptionInvalid(Without(ValidSubscription(), "url"), "url", "required");
@@ -201,17 +202,17 @@ TEST(SubscriptionValidation, AcceptsOnlyHttpUrlsWithAHost) {
 
 TEST(SubscriptionValidation, AcceptsUrlExactlyAtTheLimitAndRejectsOneByteMore) {
   const std::string prefix = "https://h.example/";
-  const std::string at_limit = prefix + std::string(limits::kWebhookUrlBytesMax - prefix.size(), 'p');
+  const std::string at_limit =
+      prefix + std::string(limits::kWebhookUrlBytesMax - prefix.size(), 'p');
   EXPECT_TRUE(ValidateCreateSubscription(With(ValidSubscription(), "url", at_limit)).ok());
   ExpectSubscriptionInvalid(With(ValidSubscription(), "url", at_limit + "p"), "url", "max_bytes");
 }
 
 TEST(SubscriptionValidation, NamesTheEventTypeEntryAtFault) {
-  ExpectSubscriptionInvalid(Without(ValidSubscription(), "event_types"), "event_types",
-                            "required");
+  ExpectSubscriptionInvalid(Without(ValidSubscription(), "event_types"), "event_types", "required");
   ExpectSubscriptionInvalid(With(ValidSubscription(), "event_types", "*"), "event_types", "type");
-  ExpectSubscriptionInvalid(With(ValidSubscription(), "event_types", Json::array()),
-                            "event_types", "min_items");
+  ExpectSubscriptionInvalid(With(ValidSubscription(), "event_types", Json::array()), "event_types",
+                            "min_items");
   ExpectSubscriptionInvalid(With(ValidSubscription(), "event_types", Json::array({"a", "B"})),
                             "event_types[1]", "format");
   ExpectSubscriptionInvalid(With(ValidSubscription(), "event_types", Json::array({"a", 1})),
@@ -244,8 +245,7 @@ TEST(SubscriptionValidation, RejectsLongDescriptionsAndUnknownFields) {
   ExpectSubscriptionInvalid(
       With(ValidSubscription(), "description", std::string(kWebhookDescriptionBytesMax + 1, 'd')),
       "description", "max_bytes");
-  ExpectSubscriptionInvalid(With(ValidSubscription(), "secret", "mine"), "secret",
-                            "unknown_field");
+  ExpectSubscriptionInvalid(With(ValidSubscription(), "secret", "mine"), "secret", "unknown_field");
 }
 
 TEST(EventTypeMatching, MatchesListedTypesAndTheWildcard) {
@@ -273,7 +273,8 @@ TEST(CreateSubscriptionDecision, RefusesPastTheActiveSubscriptionLimit) {
   SeededRandom rnd(3);
   auto in = ValidateCreateSubscription(ValidSubscription());
   ASSERT_TRUE(in.ok());
-  EXPECT_TRUE(DecideCreateSubscription(*in, kWebhookSubscriptionsActiveMax - 1, "s", kNow, rnd).ok());
+  EXPECT_TRUE(
+      DecideCreateSubscription(*in, kWebhookSubscriptionsActiveMax - 1, "s", kNow, rnd).ok());
   auto r = DecideCreateSubscription(*in, kWebhookSubscriptionsActiveMax, "s", kNow, rnd);
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(r.error().code, ErrorCode::kConflict);
@@ -290,8 +291,7 @@ TEST(DeleteSubscriptionDecision, IsNotFoundUnlessTheSubscriptionIsActive) {
 }
 
 TEST(ReplayDeliveryDecision, ReplaysOnlyDeadLetteredDeliveriesOfActiveSubscriptions) {
-  EXPECT_EQ(DecideReplayDelivery("whs_x", 3, std::nullopt, "").error().code,
-            ErrorCode::kNotFound);
+  EXPECT_EQ(DecideReplayDelivery("whs_x", 3, std::nullopt, "").error().code, ErrorCode::kNotFound);
   auto pending = DecideReplayDelivery("whs_x", 3, "pending", "active");
   ASSERT_FALSE(pending.ok());
   EXPECT_EQ(pending.error().code, ErrorCode::kConflict);
@@ -313,7 +313,7 @@ TEST(RetryDelay, DoublesFromTheInitialDelayUpToTheCapWithJitterInHalfToWhole) {
   OutboxOptions o;
   o.retry_delay_ms_initial = 1000;
   o.retry_delay_ms_max = 300000;
-  const int64_t expected_base_ms[] = {1000,  2000,  4000,   8000,   16000,  32000,
+  const int64_t expected_base_ms[] = {1000,  2000,   4000,   8000,   16000, 32000,
                                       64000, 128000, 256000, 300000, 300000};
   for (int attempts = 1; attempts <= 11; ++attempts) {
     const int64_t base_us = expected_base_ms[attempts - 1] * 1000;
@@ -393,8 +393,8 @@ TEST_F(Signatures, AcceptAnyMatchingV1AmongSeveralForSecretRotation) {
   const std::string body = "{}";
   const std::string h = SignWebhook("s", kNow, body);
   const std::string mac = h.substr(h.find("v1=") + 3);
-  EXPECT_TRUE(VerifyWebhookSignature(
-      "s", "t=1795342530,v1=" + std::string(64, '0') + ", v1=" + mac, body, kNow));
+  EXPECT_TRUE(VerifyWebhookSignature("s", "t=1795342530,v1=" + std::string(64, '0') + ", v1=" + mac,
+                                     body, kNow));
 }
 
 }  // namespace

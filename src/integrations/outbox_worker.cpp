@@ -87,8 +87,8 @@ Duration RetryDelay(int attempts, const OutboxOptions& options, Random& random) 
   const int64_t base_us = base_ms * 1000;
   const int64_t spread_us = base_us / 2;
   // Uniform in [base - base/2, base]: a factor in [0.5, 1.0].
-  return Duration::Micros(base_us -
-                          static_cast<int64_t>(random.Uniform(static_cast<uint64_t>(spread_us) + 1)));
+  return Duration::Micros(
+      base_us - static_cast<int64_t>(random.Uniform(static_cast<uint64_t>(spread_us) + 1)));
 }
 
 OutboxWorker::OutboxWorker(store::Database& db, HttpClient& http, Clock& clock, Random& random,
@@ -172,9 +172,8 @@ Result<int> OutboxWorker::RunOnceOn(store::Connection& conn, Instant now) {
     Status st = Deliver(conn, claimed[i], now);
     if (!st.ok()) {
       // The outcome could not be recorded: the lease runs out and the row is sent again.
-      spdlog::warn("outbox: recording delivery of {} seq {} to {} failed: {}",
-                   claimed[i].tenant_id, claimed[i].event_seq, claimed[i].subscription_id,
-                   st.error().ToString());
+      spdlog::warn("outbox: recording delivery of {} seq {} to {} failed: {}", claimed[i].tenant_id,
+                   claimed[i].event_seq, claimed[i].subscription_id, st.error().ToString());
       Release(conn, claimed, i + 1);
       return std::move(st).error();
     }
@@ -199,8 +198,8 @@ Result<std::vector<OutboxWorker::Claimed>> OutboxWorker::Claim(store::Connection
     c.lease_at_us = lease_at_us;
     c.url = r.Text(5);
     c.secret = r.Text(6);
-    c.event = ledger::Event{c.tenant_id, c.event_seq, r.Text(7), Instant{r.Int(8)}, r.Text(9),
-                            r.Text(10), r.Text(11), r.Text(12), r.Text(13), r.Text(14)};
+    c.event = ledger::Event{c.tenant_id, c.event_seq, r.Text(7),  Instant{r.Int(8)}, r.Text(9),
+                            r.Text(10),  r.Text(11),  r.Text(12), r.Text(13),        r.Text(14)};
     store::Value cas[] = {lease_at_us, c.tenant_id, c.subscription_id, c.event_seq, c.due_at_us};
     OPSBOX_ASSIGN_OR_RETURN(auto changed, tx->Exec(kMoveDue, cas));
     if (changed == 1) out.push_back(std::move(c));
@@ -209,12 +208,10 @@ Result<std::vector<OutboxWorker::Claimed>> OutboxWorker::Claim(store::Connection
   return out;
 }
 
-void OutboxWorker::Release(store::Connection& conn, const std::vector<Claimed>& rows,
-                           size_t from) {
+void OutboxWorker::Release(store::Connection& conn, const std::vector<Claimed>& rows, size_t from) {
   for (size_t i = from; i < rows.size(); ++i) {
     const auto& c = rows[i];
-    store::Value cas[] = {c.due_at_us, c.tenant_id, c.subscription_id, c.event_seq,
-                          c.lease_at_us};
+    store::Value cas[] = {c.due_at_us, c.tenant_id, c.subscription_id, c.event_seq, c.lease_at_us};
     // Best effort: a row not handed back is due again when its lease runs out.
     (void)conn.Exec(kMoveDue, cas);
   }
@@ -276,9 +273,9 @@ Status OutboxWorker::Deliver(store::Connection& conn, const Claimed& c, Instant 
       next_at_us = (done_at + NextDelay(static_cast<int>(attempt))).us;
     }
   }
-  store::Value params[] = {status,      attempt,          next_at_us,       last_status,
-                           SanitizeError(last_error), done_at.us, c.tenant_id,
-                           c.subscription_id, c.event_seq, c.lease_at_us};
+  store::Value params[] = {
+      status,     attempt,     next_at_us,        last_status, SanitizeError(last_error),
+      done_at.us, c.tenant_id, c.subscription_id, c.event_seq, c.lease_at_us};
   OPSBOX_ASSIGN_OR_RETURN(auto changed, conn.Exec(kRecordOutcome, params));
   if (changed != 1) {
     spdlog::warn("outbox: lease on {} seq {} to {} ran out before the outcome was recorded",

@@ -75,9 +75,10 @@ void SubscriptionCache::Added(const std::string& tenant, Entry entry) {
   auto it = tenants_.find(tenant);
   if (it == tenants_.end()) return;
   auto& v = it->second;
-  v.erase(std::remove_if(v.begin(), v.end(),
-                         [&](const Entry& e) { return e.subscription_id == entry.subscription_id; }),
-          v.end());
+  v.erase(
+      std::remove_if(v.begin(), v.end(),
+                     [&](const Entry& e) { return e.subscription_id == entry.subscription_id; }),
+      v.end());
   v.push_back(std::move(entry));
 }
 
@@ -104,8 +105,7 @@ void SubscriptionCache::Clear() {
   tenants_.clear();
 }
 
-Status ProjectSubscriptionCreated(store::Tx& tx, const ledger::Event& e,
-                                  SubscriptionCache& cache) {
+Status ProjectSubscriptionCreated(store::Tx& tx, const ledger::Event& e, SubscriptionCache& cache) {
   OPSBOX_ASSIGN_OR_RETURN(auto j, EventPayload(e));
   OPSBOX_ASSIGN_OR_RETURN(auto id, PayloadString(j, "subscription_id", e.type));
   OPSBOX_ASSIGN_OR_RETURN(auto url, PayloadString(j, "url", e.type));
@@ -115,26 +115,28 @@ Status ProjectSubscriptionCreated(store::Tx& tx, const ledger::Event& e,
   const std::string types_text = CanonicalJson(*types_it);
   OPSBOX_ASSIGN_OR_RETURN(auto types, ParseEventTypes(types_text));
   store::Value params[] = {e.tenant_id, id, url, types_text, secret, e.recorded_at.us};
-  OPSBOX_TRY(tx.Exec("INSERT INTO webhook_subscriptions (tenant_id, subscription_id, url, "
-                     "event_types, secret, status, created_at_us) VALUES (?, ?, ?, ?, ?, "
-                     "'active', ?)",
-                     params));
+  OPSBOX_TRY(
+      tx.Exec("INSERT INTO webhook_subscriptions (tenant_id, subscription_id, url, "
+              "event_types, secret, status, created_at_us) VALUES (?, ?, ?, ?, ?, "
+              "'active', ?)",
+              params));
   cache.Added(e.tenant_id, SubscriptionCache::Entry{id, std::move(types)});
   return Ok();
 }
 
-Status ProjectSubscriptionDeleted(store::Tx& tx, const ledger::Event& e,
-                                  SubscriptionCache& cache) {
+Status ProjectSubscriptionDeleted(store::Tx& tx, const ledger::Event& e, SubscriptionCache& cache) {
   OPSBOX_ASSIGN_OR_RETURN(auto j, EventPayload(e));
   OPSBOX_ASSIGN_OR_RETURN(auto id, PayloadString(j, "subscription_id", e.type));
   store::Value sub_params[] = {e.tenant_id, id};
-  OPSBOX_TRY(tx.Exec("UPDATE webhook_subscriptions SET status = 'deleted' WHERE tenant_id = ? "
-                     "AND subscription_id = ?",
-                     sub_params));
+  OPSBOX_TRY(
+      tx.Exec("UPDATE webhook_subscriptions SET status = 'deleted' WHERE tenant_id = ? "
+              "AND subscription_id = ?",
+              sub_params));
   store::Value outbox_params[] = {e.recorded_at.us, e.tenant_id, id};
-  OPSBOX_TRY(tx.Exec("UPDATE webhook_outbox SET status = 'cancelled', updated_at_us = ? WHERE "
-                     "tenant_id = ? AND subscription_id = ? AND status = 'pending'",
-                     outbox_params));
+  OPSBOX_TRY(
+      tx.Exec("UPDATE webhook_outbox SET status = 'cancelled', updated_at_us = ? WHERE "
+              "tenant_id = ? AND subscription_id = ? AND status = 'pending'",
+              outbox_params));
   cache.Removed(e.tenant_id, id);
   return Ok();
 }
@@ -148,10 +150,11 @@ Status ProjectDeliveryReplayed(store::Tx& tx, const ledger::Event& e, Subscripti
   }
   store::Value params[] = {e.recorded_at.us, e.recorded_at.us, e.tenant_id, id,
                            seq_it->get<int64_t>()};
-  OPSBOX_TRY(tx.Exec("UPDATE webhook_outbox SET status = 'pending', attempts = 0, "
-                     "next_attempt_at_us = ?, updated_at_us = ? WHERE tenant_id = ? AND "
-                     "subscription_id = ? AND event_seq = ? AND status = 'dead'",
-                     params));
+  OPSBOX_TRY(
+      tx.Exec("UPDATE webhook_outbox SET status = 'pending', attempts = 0, "
+              "next_attempt_at_us = ?, updated_at_us = ? WHERE tenant_id = ? AND "
+              "subscription_id = ? AND event_seq = ? AND status = 'dead'",
+              params));
   return Ok();
 }
 

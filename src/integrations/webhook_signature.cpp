@@ -25,8 +25,8 @@ std::string SignWebhook(std::string_view secret, Instant at, std::string_view bo
   return "t=" + t + ",v1=" + Mac(secret, t, body);
 }
 
-bool VerifyWebhookSignature(std::string_view secret, std::string_view header,
-                            std::string_view body, Instant now, int64_t tolerance_s) {
+bool VerifyWebhookSignature(std::string_view secret, std::string_view header, std::string_view body,
+                            Instant now, int64_t tolerance_s) {
   if (header.size() > kSignatureHeaderBytesMax) return false;
   std::string_view t;
   std::vector<std::string_view> candidates;

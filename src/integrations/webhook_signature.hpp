@@ -22,8 +22,7 @@ std::string SignWebhook(std::string_view secret, Instant at, std::string_view bo
 // True when `header` holds t=<seconds> within `tolerance_s` of `now` (either way) and at least
 // one v1=<hex> that equals the HMAC of "<t>." + body (compared in constant time). Headers
 // longer than kSignatureHeaderBytesMax, malformed parts and unknown schemes never verify.
-bool VerifyWebhookSignature(std::string_view secret, std::string_view header,
-                            std::string_view body, Instant now,
-                            int64_t tolerance_s = kSignatureToleranceSecondsDefault);
+bool VerifyWebhookSignature(std::string_view secret, std::string_view header, std::string_view body,
+                            Instant now, int64_t tolerance_s = kSignatureToleranceSecondsDefault);
 
 }  // namespace opsbox::integrations

@@ -31,9 +31,9 @@ Result<std::vector<std::string>> ValidateEventTypes(const Json& body) {
     return Error::Invalid("event_types", "min_items", "event_types must name at least one type");
   }
   if (it->size() > limits::kWebhookEventTypesMax) {
-    return Error::Invalid("event_types", "max_items",
-                          "event_types holds at most " +
-                              std::to_string(limits::kWebhookEventTypesMax) + " entries");
+    return Error::Invalid(
+        "event_types", "max_items",
+        "event_types holds at most " + std::to_string(limits::kWebhookEventTypesMax) + " entries");
   }
   std::vector<std::string> out;
   for (size_t i = 0; i < it->size(); ++i) {
@@ -53,8 +53,7 @@ Result<std::vector<std::string>> ValidateEventTypes(const Json& body) {
 }
 
 Result<std::string> RequireSubscriptionId(const Json& body) {
-  OPSBOX_ASSIGN_OR_RETURN(auto id,
-                          RequireString(body, "subscription_id", kSubscriptionIdBytesMax));
+  OPSBOX_ASSIGN_OR_RETURN(auto id, RequireString(body, "subscription_id", kSubscriptionIdBytesMax));
   if (!IsId(id, "whs")) {
     return Error::Invalid("subscription_id", "format", "subscription_id must be a whs_… id");
   }
@@ -160,9 +159,9 @@ Result<SubscriptionInput> ValidateCreateSubscription(const Json& body) {
     if (!d->is_string()) return Error::Invalid("description", "type", "must be a string");
     in.description = d->get<std::string>();
     if (in.description.size() > kWebhookDescriptionBytesMax) {
-      return Error::Invalid("description", "max_bytes",
-                            "description is longer than " +
-                                std::to_string(kWebhookDescriptionBytesMax) + " bytes");
+      return Error::Invalid(
+          "description", "max_bytes",
+          "description is longer than " + std::to_string(kWebhookDescriptionBytesMax) + " bytes");
     }
   }
   return in;
@@ -173,9 +172,9 @@ bool EventTypeMatches(const std::vector<std::string>& event_types, std::string_v
                      [&](const std::string& t) { return t == "*" || t == event_type; });
 }
 
-Result<ledger::Decision> DecideCreateSubscription(const SubscriptionInput& in,
-                                                  int64_t active_count, const std::string& secret,
-                                                  Instant now, Random& random) {
+Result<ledger::Decision> DecideCreateSubscription(const SubscriptionInput& in, int64_t active_count,
+                                                  const std::string& secret, Instant now,
+                                                  Random& random) {
   if (active_count >= kWebhookSubscriptionsActiveMax) {
     return Error::Conflict("subscriptions_max",
                            "a tenant has at most " +
@@ -190,12 +189,9 @@ Result<ledger::Decision> DecideCreateSubscription(const SubscriptionInput& in,
                                            {"event_types", in.event_types},
                                            {"description", in.description},
                                            {"secret", secret}}});
-  d.result = Json{{"subscription_id", id},
-                  {"url", in.url},
-                  {"event_types", in.event_types},
-                  {"description", in.description},
-                  {"status", "active"},
-                  {"created_at", FormatRfc3339(now)}};
+  d.result = Json{
+      {"subscription_id", id},         {"url", in.url},      {"event_types", in.event_types},
+      {"description", in.description}, {"status", "active"}, {"created_at", FormatRfc3339(now)}};
   d.once = Json{{"secret", secret}};
   return d;
 }
@@ -212,8 +208,7 @@ Result<ledger::Decision> DecideDeleteSubscription(const std::string& subscriptio
   return d;
 }
 
-Result<ledger::Decision> DecideReplayDelivery(const std::string& subscription_id,
-                                              int64_t event_seq,
+Result<ledger::Decision> DecideReplayDelivery(const std::string& subscription_id, int64_t event_seq,
                                               const std::optional<std::string>& delivery_status,
                                               const std::string& subscription_status) {
   const std::string what =
@@ -227,12 +222,11 @@ Result<ledger::Decision> DecideReplayDelivery(const std::string& subscription_id
     return Error::Conflict("subscription_deleted", what + ": the subscription was deleted");
   }
   ledger::Decision d;
-  d.events.push_back(ledger::NewEvent{
-      std::string(kWebhookDeliveryReplayed),
-      Json{{"subscription_id", subscription_id}, {"event_seq", event_seq}}});
-  d.result = Json{{"subscription_id", subscription_id},
-                  {"event_seq", event_seq},
-                  {"status", kDeliveryPending}};
+  d.events.push_back(
+      ledger::NewEvent{std::string(kWebhookDeliveryReplayed),
+                       Json{{"subscription_id", subscription_id}, {"event_seq", event_seq}}});
+  d.result = Json{
+      {"subscription_id", subscription_id}, {"event_seq", event_seq}, {"status", kDeliveryPending}};
   return d;
 }
 
@@ -240,10 +234,9 @@ Result<ledger::Decision> HandleCreateSubscription(store::Tx& tx, const ledger::C
                                                   Instant now, Random& random) {
   OPSBOX_ASSIGN_OR_RETURN(auto input, ValidateCreateSubscription(cmd.payload));
   store::Value params[] = {cmd.tenant_id};
-  OPSBOX_ASSIGN_OR_RETURN(auto rows,
-                          tx.Query("SELECT COUNT(*) FROM webhook_subscriptions WHERE "
-                                   "tenant_id = ? AND status = 'active'",
-                                   params));
+  OPSBOX_ASSIGN_OR_RETURN(auto rows, tx.Query("SELECT COUNT(*) FROM webhook_subscriptions WHERE "
+                                              "tenant_id = ? AND status = 'active'",
+                                              params));
   const int64_t active = rows.empty() ? 0 : rows[0].Int(0);
   return DecideCreateSubscription(input, active, "whsec_" + RandomToken(32), now, random);
 }

@@ -86,8 +86,7 @@ Result<ledger::Decision> DecideDeleteSubscription(const std::string& subscriptio
                                                   const std::optional<std::string>& status);
 // `delivery_status`: the outbox row's status (nullopt: no such delivery);
 // `subscription_status`: its subscription's status.
-Result<ledger::Decision> DecideReplayDelivery(const std::string& subscription_id,
-                                              int64_t event_seq,
+Result<ledger::Decision> DecideReplayDelivery(const std::string& subscription_id, int64_t event_seq,
                                               const std::optional<std::string>& delivery_status,
                                               const std::string& subscription_status);
 

@@ -68,7 +68,8 @@ struct HttpServer::Core : std::enable_shared_from_this<HttpServer::Core> {
 
   std::mutex sessions_mutex;
   std::condition_variable sessions_cv;
-  std::unordered_map<Session*, std::weak_ptr<Session>> sessions;
+  std::unordered_map<Session*, std::weak_ptr<Session>> sessions;  // alive, open or not
+  size_t open_sessions = 0;  // not yet closed; Stop() waits for this to reach zero
 
   std::atomic<bool> stopping{false};
   std::atomic<size_t> in_flight{0};
@@ -190,6 +191,7 @@ class Session : public std::enable_shared_from_this<Session> {
     if (in_flight_counted_) core_.in_flight.fetch_sub(1);
     std::lock_guard lock(core_.sessions_mutex);
     core_.sessions.erase(this);
+    if (state_ != State::kClosed) --core_.open_sessions;
     core_.sessions_cv.notify_all();
   }
 
@@ -554,6 +556,10 @@ void Session::Close() {
   beast::error_code ignored;
   stream_.socket().shutdown(tcp::socket::shutdown_both, ignored);
   stream_.close();
+  // A Respond the application still holds may keep this object alive; closed is what counts.
+  std::lock_guard lock(core_.sessions_mutex);
+  --core_.open_sessions;
+  core_.sessions_cv.notify_all();
 }
 
 void OnAccept(Core& core, beast::error_code ec, tcp::socket socket);
@@ -580,9 +586,10 @@ void OnAccept(Core& core, beast::error_code ec, tcp::socket socket) {
   std::shared_ptr<Session> session;
   {
     std::lock_guard lock(core.sessions_mutex);
-    if (core.sessions.size() < core.options.connections_max) {
+    if (core.open_sessions < core.options.connections_max) {
       session = std::make_shared<Session>(core, std::move(socket));
       core.sessions.emplace(session.get(), session);
+      ++core.open_sessions;
     }
   }
   if (session) {
@@ -713,9 +720,9 @@ void HttpServer::Stop() {
     std::unique_lock sessions_lock(core.sessions_mutex);
     auto deadline = SteadyClock::now() + std::chrono::milliseconds(core.options.shutdown_grace_ms);
     if (!core.sessions_cv.wait_until(sessions_lock, deadline,
-                                     [&] { return core.sessions.empty(); })) {
+                                     [&] { return core.open_sessions == 0; })) {
       spdlog::warn("http: {} connections still busy after the shutdown grace period; closing",
-                   core.sessions.size());
+                   core.open_sessions);
     }
   }
   core.work.reset();

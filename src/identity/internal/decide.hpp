@@ -36,6 +36,9 @@ Status ValidateDisplayText(std::string_view text, std::string_view field);
 Result<std::vector<std::string>> ParseRoles(const Json& payload, std::string_view field = "roles");
 // Lower-cases ASCII letters (usernames are compared lower-case).
 std::string AsciiLower(std::string_view s);
+constexpr char AsciiLowerChar(char c) {
+  return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c;
+}
 
 // ----- state the handlers load -----
 struct UserState {

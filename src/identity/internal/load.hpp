@@ -42,8 +42,8 @@ Result<std::optional<UserState>> LoadUserByName(Q& q, std::string_view username)
 template <class Q>
 Result<std::string> LoadPasswordHash(Q& q, std::string_view user_id) {
   const store::Value params[] = {std::string(user_id)};
-  OPSBOX_ASSIGN_OR_RETURN(
-      store::Rows rows, q.Query("SELECT password_hash FROM users WHERE user_id = ?", params));
+  OPSBOX_ASSIGN_OR_RETURN(store::Rows rows,
+                          q.Query("SELECT password_hash FROM users WHERE user_id = ?", params));
   if (rows.empty()) return std::string();
   return rows[0].Text(0);
 }
