@@ -2,6 +2,7 @@
 // directly, through the same ledger writer, so every change they make is a ledger event.
 #include <CLI/CLI.hpp>
 #include <nlohmann/json.hpp>
+#include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
 
 #include <csignal>
@@ -133,7 +134,7 @@ int Export(const Common& c, const std::string& tenant) {
     auto events = ledger::ReadEvents(**conn, tenant, after, 1000);
     if (!events.ok()) return Fail(events.error());
     if (events->empty()) break;
-    for (const auto& e : *events) std::cout << e.ToJson().dump() << "\n";
+    for (const auto& e : *events) std::cout << e.ToRedactedJson().dump() << "\n";
     after = events->back().seq;
   }
   return 0;
@@ -149,6 +150,8 @@ std::string ReadPasswordStdin() {
 }  // namespace
 
 int Main(int argc, char** argv) {
+  // Logs go to standard error; standard output carries command results.
+  spdlog::set_default_logger(spdlog::stderr_color_mt("opsbox"));
   CLI::App app{"opsbox: the operations layer for customer contact in regulated financial "
                "services"};
   app.require_subcommand(1);

@@ -238,6 +238,12 @@ TEST_P(IdentityDbTest, ApiKeyAuthenticatesUntilItsRevokeCommits) {
   EXPECT_TRUE(p->Allows("external_events.write"));
   EXPECT_FALSE(p->Allows("users.manage"));
   EXPECT_TRUE(AuthKey(key, "acme").ok());  // now from the cache
+  const std::string lower = "bearer " + key, basic = "Basic " + key;
+  EXPECT_TRUE(auth_->Authenticate({lower, "", "", "POST"}, "acme", clock_.Now()).ok());
+  EXPECT_EQ(auth_->Authenticate({basic, "", "", "GET"}, "acme", clock_.Now()).error().rule,
+            "scheme");
+  EXPECT_EQ(auth_->Authenticate({}, "acme", clock_.Now()).error().code,
+            ErrorCode::kUnauthenticated);
   EXPECT_EQ(AllEventPayloads().find(ParseApiKey(key)->secret), std::string::npos);
 
   std::string tampered = key;

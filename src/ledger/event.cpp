@@ -38,4 +38,16 @@ Json Event::ToJson() const {
               {"prev_hash", prev_hash},     {"hash", hash}};
 }
 
+Json Event::ToRedactedJson() const {
+  Json out = ToJson();
+  Json& p = out["payload"];
+  if (p.is_object()) {
+    for (auto field : kSecretPayloadFields) {
+      auto it = p.find(field);
+      if (it != p.end()) *it = "[redacted]";
+    }
+  }
+  return out;
+}
+
 }  // namespace opsbox::ledger

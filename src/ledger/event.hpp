@@ -46,7 +46,14 @@ struct Event {
   std::string hash;           // hex SHA-256 over prev_hash and the canonical encoding
 
   Json ToJson() const;        // the wire form (payload inlined as JSON)
+  // The wire form for readers: payload fields that hold secrets or their hashes
+  // (kSecretPayloadFields) read "[redacted]". The stored event, and so its hash, keeps them:
+  // projections are rebuilt from it. Issue #3 encrypts them per data subject.
+  Json ToRedactedJson() const;
 };
+
+inline constexpr std::string_view kSecretPayloadFields[] = {
+    "secret", "password_hash", "token_hash", "csrf_hash", "secret_hash"};
 
 inline constexpr std::string_view kGenesisHash =
     "0000000000000000000000000000000000000000000000000000000000000000";

@@ -310,6 +310,46 @@ TEST_F(HttpServerTest, StopDeliversTheInFlightResponseAndThenRefusesConnections)
   server_->Wait();
 }
 
+TEST_F(HttpServerTest, RespondAfterTheGracePeriodIsIgnoredSafely) {
+  HttpServerOptions options;
+  options.shutdown_grace_ms = 50;
+  StartServer(options);
+  auto reply = std::async(std::launch::async, [this] { return Get("/slow"); });
+  slow_entered_.get_future().wait();
+  server_->Stop();  // the handler never answers within the grace period
+  auto response = reply.get();
+  EXPECT_FALSE(response.ok());
+  server_.reset();
+  std::lock_guard lock(mutex_);
+  slow_respond_(api::JsonResponse(200, "{}"));  // the server is gone; nothing happens
+  slow_respond_ = nullptr;
+}
+
+TEST_F(HttpServerTest, HeaderNotCompleteWithinHeaderTimeoutClosesTheConnection) {
+  HttpServerOptions options;
+  options.header_timeout_ms = 200;
+  StartServer(options);
+  RawConnection connection(server_->port());
+  connection.Send("GET /api/v1/items/1 HTTP/1.1\r\nHost: x\r\n");
+  EXPECT_TRUE(connection.ReadsEndOfStream());
+}
+
+TEST_F(HttpServerTest, ExpectContinueGetsAnInterimResponseBeforeTheBody) {
+  StartServer();
+  RawConnection connection(server_->port());
+  connection.Send(
+      "POST /api/v1/items HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\n"
+      "Expect: 100-continue\r\n\r\n");
+  auto interim = connection.ReadResponse();
+  ASSERT_TRUE(interim.has_value());
+  EXPECT_EQ(interim->status, 100);
+  connection.Send("abc");
+  auto response = connection.ReadResponse();
+  ASSERT_TRUE(response.has_value());
+  EXPECT_EQ(response->status, 201);
+  EXPECT_EQ(response->body, "3");
+}
+
 TEST_F(HttpServerTest, StopClosesIdleKeepAliveConnections) {
   StartServer();
   RawConnection connection(server_->port());
