@@ -131,30 +131,47 @@ class CheckpointScheduler {
   std::thread thread_;
 };
 
-void ExportWriterStats(server::Metrics& m, const ledger::WriterStats& s) {
-  m.SetGauge("opsbox_ledger_commands_total", "Commands answered by the ledger writer", {},
-             static_cast<double>(s.commands.load()));
-  m.SetGauge("opsbox_ledger_events_total", "Events appended to the ledger", {},
-             static_cast<double>(s.events.load()));
-  m.SetGauge("opsbox_ledger_commits_total", "Ledger transactions committed (group commits)", {},
-             static_cast<double>(s.commits.load()));
-  m.SetGauge("opsbox_ledger_commands_rejected_total", "Commands rejected", {},
-             static_cast<double>(s.rejected.load()));
-  m.SetGauge("opsbox_ledger_commands_replayed_total", "Idempotent retries answered", {},
-             static_cast<double>(s.replayed.load()));
-  m.SetGauge("opsbox_ledger_queue_depth", "Commands waiting for the writer", {},
-             static_cast<double>(s.queue_depth.load()));
-  // Batch sizes as a cumulative histogram in gauge form (le = upper bound).
-  uint64_t cumulative = 0;
-  for (int i = 0; i < 14; ++i) {
-    cumulative += s.batch_size_buckets[i].load();
-    std::string le = i < 13 ? std::to_string(1 << i) : "+Inf";
-    m.SetGauge("opsbox_ledger_batch_size_bucket", "Group commit batch sizes (cumulative)",
-               {{"le", le}}, static_cast<double>(cumulative));
+// Copies the writer's cumulative statistics into Prometheus counters (by the increase since
+// the previous scrape) and its queue depth into a gauge. Hooks run one at a time.
+class WriterStatsExporter {
+ public:
+  void Export(server::Metrics& m, const ledger::WriterStats& s) {
+    Add(m, "opsbox_ledger_commands_total", "Commands answered by the ledger writer", {},
+        s.commands.load(), last_.commands);
+    Add(m, "opsbox_ledger_events_total", "Events appended to the ledger", {}, s.events.load(),
+        last_.events);
+    Add(m, "opsbox_ledger_commits_total", "Ledger transactions committed (group commits)", {},
+        s.commits.load(), last_.commits);
+    Add(m, "opsbox_ledger_commands_rejected_total", "Commands rejected", {}, s.rejected.load(),
+        last_.rejected);
+    Add(m, "opsbox_ledger_commands_replayed_total", "Idempotent retries answered", {},
+        s.replayed.load(), last_.replayed);
+    Add(m, "opsbox_ledger_batch_size_sum", "Sum of group commit batch sizes", {},
+        s.batch_size_sum.load(), last_.batch_size_sum);
+    // Batch sizes as cumulative buckets (le = upper bound), the histogram layout.
+    uint64_t cumulative = 0;
+    for (int i = 0; i < 14; ++i) {
+      cumulative += s.batch_size_buckets[i].load();
+      std::string le = i < 13 ? std::to_string(1 << i) : "+Inf";
+      Add(m, "opsbox_ledger_batch_size_bucket", "Group commit batch sizes, cumulative buckets",
+          {{"le", le}}, cumulative, last_.buckets[i]);
+    }
+    m.SetGauge("opsbox_ledger_queue_depth", "Commands waiting for the writer", {},
+               static_cast<double>(s.queue_depth.load()));
   }
-  m.SetGauge("opsbox_ledger_batch_size_sum", "Sum of group commit batch sizes", {},
-             static_cast<double>(s.batch_size_sum.load()));
-}
+
+ private:
+  static void Add(server::Metrics& m, std::string_view name, std::string_view help,
+                  const server::Metrics::Labels& labels, uint64_t now, uint64_t& last) {
+    m.AddCounter(name, help, labels, static_cast<double>(now - last));
+    last = now;
+  }
+  struct Last {
+    uint64_t commands = 0, events = 0, commits = 0, rejected = 0, replayed = 0,
+             batch_size_sum = 0;
+    uint64_t buckets[14] = {};
+  } last_;
+};
 
 }  // namespace
 
@@ -235,8 +252,8 @@ Status Server::Start() {
   p.deps = api::ApiDeps{p.writer.get(), p.pool.get(), p.auth.get(), p.login.get(), &p.clock,
                         &p.random, p.blocking.get(), {p.checkpointer->public_key_hex()},
                         nullptr, nullptr, std::string(kVersion), config_.login_session_ttl_s};
-  p.metrics.AddRefreshHook([&p] {
-    ExportWriterStats(p.metrics, p.writer->stats());
+  p.metrics.AddRefreshHook([&p, exporter = std::make_shared<WriterStatsExporter>()] {
+    exporter->Export(p.metrics, p.writer->stats());
     p.metrics.SetGauge("opsbox_outbox_backlog", "Webhook deliveries pending", {},
                        static_cast<double>(p.outbox->Backlog()));
   });

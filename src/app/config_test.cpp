@@ -2,6 +2,9 @@
 // unit and range, and an unknown key, wrong type or out-of-range value fails naming the key.
 #include <gtest/gtest.h>
 
+#include <fstream>
+#include <sstream>
+
 #include "app/config.hpp"
 
 namespace opsbox::app {
@@ -62,6 +65,23 @@ TEST(Config, SyntaxErrorsSayWhere) {
   ASSERT_FALSE(c.ok());
   EXPECT_EQ(c.error().rule, "toml_syntax");
   EXPECT_NE(c.error().message.find("broken.toml"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace opsbox::app
+
+namespace opsbox::app {
+namespace {
+
+TEST(Config, EveryDeclaredKeyIsDocumented) {
+  std::ifstream in(std::string(OPSBOX_SOURCE_DIR) + "/docs/configuration.md");
+  ASSERT_TRUE(in) << "docs/configuration.md is missing";
+  std::stringstream doc;
+  doc << in.rdbuf();
+  for (const auto& k : ConfigKeys()) {
+    EXPECT_NE(doc.str().find("`" + k.name + "`"), std::string::npos)
+        << k.name << " is not in docs/configuration.md";
+  }
 }
 
 }  // namespace
