@@ -7,7 +7,7 @@ PRESET ?= release
 BUILD := build/$(PRESET)
 JOBS ?= $(shell nproc)
 
-.PHONY: deps build test demo bench asan clean
+.PHONY: deps build test demo bench asan fuzz clean
 
 deps:
 	scripts/install-deps
@@ -27,6 +27,16 @@ demo: build
 
 bench: build
 	scripts/bench $(BUILD)
+
+# Builds the libFuzzer targets with clang and runs each for FUZZ_SECONDS.
+FUZZ_SECONDS ?= 30
+fuzz: deps
+	cmake --preset fuzz >/dev/null
+	cmake --build build/fuzz -j $(JOBS) --target json_fuzz time_fuzz config_fuzz external_event_fuzz api_key_fuzz
+	for t in json_fuzz time_fuzz config_fuzz external_event_fuzz api_key_fuzz; do \
+	  mkdir -p build/fuzz/corpus/$$t && \
+	  build/fuzz/fuzz/$$t -max_total_time=$(FUZZ_SECONDS) -max_len=4096 build/fuzz/corpus/$$t fuzz/corpus 2>&1 | tail -2 || exit 1; \
+	done
 
 clean:
 	rm -rf build

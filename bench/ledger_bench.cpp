@@ -27,15 +27,19 @@
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
+#include <fstream>
 #include <iostream>
 #include <map>
 #include <memory>
 #include <mutex>
+#include <sstream>
 #include <string>
 #include <thread>
 #include <vector>
 
 #include <fcntl.h>
+#include <sys/resource.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "core/crypto.hpp"
@@ -244,6 +248,164 @@ int64_t Percentile(std::vector<int64_t>& v, double p) {
 
 double Seconds(SteadyClock::duration d) { return std::chrono::duration<double>(d).count(); }
 
+// CPU time (user + system) of the whole process, or of the calling thread, in microseconds.
+// Unlike wall time it barely depends on what else runs on a shared machine.
+int64_t ProcessCpuUs() {
+  rusage ru{};
+  getrusage(RUSAGE_SELF, &ru);
+  return (ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) * 1000000LL + ru.ru_utime.tv_usec +
+         ru.ru_stime.tv_usec;
+}
+
+// CPU time of each thread of this process, by thread id, from /proc (clock-tick resolution).
+std::map<int, int64_t> ThreadCpuUsByTid() {
+  std::map<int, int64_t> out;
+  const int64_t tick_us = 1000000 / sysconf(_SC_CLK_TCK);
+  std::error_code ec;
+  for (const auto& entry : std::filesystem::directory_iterator("/proc/self/task", ec)) {
+    std::ifstream in(entry.path() / "stat");
+    std::string stat((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    const size_t close = stat.rfind(')');  // the command name may hold spaces
+    if (close == std::string::npos) continue;
+    std::istringstream fields(stat.substr(close + 2));
+    std::string field;
+    int64_t utime = 0, stime = 0;
+    for (int i = 3; i <= 15 && fields >> field; ++i) {
+      if (i == 14) utime = std::stoll(field);
+      if (i == 15) stime = std::stoll(field);
+    }
+    out[std::stoi(entry.path().filename().string())] = (utime + stime) * tick_us;
+  }
+  return out;
+}
+
+// The CPU the `n` busiest threads used between two ThreadCpuUsByTid() snapshots: the writer's
+// shard threads, which the submitters (each waiting most of the time) never outrun.
+int64_t BusiestThreadsCpuUs(const std::map<int, int64_t>& before,
+                            const std::map<int, int64_t>& after, int n) {
+  std::vector<int64_t> deltas;
+  for (const auto& [tid, us] : after) {
+    auto it = before.find(tid);
+    deltas.push_back(us - (it == before.end() ? 0 : it->second));
+  }
+  std::sort(deltas.rbegin(), deltas.rend());
+  int64_t sum = 0;
+  for (size_t i = 0; i < deltas.size() && i < static_cast<size_t>(n); ++i) sum += deltas[i];
+  return sum;
+}
+
+int64_t ThreadCpuUs() {
+  timespec ts{};
+  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+  return ts.tv_sec * 1000000LL + ts.tv_nsec / 1000;
+}
+
+// A store decorator that times every statement the writer runs (wall clock, per SQL text), so
+// the report can say where the writer's time goes. Costs two clock reads per statement.
+class StatementTimes {
+ public:
+  void Add(std::string_view sql, SteadyClock::duration d) {
+    std::lock_guard lock(mu_);
+    auto& e = by_sql_[std::string(sql.substr(0, 60))];
+    ++e.calls;
+    e.time += d;
+  }
+  void Reset() {
+    std::lock_guard lock(mu_);
+    by_sql_.clear();
+  }
+  // [{sql, calls, us_per_call, total_ms}], longest total first.
+  Json ToJson() const {
+    std::lock_guard lock(mu_);
+    Json out = Json::array();
+    for (const auto& [sql, e] : by_sql_) {
+      const double total_us = Seconds(e.time) * 1e6;
+      out.push_back({{"sql", sql}, {"calls", e.calls},
+                     {"us_per_call", total_us / static_cast<double>(e.calls)},
+                     {"total_ms", total_us / 1000}});
+    }
+    std::sort(out.begin(), out.end(),
+              [](const Json& a, const Json& b) { return a["total_ms"] > b["total_ms"]; });
+    return out;
+  }
+
+ private:
+  struct Entry {
+    int64_t calls = 0;
+    SteadyClock::duration time{};
+  };
+  mutable std::mutex mu_;
+  std::map<std::string, Entry> by_sql_;
+};
+
+template <class F>
+auto Timed(StatementTimes& times, std::string_view what, F&& f) {
+  const auto t0 = SteadyClock::now();
+  auto r = f();
+  times.Add(what, SteadyClock::now() - t0);
+  return r;
+}
+
+class TimedTx final : public store::Tx {
+ public:
+  TimedTx(std::unique_ptr<store::Tx> tx, StatementTimes& times)
+      : tx_(std::move(tx)), times_(times) {}
+  Result<int64_t> Exec(std::string_view sql, std::span<const store::Value> p) override {
+    return Timed(times_, sql, [&] { return tx_->Exec(sql, p); });
+  }
+  Result<store::Rows> Query(std::string_view sql, std::span<const store::Value> p) override {
+    return Timed(times_, sql, [&] { return tx_->Query(sql, p); });
+  }
+  Status ExecBatch(std::string_view sql, std::span<const std::vector<store::Value>> rows) override {
+    return Timed(times_, "[batch] " + std::string(sql), [&] { return tx_->ExecBatch(sql, rows); });
+  }
+  Status Commit() override {
+    return Timed(times_, "COMMIT", [&] { return tx_->Commit(); });
+  }
+  void Rollback() override { tx_->Rollback(); }
+
+ private:
+  std::unique_ptr<store::Tx> tx_;
+  StatementTimes& times_;
+};
+
+class TimedConnection final : public store::Connection {
+ public:
+  TimedConnection(std::unique_ptr<store::Connection> c, StatementTimes& times)
+      : conn_(std::move(c)), times_(times) {}
+  Result<std::unique_ptr<store::Tx>> Begin() override {
+    OPSBOX_ASSIGN_OR_RETURN(auto tx, Timed(times_, "BEGIN", [&] { return conn_->Begin(); }));
+    return std::unique_ptr<store::Tx>(std::make_unique<TimedTx>(std::move(tx), times_));
+  }
+  Result<int64_t> Exec(std::string_view sql, std::span<const store::Value> p) override {
+    return conn_->Exec(sql, p);
+  }
+  Result<store::Rows> Query(std::string_view sql, std::span<const store::Value> p) override {
+    return conn_->Query(sql, p);
+  }
+  store::Dialect dialect() const override { return conn_->dialect(); }
+
+ private:
+  std::unique_ptr<store::Connection> conn_;
+  StatementTimes& times_;
+};
+
+class TimedDatabase final : public store::Database {
+ public:
+  TimedDatabase(store::Database& db, StatementTimes& times) : db_(db), times_(times) {}
+  Result<std::unique_ptr<store::Connection>> Connect() override {
+    OPSBOX_ASSIGN_OR_RETURN(auto c, db_.Connect());
+    return std::unique_ptr<store::Connection>(
+        std::make_unique<TimedConnection>(std::move(c), times_));
+  }
+  store::Dialect dialect() const override { return db_.dialect(); }
+  int WriterShardsMax() const override { return db_.WriterShardsMax(); }
+
+ private:
+  store::Database& db_;
+  StatementTimes& times_;
+};
+
 struct WriterFigure {
   Json json;
   double batch_avg = 1;
@@ -251,14 +413,16 @@ struct WriterFigure {
 
 // The writer benchmark. Returns its JSON line and the average batch size it achieved.
 WriterFigure BenchWriter(const Options& o, const std::vector<std::string>& tenants) {
-  auto db = FreshDatabase(o, "writer");
+  auto plain_db = FreshDatabase(o, "writer");
+  StatementTimes times;
+  TimedDatabase db(*plain_db, times);
   SystemClock clock;
   SystemRandom random;
   ledger::Registry registry;
   identity::RegisterIdentity(registry, identity::IdentityOptions{});
   integrations::SubscriptionCache cache;
   integrations::RegisterIntegrations(registry, cache, nullptr);
-  ledger::Writer writer(*db, registry, clock, random, ledger::WriterOptions{.shards = o.shards});
+  ledger::Writer writer(db, registry, clock, random, ledger::WriterOptions{.shards = o.shards});
   CheckStatus(writer.Start(), "writer start");
   for (const auto& t : tenants) {
     (void)Check(writer.SubmitAndWait(ledger::Command{t, "", std::string(identity::kCreateTenant),
@@ -281,8 +445,15 @@ WriterFigure BenchWriter(const Options& o, const std::vector<std::string>& tenan
   std::this_thread::sleep_for(secs(o.warmup_seconds));
   const auto window_start = SteadyClock::now();
   const uint64_t commits0 = writer.stats().commits, batch0 = writer.stats().batch_size_sum;
+  times.Reset();
+  const int64_t cpu0_us = ProcessCpuUs();
+  const auto threads0 = ThreadCpuUsByTid();
   std::this_thread::sleep_for(secs(o.seconds));
   const auto window_end = SteadyClock::now();
+  const int64_t cpu_us = ProcessCpuUs() - cpu0_us;
+  const int64_t writer_cpu_us =
+      BusiestThreadsCpuUs(threads0, ThreadCpuUsByTid(), writer.shard_count());
+  const Json statements = times.ToJson();
   const uint64_t commits1 = writer.stats().commits, batch1 = writer.stats().batch_size_sum;
   stop = true;
   for (auto& t : threads) t.join();
@@ -311,7 +482,13 @@ WriterFigure BenchWriter(const Options& o, const std::vector<std::string>& tenan
                 {"p50_ms", static_cast<double>(Percentile(latencies, 0.50)) / 1e6},
                 {"p99_ms", static_cast<double>(Percentile(latencies, 0.99)) / 1e6},
                 {"batch_avg", f.batch_avg},   {"commits_per_s", commits / window_s},
-                {"failures", failures},       {"first_error", first_error}};
+                {"cpu_us_per_command", n > 0 ? static_cast<double>(cpu_us) / n : 0},
+                {"writer_cpu_us_per_command", n > 0 ? static_cast<double>(writer_cpu_us) / n : 0},
+                {"writer_busy", static_cast<double>(writer_cpu_us) / 1e6 / window_s /
+                                    writer.shard_count()},
+                {"failures", failures},       {"first_error", first_error},
+                {"statements", statements},
+                {"writer_wall_ms", window_s * 1000 * writer.shard_count()}};
   return f;
 }
 
@@ -374,6 +551,7 @@ constexpr std::string_view kRawInsertExternal =
 struct RawResult {
   int64_t commands = 0;
   SteadyClock::duration tx_time{};
+  int64_t tx_cpu_us = 0;  // this process's share; PostgreSQL's server work is not in it
 };
 
 // One connection inserting batches of `batch` commands' rows into `tenant` for `seconds`.
@@ -389,12 +567,14 @@ void RunRawConnection(store::Database& db, const std::string& tenant, size_t bat
     const Instant now = clock.Now();
     for (size_t i = 0; i < batch; ++i) AddRawRows(rows, tenant, ++seq, now);
     const auto t0 = SteadyClock::now();
+    const int64_t cpu0_us = ThreadCpuUs();
     auto tx = Check(conn->Begin(), "begin");
     CheckStatus(tx->ExecBatch(kRawInsertEvent, rows.events), "insert ledger_events");
     CheckStatus(tx->ExecBatch(kRawInsertCommand, rows.commands), "insert ledger_commands");
     CheckStatus(tx->ExecBatch(kRawInsertExternal, rows.externals), "insert external_events");
     CheckStatus(tx->Commit(), "commit");
     out.tx_time += SteadyClock::now() - t0;
+    out.tx_cpu_us += ThreadCpuUs() - cpu0_us;
     out.commands += static_cast<int64_t>(batch);
   }
 }
@@ -413,14 +593,17 @@ Json BenchRaw(const Options& o, size_t batch, const std::string& kind) {
   }
   for (auto& t : threads) t.join();
   double rate = 0;
-  int64_t commands = 0;
+  int64_t commands = 0, cpu_us = 0;
   for (const auto& r : results) {
     commands += r.commands;
+    cpu_us += r.tx_cpu_us;
     if (r.commands > 0) rate += static_cast<double>(r.commands) / Seconds(r.tx_time);
   }
   return Json{{"bench", "ledger_raw"},  {"backend", o.backend}, {"sync", o.sync},
               {"shards", conns},        {"label", o.label},     {"kind", kind},
-              {"batch_rows", batch},    {"commands", commands}, {"commands_per_s", rate}};
+              {"batch_rows", batch},    {"commands", commands}, {"commands_per_s", rate},
+              {"cpu_us_per_command",
+               commands > 0 ? static_cast<double>(cpu_us) / static_cast<double>(commands) : 0}};
 }
 
 // The hardware reference for a durable commit: 4 KiB written and fdatasync'ed in a loop, in
@@ -452,10 +635,23 @@ Json ProbeFsync(const Options& o) {
               {"fsync_ms", s * 1000 / static_cast<double>(n)}};
 }
 
+// The PostgreSQL reference for one synchronous statement: `SELECT 1` round trips on loopback.
+Json ProbeRoundTrip(const Options& o) {
+  auto db = Check(store::OpenPostgres({.url = o.pg_url}), "pg");
+  auto conn = Check(db->Connect(), "connect");
+  constexpr int kRoundTrips = 2000;
+  const auto start = SteadyClock::now();
+  for (int i = 0; i < kRoundTrips; ++i) (void)Check(conn->Query("SELECT 1"), "SELECT 1");
+  const double s = Seconds(SteadyClock::now() - start);
+  return Json{{"bench", "roundtrip_probe"}, {"label", o.label},
+              {"roundtrip_us", s * 1e6 / kRoundTrips}};
+}
+
 int Main(int argc, char** argv) {
   const Options o = ParseArgs(argc, argv);
   InitCrypto();
   if (o.backend == "sqlite") std::cout << ProbeFsync(o).dump() << std::endl;
+  if (o.backend == "postgres") std::cout << ProbeRoundTrip(o).dump() << std::endl;
   const auto tenants = PickTenants(o.tenants, o.shards);
   const WriterFigure w = BenchWriter(o, tenants);
   std::cout << w.json.dump() << std::endl;

@@ -59,18 +59,107 @@ def machine_section(m):
     ]
 
 
-def ledger_rows(rows):
+def ledger_runs(rows):
+    """{label: [{"writer": w, "writer_batch": r, "large_batch": r}, ...]} in run order."""
     out = {}
     for r in rows:
         if r.get("bench") not in ("ledger_writer", "ledger_raw"):
             continue
-        entry = out.setdefault(r["label"], {})
-        key = "writer" if r["bench"] == "ledger_writer" else r["kind"]
-        entry[key] = r
-    return out
+        runs = out.setdefault(r["label"], [])
+        if r["bench"] == "ledger_writer":
+            runs.append({"writer": r})
+        elif runs:
+            runs[-1][r["kind"]] = r
+    return {k: [x for x in v if len(x) == 3] for k, v in out.items()}
+
+
+def median_of(runs, part, field):
+    return statistics.median(run[part][field] for run in runs)
+
+
+def ratio(a, b):
+    return a / b if b else 0
+
+
+def ledger_table(runs_by_label, summary):
+    lines = [
+        "| backend | commands/s (runs) | p50 ms | p99 ms | avg batch | raw at avg batch "
+        "(rows/txn) | writer / raw | raw at large batch (rows/txn) | writer / raw large |",
+        "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+    ]
+    for label, runs in runs_by_label.items():
+        if not runs:
+            continue
+        name = LEDGER_NAMES.get(label, label)
+        per_s = median_of(runs, "writer", "commands_per_s")
+        # Ratios are taken per run (writer and reference measured seconds apart), then the median.
+        r_batch = statistics.median(ratio(x["writer"]["commands_per_s"],
+                                          x["writer_batch"]["commands_per_s"]) for x in runs)
+        r_large = statistics.median(ratio(x["writer"]["commands_per_s"],
+                                          x["large_batch"]["commands_per_s"]) for x in runs)
+        failures = sum(x["writer"]["failures"] for x in runs)
+        first_error = next((x["writer"]["first_error"] for x in runs if x["writer"]["failures"]), "")
+        fail_note = f" ({failures} failed: {first_error})" if failures else ""
+        all_runs = ", ".join(num(x["writer"]["commands_per_s"]) for x in runs)
+        lines.append(
+            f"| {name} | {num(per_s)} ({all_runs}){fail_note} "
+            f"| {median_of(runs, 'writer', 'p50_ms'):.2f} | {median_of(runs, 'writer', 'p99_ms'):.2f} "
+            f"| {median_of(runs, 'writer', 'batch_avg'):.1f} "
+            f"| {num(median_of(runs, 'writer_batch', 'commands_per_s'))} "
+            f"({runs[0]['writer_batch']['batch_rows']}) | {r_batch:.0%} "
+            f"| {num(median_of(runs, 'large_batch', 'commands_per_s'))} "
+            f"({runs[0]['large_batch']['batch_rows']}) | {r_large:.0%} |")
+        summary.append((f"Ledger, {name}: writer / raw insert at the same batch size",
+                        f"{r_batch:.0%}", f">= {LEDGER_RAW_RATIO_MIN:.0%}",
+                        r_batch >= LEDGER_RAW_RATIO_MIN and not failures))
+        if label == "sqlite_full":
+            summary.insert(0, (f"Ledger, {name}: durable commands/s", num(per_s),
+                               f">= {num(LEDGER_SQLITE_FULL_MIN_PER_S)}",
+                               per_s >= LEDGER_SQLITE_FULL_MIN_PER_S and not failures))
+    return lines
+
+
+def ledger_time_table(runs_by_label):
+    """Where the writer's wall time goes: time inside each statement, summed over the runs."""
+    lines = [
+        "| backend | writer CPU us/command (raw: us/command) | share of writer time in the "
+        "store, by statement (calls per command, us per call) | outside the store |",
+        "| --- | ---: | --- | ---: |",
+    ]
+    for label, runs in runs_by_label.items():
+        if not runs:
+            continue
+        wall = sum(x["writer"]["writer_wall_ms"] for x in runs)
+        commands = sum(x["writer"]["commands"] for x in runs)
+        totals = {}
+        for x in runs:
+            for st in x["writer"].get("statements", []):
+                t = totals.setdefault(st["sql"], {"ms": 0.0, "calls": 0})
+                t["ms"] += st["total_ms"]
+                t["calls"] += st["calls"]
+        parts, in_store = [], 0.0
+        for sql, t in sorted(totals.items(), key=lambda kv: -kv[1]["ms"]):
+            in_store += t["ms"]
+            if t["ms"] / wall < 0.01:
+                continue
+            words = sql.split()
+            short = " ".join(words[:4]) if words and words[0] == "[batch]" else " ".join(words[:3])
+            if "FROM" in words:
+                short += " … " + words[words.index("FROM") + 1]
+            parts.append(f"`{short}` {t['ms'] / wall:.0%} ({t['calls'] / commands:.2f}, "
+                         f"{1000 * t['ms'] / t['calls']:.0f})")
+        cpu = median_of(runs, "writer", "writer_cpu_us_per_command")
+        raw_cpu = median_of(runs, "writer_batch", "cpu_us_per_command")
+        lines.append(f"| {LEDGER_NAMES.get(label, label)} | {cpu:.0f} ({raw_cpu:.0f}) "
+                     f"| {'; '.join(parts)} | {1 - in_store / wall:.0%} |")
+    return lines
 
 
 def ledger_section(rows, summary):
+    runs_by_label = ledger_runs(rows)
+    if not runs_by_label:
+        return []
+    count = max(len(v) for v in runs_by_label.values())
     lines = [
         "## Ledger append through the writer (group commit)",
         "",
@@ -81,47 +170,32 @@ def ledger_section(rows, summary):
         "`ledger_commands`, `external_events`) inserted directly with the store "
         "(`Tx::ExecBatch`, one connection per writer shard), at the batch size the writer "
         "achieved on average and at a large batch, on the same backend and settings, in the "
-        "same run. Only the transaction is timed in the reference.",
+        "same run; only the reference's transactions are timed. "
+        f"{count} runs per backend; medians shown.",
         "",
-        "| backend | commands/s | p50 ms | p99 ms | avg batch | raw at avg batch (rows/txn) "
-        "| writer / raw | raw at large batch | writer / raw large |",
-        "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
     ]
-    commands = []
-    for label, e in ledger_rows(rows).items():
-        w, rb, rl = e.get("writer"), e.get("writer_batch"), e.get("large_batch")
-        if not (w and rb and rl):
-            continue
-        ratio = w["commands_per_s"] / rb["commands_per_s"] if rb["commands_per_s"] else 0
-        ratio_l = w["commands_per_s"] / rl["commands_per_s"] if rl["commands_per_s"] else 0
-        name = LEDGER_NAMES.get(label, label)
-        failures = f" ({w['failures']} failed: {w['first_error']})" if w["failures"] else ""
-        lines.append(
-            f"| {name} | {num(w['commands_per_s'])}{failures} | {w['p50_ms']:.2f} "
-            f"| {w['p99_ms']:.2f} | {w['batch_avg']:.1f} | {num(rb['commands_per_s'])} "
-            f"({rb['batch_rows']}) | {ratio:.0%} | {num(rl['commands_per_s'])} "
-            f"({rl['batch_rows']}) | {ratio_l:.0%} |")
-        summary.append((f"Ledger, {name}: writer / raw insert at the same batch size",
-                        f"{ratio:.0%}", f">= {LEDGER_RAW_RATIO_MIN:.0%}",
-                        ratio >= LEDGER_RAW_RATIO_MIN and not w["failures"]))
-        if label == "sqlite_full":
-            summary.insert(0, (f"Ledger, {name}: durable commands/s",
-                               num(w["commands_per_s"]),
-                               f">= {num(LEDGER_SQLITE_FULL_MIN_PER_S)}",
-                               w["commands_per_s"] >= LEDGER_SQLITE_FULL_MIN_PER_S
-                               and not w["failures"]))
-        commands.append(w["command"])
+    lines += ledger_table(runs_by_label, summary)
     probes = [r for r in rows if r.get("bench") == "fsync_probe"]
     if probes:
-        best = max(p["fsyncs_per_s"] for p in probes)
-        lines += ["", "Hardware reference: 4 KiB write + `fdatasync` in the folder of the SQLite "
-                  "files, in a loop: " + ", ".join(
-                      f"{num(p['fsyncs_per_s'])}/s ({p['fsync_ms']:.2f} ms)" for p in probes)
-                  + f". A submitter waits for its command's commit, so with 64 submitters at "
-                  f"most 64 commands share one durable commit: at synchronous=FULL the ceiling "
-                  f"is about 64 x {num(best)} = {num(64 * best)} commands/s on this disk, "
-                  "before any CPU work."]
-    lines += ["", "Commands (each prints the writer line and both raw lines):", ""]
+        fsync_ms = statistics.median(p["fsync_ms"] for p in probes)
+        lines += ["", f"Hardware reference: 4 KiB write + `fdatasync` in the folder of the SQLite "
+                  f"files, median {fsync_ms:.2f} ms ("
+                  + ", ".join(f"{p['fsync_ms']:.2f}" for p in probes) + "). A submitter waits "
+                  "for its commit, so with 64 submitters at most 64 commands share a commit: "
+                  f"at synchronous=FULL that alone caps the rate near 64 / {fsync_ms:.2f} ms = "
+                  f"{num(64 / fsync_ms * 1000)} commands/s on this disk, before any CPU work "
+                  "or the WAL's page writes."]
+    rtts = [r for r in rows if r.get("bench") == "roundtrip_probe"]
+    if rtts:
+        rtt = statistics.median(r["roundtrip_us"] for r in rtts)
+        lines += ["", f"PostgreSQL reference: one `SELECT 1` round trip on loopback, median "
+                  f"{rtt:.0f} us."]
+    lines += ["", "Where the writer's time goes (wall time inside each store call, measured by a "
+              "timing decorator around the writer's connections; the rest is the writer's own "
+              "work: deciding, JSON, hashing, answering):", ""]
+    lines += ledger_time_table(runs_by_label)
+    commands = [runs[0]["writer"]["command"] for runs in runs_by_label.values() if runs]
+    lines += ["", "Commands (each prints the probe, the writer line and both raw lines):", ""]
     lines += [f"    {c}" for c in commands]
     lines.append("")
     return lines
