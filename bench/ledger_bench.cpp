@@ -17,6 +17,11 @@
 // (ledger_events, ledger_commands, external_events), inserted with Tx::ExecBatch, one
 // connection per writer shard, at the writer's measured average batch size and at a large
 // batch. Only the transaction is timed (building the row values is not).
+#include <fcntl.h>
+#include <sys/resource.h>
+#include <time.h>
+#include <unistd.h>
+
 #include <algorithm>
 #include <atomic>
 #include <cctype>
@@ -36,11 +41,6 @@
 #include <string>
 #include <thread>
 #include <vector>
-
-#include <fcntl.h>
-#include <sys/resource.h>
-#include <time.h>
-#include <unistd.h>
 
 #include "core/crypto.hpp"
 #include "core/json.hpp"
@@ -108,17 +108,28 @@ Options ParseArgs(int argc, char** argv) {
     const std::string a = argv[i];
     if (i + 1 >= argc) Die("missing value after " + a);
     const char* v = argv[++i];
-    if (a == "--backend") o.backend = v;
-    else if (a == "--dir") o.dir = v;
-    else if (a == "--pg-url") o.pg_url = v;
-    else if (a == "--sync") o.sync = v;
-    else if (a == "--label") o.label = v;
-    else if (a == "--shards") o.shards = static_cast<int>(NumberArg(a, v, 1, 64));
-    else if (a == "--submitters") o.submitters = static_cast<int>(NumberArg(a, v, 1, kSubmittersMax));
-    else if (a == "--tenants") o.tenants = static_cast<int>(NumberArg(a, v, 1, kTenantsMax));
-    else if (a == "--seconds") o.seconds = NumberArg(a, v, 0.1, kSecondsMax);
-    else if (a == "--warmup-seconds") o.warmup_seconds = NumberArg(a, v, 0, kSecondsMax);
-    else if (a == "--raw-seconds") o.raw_seconds = NumberArg(a, v, 0.1, kSecondsMax);
+    if (a == "--backend")
+      o.backend = v;
+    else if (a == "--dir")
+      o.dir = v;
+    else if (a == "--pg-url")
+      o.pg_url = v;
+    else if (a == "--sync")
+      o.sync = v;
+    else if (a == "--label")
+      o.label = v;
+    else if (a == "--shards")
+      o.shards = static_cast<int>(NumberArg(a, v, 1, 64));
+    else if (a == "--submitters")
+      o.submitters = static_cast<int>(NumberArg(a, v, 1, kSubmittersMax));
+    else if (a == "--tenants")
+      o.tenants = static_cast<int>(NumberArg(a, v, 1, kTenantsMax));
+    else if (a == "--seconds")
+      o.seconds = NumberArg(a, v, 0.1, kSecondsMax);
+    else if (a == "--warmup-seconds")
+      o.warmup_seconds = NumberArg(a, v, 0, kSecondsMax);
+    else if (a == "--raw-seconds")
+      o.raw_seconds = NumberArg(a, v, 0.1, kSecondsMax);
     else if (a == "--raw-large-batch") {
       o.raw_large_batch = static_cast<size_t>(NumberArg(a, v, 1, kBatchRowsMax));
     } else {
@@ -153,9 +164,9 @@ std::unique_ptr<store::Database> FreshDatabase(const Options& o, const std::stri
     auto conn = Check(admin->Connect(), "connect");
     (void)Check(conn->Exec("DROP DATABASE IF EXISTS " + dbname), "drop database");
     (void)Check(conn->Exec("CREATE DATABASE " + dbname), "create database");
-    db = Check(store::OpenPostgres({.url = WithDatabase(o.pg_url, dbname),
-                                    .writer_shards = o.shards}),
-               "open " + dbname);
+    db = Check(
+        store::OpenPostgres({.url = WithDatabase(o.pg_url, dbname), .writer_shards = o.shards}),
+        "open " + dbname);
   }
   CheckStatus(db->Migrate(), "migrate");
   return db;
@@ -235,7 +246,8 @@ void RunSubmitter(ledger::Writer& writer, Clock& clock, const std::string& tenan
       }
       continue;
     }
-    out.samples.push_back({t1, std::chrono::duration_cast<std::chrono::nanoseconds>(t1 - t0).count()});
+    out.samples.push_back(
+        {t1, std::chrono::duration_cast<std::chrono::nanoseconds>(t1 - t0).count()});
   }
 }
 
@@ -320,7 +332,8 @@ class StatementTimes {
     Json out = Json::array();
     for (const auto& [sql, e] : by_sql_) {
       const double total_us = Seconds(e.time) * 1e6;
-      out.push_back({{"sql", sql}, {"calls", e.calls},
+      out.push_back({{"sql", sql},
+                     {"calls", e.calls},
                      {"us_per_call", total_us / static_cast<double>(e.calls)},
                      {"total_ms", total_us / 1000}});
     }
@@ -411,6 +424,89 @@ struct WriterFigure {
   double batch_avg = 1;
 };
 
+// What the measurement window saw, besides the submitters' samples.
+struct Window {
+  SteadyClock::time_point start, end;
+  uint64_t commits = 0, batch_size_sum = 0;
+  int64_t cpu_us = 0, writer_cpu_us = 0;
+  Json statements;
+};
+
+// Runs the submitters against `writer`, measuring only between warm-up and the end.
+Window RunWindow(const Options& o, ledger::Writer& writer, Clock& clock, StatementTimes& times,
+                 const std::vector<std::string>& tenants, std::vector<SubmitterResult>& results) {
+  std::atomic<bool> stop{false};
+  std::vector<std::thread> threads;
+  for (int i = 0; i < o.submitters; ++i) {
+    const std::string& tenant = tenants[static_cast<size_t>(i) % tenants.size()];
+    threads.emplace_back([&, i, tenant] {
+      RunSubmitter(writer, clock, tenant, i, stop, results[static_cast<size_t>(i)]);
+    });
+  }
+  auto secs = [](double s) {
+    return std::chrono::duration_cast<SteadyClock::duration>(std::chrono::duration<double>(s));
+  };
+  std::this_thread::sleep_for(secs(o.warmup_seconds));
+  Window w;
+  w.start = SteadyClock::now();
+  const uint64_t commits0 = writer.stats().commits, batch0 = writer.stats().batch_size_sum;
+  times.Reset();
+  const int64_t cpu0_us = ProcessCpuUs();
+  const auto threads0 = ThreadCpuUsByTid();
+  std::this_thread::sleep_for(secs(o.seconds));
+  w.end = SteadyClock::now();
+  w.cpu_us = ProcessCpuUs() - cpu0_us;
+  w.writer_cpu_us = BusiestThreadsCpuUs(threads0, ThreadCpuUsByTid(), writer.shard_count());
+  w.statements = times.ToJson();
+  w.commits = writer.stats().commits - commits0;
+  w.batch_size_sum = writer.stats().batch_size_sum - batch0;
+  stop = true;
+  for (auto& t : threads) t.join();
+  return w;
+}
+
+WriterFigure Summarise(const Options& o, int shards, size_t tenants, const Window& w,
+                       const std::vector<SubmitterResult>& results) {
+  std::vector<int64_t> latencies;
+  int64_t failures = 0;
+  std::string first_error;
+  for (const auto& r : results) {
+    failures += r.failures;
+    if (first_error.empty()) first_error = r.first_error;
+    for (const auto& s : r.samples) {
+      if (s.done_at >= w.start && s.done_at < w.end) latencies.push_back(s.latency_ns);
+    }
+  }
+  const double window_s = Seconds(w.end - w.start);
+  const auto commits = static_cast<double>(w.commits);
+  const auto n = static_cast<double>(latencies.size());
+  const auto per_command = [n](int64_t us) { return n > 0 ? static_cast<double>(us) / n : 0; };
+  WriterFigure f;
+  f.batch_avg = commits > 0 ? static_cast<double>(w.batch_size_sum) / commits : 1;
+  f.json = Json{{"bench", "ledger_writer"},
+                {"backend", o.backend},
+                {"sync", o.sync},
+                {"shards", shards},
+                {"label", o.label},
+                {"submitters", o.submitters},
+                {"tenants", tenants},
+                {"commands", latencies.size()},
+                {"seconds", window_s},
+                {"commands_per_s", n / window_s},
+                {"p50_ms", static_cast<double>(Percentile(latencies, 0.50)) / 1e6},
+                {"p99_ms", static_cast<double>(Percentile(latencies, 0.99)) / 1e6},
+                {"batch_avg", f.batch_avg},
+                {"commits_per_s", commits / window_s},
+                {"cpu_us_per_command", per_command(w.cpu_us)},
+                {"writer_cpu_us_per_command", per_command(w.writer_cpu_us)},
+                {"writer_busy", static_cast<double>(w.writer_cpu_us) / 1e6 / window_s / shards},
+                {"writer_wall_ms", window_s * 1000 * shards},
+                {"statements", w.statements},
+                {"failures", failures},
+                {"first_error", first_error}};
+  return f;
+}
+
 // The writer benchmark. Returns its JSON line and the average batch size it achieved.
 WriterFigure BenchWriter(const Options& o, const std::vector<std::string>& tenants) {
   auto plain_db = FreshDatabase(o, "writer");
@@ -425,71 +521,15 @@ WriterFigure BenchWriter(const Options& o, const std::vector<std::string>& tenan
   ledger::Writer writer(db, registry, clock, random, ledger::WriterOptions{.shards = o.shards});
   CheckStatus(writer.Start(), "writer start");
   for (const auto& t : tenants) {
-    (void)Check(writer.SubmitAndWait(ledger::Command{t, "", std::string(identity::kCreateTenant),
-                                                     "cli:bench", Json{{"tenant_id", t},
-                                                                       {"name", "Bench " + t}}}),
+    (void)Check(writer.SubmitAndWait(
+                    ledger::Command{t, "", std::string(identity::kCreateTenant), "cli:bench",
+                                    Json{{"tenant_id", t}, {"name", "Bench " + t}}}),
                 "create_tenant " + t);
   }
-  std::atomic<bool> stop{false};
   std::vector<SubmitterResult> results(static_cast<size_t>(o.submitters));
-  std::vector<std::thread> threads;
-  for (int i = 0; i < o.submitters; ++i) {
-    const std::string& tenant = tenants[static_cast<size_t>(i) % tenants.size()];
-    threads.emplace_back([&, i, tenant] {
-      RunSubmitter(writer, clock, tenant, i, stop, results[static_cast<size_t>(i)]);
-    });
-  }
-  auto secs = [](double s) {
-    return std::chrono::duration_cast<SteadyClock::duration>(std::chrono::duration<double>(s));
-  };
-  std::this_thread::sleep_for(secs(o.warmup_seconds));
-  const auto window_start = SteadyClock::now();
-  const uint64_t commits0 = writer.stats().commits, batch0 = writer.stats().batch_size_sum;
-  times.Reset();
-  const int64_t cpu0_us = ProcessCpuUs();
-  const auto threads0 = ThreadCpuUsByTid();
-  std::this_thread::sleep_for(secs(o.seconds));
-  const auto window_end = SteadyClock::now();
-  const int64_t cpu_us = ProcessCpuUs() - cpu0_us;
-  const int64_t writer_cpu_us =
-      BusiestThreadsCpuUs(threads0, ThreadCpuUsByTid(), writer.shard_count());
-  const Json statements = times.ToJson();
-  const uint64_t commits1 = writer.stats().commits, batch1 = writer.stats().batch_size_sum;
-  stop = true;
-  for (auto& t : threads) t.join();
+  const Window w = RunWindow(o, writer, clock, times, tenants, results);
   writer.Stop();
-
-  std::vector<int64_t> latencies;
-  int64_t failures = 0;
-  std::string first_error;
-  for (const auto& r : results) {
-    failures += r.failures;
-    if (first_error.empty()) first_error = r.first_error;
-    for (const auto& s : r.samples) {
-      if (s.done_at >= window_start && s.done_at < window_end) latencies.push_back(s.latency_ns);
-    }
-  }
-  const double window_s = Seconds(window_end - window_start);
-  const double commits = static_cast<double>(commits1 - commits0);
-  WriterFigure f;
-  f.batch_avg = commits > 0 ? static_cast<double>(batch1 - batch0) / commits : 1;
-  const auto n = static_cast<double>(latencies.size());
-  f.json = Json{{"bench", "ledger_writer"},   {"backend", o.backend},
-                {"sync", o.sync},             {"shards", writer.shard_count()},
-                {"label", o.label},           {"submitters", o.submitters},
-                {"tenants", tenants.size()},  {"commands", latencies.size()},
-                {"seconds", window_s},        {"commands_per_s", n / window_s},
-                {"p50_ms", static_cast<double>(Percentile(latencies, 0.50)) / 1e6},
-                {"p99_ms", static_cast<double>(Percentile(latencies, 0.99)) / 1e6},
-                {"batch_avg", f.batch_avg},   {"commits_per_s", commits / window_s},
-                {"cpu_us_per_command", n > 0 ? static_cast<double>(cpu_us) / n : 0},
-                {"writer_cpu_us_per_command", n > 0 ? static_cast<double>(writer_cpu_us) / n : 0},
-                {"writer_busy", static_cast<double>(writer_cpu_us) / 1e6 / window_s /
-                                    writer.shard_count()},
-                {"failures", failures},       {"first_error", first_error},
-                {"statements", statements},
-                {"writer_wall_ms", window_s * 1000 * writer.shard_count()}};
-  return f;
+  return Summarise(o, writer.shard_count(), tenants.size(), w, results);
 }
 
 // A random-looking 64-hex-digit string (B-tree inserts in random key order, like SHA-256 ids).
@@ -516,13 +556,14 @@ struct RawRows {
 // (same columns, similar sizes, random-order command ids).
 void AddRawRows(RawRows& rows, const std::string& tenant, int64_t seq, Instant now) {
   const std::string external_id = "r-" + std::to_string(seq);
-  const std::string command_id = "xevcmd_" + Hex64(static_cast<uint64_t>(seq) * 7919 +
-                                                   std::hash<std::string>{}(tenant));
+  const std::string command_id =
+      "xevcmd_" + Hex64(static_cast<uint64_t>(seq) * 7919 + std::hash<std::string>{}(tenant));
   const std::string xev_id = "xev_" + std::to_string(now.us) + "_" + std::to_string(seq);
   Json p = ExternalEventPayload(external_id, now);
   const std::string inner = CanonicalJson(p["payload"]);
-  Json event = {{"external_event_id", xev_id}, {"source", "bench"}, {"type", "call.ended"},
-                {"external_id", external_id}, {"occurred_at_us", now.us}, {"payload", p["payload"]}};
+  Json event = {{"external_event_id", xev_id}, {"source", "bench"},
+                {"type", "call.ended"},        {"external_id", external_id},
+                {"occurred_at_us", now.us},    {"payload", p["payload"]}};
   Json result = event;
   result["occurred_at"] = p["occurred_at"];
   result["received_at"] = p["occurred_at"];
@@ -532,8 +573,8 @@ void AddRawRows(RawRows& rows, const std::string& tenant, int64_t seq, Instant n
                          std::string(integrations::kExternalEventRecorded), CanonicalJson(event),
                          Hex64(static_cast<uint64_t>(seq)), Hex64(static_cast<uint64_t>(seq) + 1)});
   rows.commands.push_back({tenant, command_id, std::string(integrations::kRecordExternalEvent),
-                           Hex64(static_cast<uint64_t>(seq) + 99), CanonicalJson(result), seq,
-                           seq, now.us});
+                           Hex64(static_cast<uint64_t>(seq) + 99), CanonicalJson(result), seq, seq,
+                           now.us});
   rows.externals.push_back({tenant, xev_id, std::string("bench"), std::string("call.ended"),
                             external_id, now.us, now.us, inner, seq});
 }
@@ -555,8 +596,8 @@ struct RawResult {
 };
 
 // One connection inserting batches of `batch` commands' rows into `tenant` for `seconds`.
-void RunRawConnection(store::Database& db, const std::string& tenant, size_t batch,
-                      double seconds, RawResult& out) {
+void RunRawConnection(store::Database& db, const std::string& tenant, size_t batch, double seconds,
+                      RawResult& out) {
   auto conn = Check(db.Connect(), "connect");
   SystemClock clock;
   const auto deadline = SteadyClock::now() + std::chrono::duration_cast<SteadyClock::duration>(
@@ -599,9 +640,15 @@ Json BenchRaw(const Options& o, size_t batch, const std::string& kind) {
     cpu_us += r.tx_cpu_us;
     if (r.commands > 0) rate += static_cast<double>(r.commands) / Seconds(r.tx_time);
   }
-  return Json{{"bench", "ledger_raw"},  {"backend", o.backend}, {"sync", o.sync},
-              {"shards", conns},        {"label", o.label},     {"kind", kind},
-              {"batch_rows", batch},    {"commands", commands}, {"commands_per_s", rate},
+  return Json{{"bench", "ledger_raw"},
+              {"backend", o.backend},
+              {"sync", o.sync},
+              {"shards", conns},
+              {"label", o.label},
+              {"kind", kind},
+              {"batch_rows", batch},
+              {"commands", commands},
+              {"commands_per_s", rate},
               {"cpu_us_per_command",
                commands > 0 ? static_cast<double>(cpu_us) / static_cast<double>(commands) : 0}};
 }
@@ -631,7 +678,9 @@ Json ProbeFsync(const Options& o) {
   const double s = Seconds(SteadyClock::now() - start);
   ::close(fd);
   std::filesystem::remove(path);
-  return Json{{"bench", "fsync_probe"}, {"label", o.label}, {"fsyncs_per_s", static_cast<double>(n) / s},
+  return Json{{"bench", "fsync_probe"},
+              {"label", o.label},
+              {"fsyncs_per_s", static_cast<double>(n) / s},
               {"fsync_ms", s * 1000 / static_cast<double>(n)}};
 }
 
@@ -643,8 +692,8 @@ Json ProbeRoundTrip(const Options& o) {
   const auto start = SteadyClock::now();
   for (int i = 0; i < kRoundTrips; ++i) (void)Check(conn->Query("SELECT 1"), "SELECT 1");
   const double s = Seconds(SteadyClock::now() - start);
-  return Json{{"bench", "roundtrip_probe"}, {"label", o.label},
-              {"roundtrip_us", s * 1e6 / kRoundTrips}};
+  return Json{
+      {"bench", "roundtrip_probe"}, {"label", o.label}, {"roundtrip_us", s * 1e6 / kRoundTrips}};
 }
 
 int Main(int argc, char** argv) {

@@ -1,9 +1,10 @@
 #!/usr/bin/env python3
 """Renders scripts/bench's JSON lines into docs/benchmarks.md (written to stdout).
 
-usage: render_benchmarks.py RESULTS.jsonl NOTES.md COMMAND
+usage: render_benchmarks.py RESULTS.jsonl NOTES.md COMMAND [MODULES.md]
 Each figure is shown beside the reference measured in the same run, with the ratio, the target
-of the issue and whether it was met. NOTES.md (profiling notes kept by hand) is appended.
+of the issue and whether it was met. NOTES.md (profiling notes kept by hand) follows, then
+MODULES.md (the sections that bench/<module>/*.sh printed).
 """
 import json
 import statistics
@@ -98,12 +99,14 @@ def ledger_table(runs_by_label, summary):
         r_large = statistics.median(ratio(x["writer"]["commands_per_s"],
                                           x["large_batch"]["commands_per_s"]) for x in runs)
         failures = sum(x["writer"]["failures"] for x in runs)
-        first_error = next((x["writer"]["first_error"] for x in runs if x["writer"]["failures"]), "")
+        first_error = next(
+            (x["writer"]["first_error"] for x in runs if x["writer"]["failures"]), "")
         fail_note = f" ({failures} failed: {first_error})" if failures else ""
         all_runs = ", ".join(num(x["writer"]["commands_per_s"]) for x in runs)
         lines.append(
             f"| {name} | {num(per_s)} ({all_runs}){fail_note} "
-            f"| {median_of(runs, 'writer', 'p50_ms'):.2f} | {median_of(runs, 'writer', 'p99_ms'):.2f} "
+            f"| {median_of(runs, 'writer', 'p50_ms'):.2f} "
+            f"| {median_of(runs, 'writer', 'p99_ms'):.2f} "
             f"| {median_of(runs, 'writer', 'batch_avg'):.1f} "
             f"| {num(median_of(runs, 'writer_batch', 'commands_per_s'))} "
             f"({runs[0]['writer_batch']['batch_rows']}) | {r_batch:.0%} "
@@ -122,7 +125,8 @@ def ledger_table(runs_by_label, summary):
 def ledger_time_table(runs_by_label):
     """Where the writer's wall time goes: time inside each statement, summed over the runs."""
     lines = [
-        "| backend | writer CPU us/command (raw: us/command) | share of writer time in the "
+        "| backend | writer thread CPU us/command (raw reference, this process only: "
+        "PostgreSQL's own work not counted) | share of writer time in the "
         "store, by statement (calls per command, us per call) | outside the store |",
         "| --- | ---: | --- | ---: |",
     ]
@@ -274,6 +278,7 @@ def http_section(rows, summary):
 
 def main():
     results, notes_path, command = sys.argv[1], sys.argv[2], sys.argv[3]
+    modules_path = sys.argv[4] if len(sys.argv) > 4 else None
     rows = load(results)
     machine = next(r for r in rows if r.get("bench") == "machine")
     summary = []
@@ -291,11 +296,14 @@ def main():
     out += [f"| {f} | {v} | {t} | {met(ok)} |" for f, v, t, ok in summary]
     out.append("")
     out += ledger + http
-    try:
-        with open(notes_path) as f:
-            out += [f.read().rstrip(), ""]
-    except OSError:
-        pass
+    for path in (notes_path, modules_path):
+        try:
+            with open(path) as f:
+                text = f.read().rstrip()
+        except (OSError, TypeError):
+            continue
+        if text:
+            out += [text, ""]
     sys.stdout.write("\n".join(out))
 
 

@@ -119,41 +119,39 @@ echo "== wfm simulate: Python heapq reference ($PY_CALLS calls, median of $REPEA
 CPP_CMD="bench/wfm_simulate_bench --calls $CALLS --agents $kAgents --rho $kRho --aht-s $kAhtS \
 --repeats $REPEATS --seed $kSeed"
 "$PY" - "$WORK/cpp.jsonl" "$WORK/py.jsonl" "$kTargetS" "$CPP_CMD" <<'PY'
-import json, platform, subprocess, sys, datetime
-cpp = {}
-for line in open(sys.argv[1]):
-    if line.startswith("{"):
-        d = json.loads(line); cpp[d["scenario"]] = d
-py = json.load(open(sys.argv[2]))
-target_s, build, root = float(sys.argv[3]), sys.argv[4], sys.argv[5]
-cpu = next((l.split(":", 1)[1].strip() for l in open("/proc/cpuinfo") if l.startswith("model name")),
-           platform.machine())
-py_ns = py["seconds_median"] * 1e9 / py["calls"]
-bench_cmd = f"{build.replace(root + '/', '')}/bench/wfm_simulate_bench --calls {cpp['mmc']['calls']:,}"
+import datetime, json, platform, sys
+def load(path):
+    return {d["scenario"]: d for d in (json.loads(l) for l in open(path) if l.startswith("{"))}
+cpp, py = load(sys.argv[1]), load(sys.argv[2])
+target_s, cmd = float(sys.argv[3]), sys.argv[4]
+cpu = next((l.split(":", 1)[1].strip() for l in open("/proc/cpuinfo")
+            if l.startswith("model name")), platform.machine())
+pyv = py["mmc"]["python"]
 print("### WFM: queue simulation (issue #5)\n")
-print(f"{datetime.date.today().isoformat()}, {cpu}, one core; `bench/wfm/simulate.sh`. "
-      "Each figure is one long stationary run (15-minute intervals, 50 agents, rho 0.9, "
-      "AHT 300 s), median of the repeats. Reference: a straightforward Python "
-      f"{py['python']} (Debian python3) heapq simulation of the same M/M/c system, run on "
-      f"{py['calls']:,} calls in the same run; its time for the C++ call count is "
-      "**extrapolated** linearly from its per-call cost (not measured at that size). "
-      "SimPy was not used: Debian only ships SimPy 2.3 (python3-simpy), an API retired upstream.\n")
+print(f"{datetime.date.today().isoformat()}, {cpu}, one core; `bench/wfm/simulate.sh BUILD_DIR`. "
+      "One long stationary run per row (15-minute intervals, 50 agents, rho 0.9, AHT 300 s, "
+      "seed 1), median of the repeats. Reference: a straightforward Python "
+      f"{pyv} (Debian python3, heapq + deque) simulation of the same system, same model and "
+      f"bookkeeping, run in the same run on {py['mmc']['calls']:,} calls; its time for the C++ "
+      "call count is **extrapolated** linearly from its measured per-call cost. SimPy was not "
+      "used: Debian ships only SimPy 2.3 (python3-simpy), whose API upstream has retired.\n")
 print("| figure | value | reference | ratio | target | result | command |")
 print("| --- | --- | --- | --- | --- | --- | --- |")
-names = {"mmc": "M/M/50, exponential handle, no abandonment",
-         "mmc_m": "lognormal handle (sd = mean), exponential patience",
-         "replicated": "10 replications x 100,000 calls with CI summary"}
-for key in ("mmc", "mmc_m", "replicated"):
-    d = cpp[key]
+rows = [("mmc", "mmc", "M/M/50 (exponential handle, no abandonment)"),
+        ("mmc_m", "mmc_m", "lognormal handle (sd = mean), exponential patience (mean = AHT)"),
+        ("replicated", "mmc", "M/M/50 as 10 replications x 100,000 calls, CI summary included")]
+for key, ref_key, name in rows:
+    d, r = cpp[key], py[ref_key]
     s, calls = d["seconds_median"], d["calls"]
-    ref_s = py_ns * calls / 1e9
+    ref_ns = r["seconds_median"] * 1e9 / r["calls"]
+    ref_s = ref_ns * calls / 1e9
     ok = "**met**" if s <= target_s else "**missed**"
     extra = ""
     if key == "mmc":
-        extra = (f"; SL {d['service_level']:.4f} vs Erlang C {d['erlang_c_service_level']:.4f}")
-    print(f"| {names[key]}: {calls:,} calls | {s:.3f} s ({d['ns_per_call']:.0f} ns/call{extra}) "
-          f"| Python heapq M/M/50: {py_ns / 1000:.2f} us/call measured on {py['calls']:,} calls "
-          f"-> {ref_s:.1f} s extrapolated | {ref_s / s:.0f}x (extrapolated) | <= {target_s:g} s "
-          f"| {ok} | `{bench_cmd}` |")
+        extra = f"; SL {d['service_level']:.4f}, Erlang C {d['erlang_c_service_level']:.4f}"
+    print(f"| {name}: {calls:,} calls | {s:.3f} s ({d['ns_per_call']:.0f} ns/call{extra}) "
+          f"| Python: {ref_ns / 1000:.2f} us/call on {r['calls']:,} calls, {ref_s:.1f} s "
+          f"extrapolated | {ref_s / s:.0f}x (vs extrapolated) | <= {target_s:g} s | {ok} "
+          f"| `{cmd}` |")
 print()
 PY

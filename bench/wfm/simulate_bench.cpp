@@ -43,16 +43,23 @@ bool ParseArgs(int argc, char** argv, Args& a) {
   for (int i = 1; i + 1 < argc; i += 2) {
     std::string k = argv[i];
     const char* v = argv[i + 1];
-    if (k == "--calls") a.calls = std::atof(v);
-    else if (k == "--agents") a.agents = std::atoi(v);
-    else if (k == "--rho") a.rho = std::atof(v);
-    else if (k == "--aht-s") a.aht_s = std::atof(v);
-    else if (k == "--repeats") a.repeats = std::atoi(v);
-    else if (k == "--seed") a.seed = std::strtoull(v, nullptr, 10);
-    else return false;
+    if (k == "--calls")
+      a.calls = std::atof(v);
+    else if (k == "--agents")
+      a.agents = std::atoi(v);
+    else if (k == "--rho")
+      a.rho = std::atof(v);
+    else if (k == "--aht-s")
+      a.aht_s = std::atof(v);
+    else if (k == "--repeats")
+      a.repeats = std::atoi(v);
+    else if (k == "--seed")
+      a.seed = std::strtoull(v, nullptr, 10);
+    else
+      return false;
   }
-  return argc % 2 == 1 && a.calls >= 1000 && a.calls <= kCallsMax && a.agents >= 1 &&
-         a.rho > 0 && a.rho < 1 && a.aht_s > 0 && a.repeats >= 1 && a.repeats <= kRepeatsMax;
+  return argc % 2 == 1 && a.calls >= 1000 && a.calls <= kCallsMax && a.agents >= 1 && a.rho > 0 &&
+         a.rho < 1 && a.aht_s > 0 && a.repeats >= 1 && a.repeats <= kRepeatsMax;
 }
 
 SimulationConfig Stationary(const Args& a, double calls) {
@@ -99,10 +106,10 @@ void RunReplication(const char* name, const SimulationConfig& c, const Args& a) 
   double s = Median(seconds);
   double sl = static_cast<double>(t.answered_within_target) / static_cast<double>(t.offered);
   // Erlang C applies to the M/M/c scenario only; the other prints -1.
-  double erlang_sl = c.patience.kind == opsbox::wfm::PatienceDistribution::kNone
-                         ? ErlangCServiceLevel(a.rho * a.agents, a.agents, a.aht_s,
-                                               c.target_answer_s)
-                         : -1.0;
+  double erlang_sl =
+      c.patience.kind == opsbox::wfm::PatienceDistribution::kNone
+          ? ErlangCServiceLevel(a.rho * a.agents, a.agents, a.aht_s, c.target_answer_s)
+          : -1.0;
   std::printf(
       "{\"bench\":\"wfm_simulate\",\"scenario\":\"%s\",\"calls\":%lld,\"events\":%lld,"
       "\"intervals\":%zu,\"agents\":%d,\"rho\":%.3f,\"seconds_median\":%.4f,\"seconds_min\":%.4f,"

@@ -12,6 +12,10 @@
 
 #include "app/composition.hpp"
 #include "app/config.hpp"
+#include "app/wfm_erlang_cli.hpp"
+#include "app/wfm_forecast_cli.hpp"
+#include "app/wfm_schedule_cli.hpp"
+#include "app/wfm_simulate_cli.hpp"
 #include "core/crypto.hpp"
 #include "identity/identity.hpp"
 #include "ledger/reader.hpp"
@@ -215,7 +219,16 @@ int Main(int argc, char** argv) {
   add_db(le, true);
   le->add_option("--tenant", tenant)->required();
 
+  auto* wfm = app.add_subcommand(
+      "wfm", "Workforce management: forecast, staffing (Erlang C/A), schedule, simulate");
+  wfm->require_subcommand(1);
+  AddWfmErlangCommands(*wfm);
+  AddWfmForecastCommands(*wfm);
+  AddWfmScheduleCommands(*wfm);
+  AddWfmSimulateCommands(*wfm);
+
   CLI11_PARSE(app, argc, argv);
+  if (wfm->parsed()) return 0;  // the wfm commands ran in their callbacks
 
   if (app.got_subcommand("version")) {
     std::cout << "opsbox " << kVersion << "\n";

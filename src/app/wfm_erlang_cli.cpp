@@ -1,11 +1,10 @@
 // `opsbox wfm erlang-c|erlang-a` (see wfm_erlang_cli.hpp).
 #include "app/wfm_erlang_cli.hpp"
 
-#include <nlohmann/json.hpp>
-
 #include <cmath>
 #include <iostream>
 #include <memory>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 
@@ -31,11 +30,16 @@ struct ErlangFlags {
 // The flag behind each field that wfm/erlang.hpp names in its errors.
 std::string FlagOf(const std::string& field) {
   static const std::pair<const char*, const char*> kFlags[] = {
-      {"volume", "--volume"},           {"interval_s", "--interval-s"},
-      {"aht_s", "--aht-s"},             {"target_answer_s", "--target-answer-s"},
-      {"agents", "--agents"},           {"service_level", "--service-level"},
-      {"asa_s_max", "--asa-max-s"},     {"abandon_max", "--max-abandon"},
-      {"occupancy_max", "--max-occupancy"}, {"shrinkage", "--shrinkage"},
+      {"volume", "--volume"},
+      {"interval_s", "--interval-s"},
+      {"aht_s", "--aht-s"},
+      {"target_answer_s", "--target-answer-s"},
+      {"agents", "--agents"},
+      {"service_level", "--service-level"},
+      {"asa_s_max", "--asa-max-s"},
+      {"abandon_max", "--max-abandon"},
+      {"occupancy_max", "--max-occupancy"},
+      {"shrinkage", "--shrinkage"},
       {"patience_s", "--patience-s"},
       {"targets", "--service-level, --asa-max-s, --max-occupancy or --max-abandon"}};
   for (const auto& [f, flag] : kFlags) {
@@ -56,13 +60,13 @@ std::optional<double> IfGiven(const CLI::Option* opt, double value) {
 
 nlohmann::ordered_json FiguresJson(const wfm::QueueFigures& f) {
   return nlohmann::ordered_json{{"agents", f.agents},
-                        {"traffic_erlangs", f.traffic_erlangs},
-                        {"p_wait", f.p_wait},
-                        {"service_level", f.service_level},
-                        {"asa_s", f.asa_s},
-                        {"mean_wait_answered_s", f.mean_wait_answered_s},
-                        {"abandon_probability", f.abandon_probability},
-                        {"occupancy", f.occupancy}};
+                                {"traffic_erlangs", f.traffic_erlangs},
+                                {"p_wait", f.p_wait},
+                                {"service_level", f.service_level},
+                                {"asa_s", f.asa_s},
+                                {"mean_wait_answered_s", f.mean_wait_answered_s},
+                                {"abandon_probability", f.abandon_probability},
+                                {"occupancy", f.occupancy}};
 }
 
 void Run(const ErlangFlags& flags) {
@@ -73,7 +77,8 @@ void Run(const ErlangFlags& flags) {
   targets.service_level = IfGiven(flags.service_level_opt, flags.service_level);
   targets.occupancy_max = IfGiven(flags.max_occupancy_opt, flags.max_occupancy);
   targets.asa_s_max = IfGiven(flags.asa_max_opt, flags.asa_max_s);
-  if (flags.max_abandon_opt) targets.abandon_max = IfGiven(flags.max_abandon_opt, flags.max_abandon);
+  if (flags.max_abandon_opt)
+    targets.abandon_max = IfGiven(flags.max_abandon_opt, flags.max_abandon);
   targets.shrinkage = flags.shrinkage;
   nlohmann::ordered_json out;
   if (flags.agents_opt->count() > 0) {
@@ -117,17 +122,16 @@ void AddErlangCommand(CLI::App& wfm, bool erlang_a) {
                   "service level target answer time, seconds")
       ->required();
   flags->agents_opt = sub->add_option("--agents", flags->agents, "agents on the phones");
-  flags->service_level_opt = sub->add_option(
-      "--service-level", flags->service_level,
-      "target share of all calls answered within --target-answer-s, e.g. 0.8");
+  flags->service_level_opt =
+      sub->add_option("--service-level", flags->service_level,
+                      "target share of all calls answered within --target-answer-s, e.g. 0.8");
   flags->max_occupancy_opt =
       sub->add_option("--max-occupancy", flags->max_occupancy, "maximum occupancy, e.g. 0.85");
-  flags->asa_max_opt = sub->add_option("--asa-max-s", flags->asa_max_s,
-                                       "maximum mean wait over all calls, seconds");
+  flags->asa_max_opt =
+      sub->add_option("--asa-max-s", flags->asa_max_s, "maximum mean wait over all calls, seconds");
   sub->add_option("--shrinkage", flags->shrinkage, "share of paid time off the phones, [0, 1)");
   if (erlang_a) {
-    sub->add_option("--patience-s", flags->patience_s, "mean caller patience, seconds")
-        ->required();
+    sub->add_option("--patience-s", flags->patience_s, "mean caller patience, seconds")->required();
     flags->max_abandon_opt =
         sub->add_option("--max-abandon", flags->max_abandon, "maximum abandonment share");
   }

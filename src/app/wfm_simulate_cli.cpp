@@ -76,7 +76,8 @@ Result<std::vector<double>> ReadColumn(const std::string& path, const std::strin
   if (!in) return FlagError(flag, "readable", "cannot open " + path);
   std::ostringstream buf;
   buf << in.rdbuf();
-  if (buf.str().size() > kCsvBytesMax) return FlagError(flag, "max_bytes", path + " exceeds 64 MiB");
+  if (buf.str().size() > kCsvBytesMax)
+    return FlagError(flag, "max_bytes", path + " exceeds 64 MiB");
   std::istringstream lines(buf.str());
   std::vector<double> values;
   std::string line;
@@ -94,12 +95,13 @@ Result<std::vector<double>> ReadColumn(const std::string& path, const std::strin
     auto [end, ec] = std::from_chars(field.data(), field.data() + field.size(), v);
     if (ec != std::errc() || end != field.data() + field.size()) {
       if (line_no == 1) continue;
-      return FlagError(flag, "number", path + " line " + std::to_string(line_no) + ": '" +
-                                           std::string(field) + "' is not a number");
+      return FlagError(flag, "number",
+                       path + " line " + std::to_string(line_no) + ": '" + std::string(field) +
+                           "' is not a number");
     }
     if (values.size() == rows_max) {
-      return FlagError(flag, "max_rows", path + " has more than " + std::to_string(rows_max) +
-                                             " values");
+      return FlagError(flag, "max_rows",
+                       path + " has more than " + std::to_string(rows_max) + " values");
     }
     values.push_back(v);
   }
@@ -133,11 +135,12 @@ Result<wfm::HandleTimeModel> BuildHandle(const SimulateFlags& f) {
   } else {
     h.kind = wfm::HandleDistribution::kEmpirical;
     if (f.handle_file.empty()) {
-      return FlagError("--handle-file", "required", "--handle empirical needs a file of handle "
-                                                    "times in seconds");
+      return FlagError("--handle-file", "required",
+                       "--handle empirical needs a file of handle "
+                       "times in seconds");
     }
-    OPSBOX_ASSIGN_OR_RETURN(h.samples_s, ReadColumn(f.handle_file, "--handle-file",
-                                                    wfm::kSimEmpiricalSamplesMax));
+    OPSBOX_ASSIGN_OR_RETURN(
+        h.samples_s, ReadColumn(f.handle_file, "--handle-file", wfm::kSimEmpiricalSamplesMax));
   }
   if (h.kind != wfm::HandleDistribution::kEmpirical && !*f.aht_opt) {
     return FlagError("--aht-s", "required", "the mean handle time is needed");
@@ -184,10 +187,14 @@ Result<wfm::SimulationConfig> BuildConfig(const SimulateFlags& f) {
 // The flag an error of ValidateSimulationConfig points at.
 std::string FlagFor(const std::string& field, const SimulateFlags& f) {
   static const std::map<std::string, std::string> kFlags = {
-      {"interval_s", "--interval-s"},           {"handle.mean_s", "--aht-s"},
-      {"handle.sd_s", "--aht-sd-s"},            {"handle.samples_s", "--handle-file"},
-      {"patience.mean_s", "--patience-s"},      {"patience.samples_s", "--patience-file"},
-      {"target_answer_s", "--target-answer-s"}, {"warmup_intervals", "--warmup-intervals"},
+      {"interval_s", "--interval-s"},
+      {"handle.mean_s", "--aht-s"},
+      {"handle.sd_s", "--aht-sd-s"},
+      {"handle.samples_s", "--handle-file"},
+      {"patience.mean_s", "--patience-s"},
+      {"patience.samples_s", "--patience-file"},
+      {"target_answer_s", "--target-answer-s"},
+      {"warmup_intervals", "--warmup-intervals"},
       {"replications", "--replications"}};
   std::string base = field.substr(0, field.find('['));
   if (base == "volumes_per_interval") return f.volumes_file.empty() ? "--volume" : "--volumes";
@@ -274,18 +281,17 @@ json TotalErlang(const wfm::SimulationConfig& c) {
 json ReportJson(const wfm::SimulationConfig& c, const wfm::SimulationReport& r) {
   static const char* kHandle[] = {"exponential", "lognormal", "empirical"};
   static const char* kPatience[] = {"none", "exponential", "empirical"};
-  json out = {
-      {"seed", r.seed},
-      {"replications", r.replications},
-      {"confidence_method",
-       "mean over independent replications (seeds derived from seed); ci95 = mean +/- "
-       "t(0.975, n-1) * sd / sqrt(n), n = replications in which the metric is defined"},
-      {"interval_s", c.interval_s},
-      {"target_answer_s", c.target_answer_s},
-      {"warmup_intervals", c.warmup_intervals},
-      {"handle", kHandle[static_cast<int>(c.handle.kind)]},
-      {"patience", kPatience[static_cast<int>(c.patience.kind)]},
-      {"calls_simulated", r.calls_simulated}};
+  json out = {{"seed", r.seed},
+              {"replications", r.replications},
+              {"confidence_method",
+               "mean over independent replications (seeds derived from seed); ci95 = mean +/- "
+               "t(0.975, n-1) * sd / sqrt(n), n = replications in which the metric is defined"},
+              {"interval_s", c.interval_s},
+              {"target_answer_s", c.target_answer_s},
+              {"warmup_intervals", c.warmup_intervals},
+              {"handle", kHandle[static_cast<int>(c.handle.kind)]},
+              {"patience", kPatience[static_cast<int>(c.patience.kind)]},
+              {"calls_simulated", r.calls_simulated}};
   json total = MetricsJson(r.total);
   total["erlang"] = TotalErlang(c);
   out["total"] = std::move(total);
@@ -303,13 +309,14 @@ json ReportJson(const wfm::SimulationConfig& c, const wfm::SimulationReport& r) 
 std::string Pm(const wfm::Estimate& e, const char* fmt) {
   if (!std::isfinite(e.mean)) return "-";
   char buf[64];
-  std::snprintf(buf, sizeof buf, fmt, e.mean, std::isfinite(e.half_width_95) ? e.half_width_95 : 0.0);
+  std::snprintf(buf, sizeof buf, fmt, e.mean,
+                std::isfinite(e.half_width_95) ? e.half_width_95 : 0.0);
   return buf;
 }
 
 void PrintText(const json& out, const wfm::SimulationReport& r) {
-  std::cout << "seed " << r.seed << ", " << r.replications << " replications, "
-            << r.calls_simulated << " calls; +/- is the 95% t half-width\n"
+  std::cout << "seed " << r.seed << ", " << r.replications << " replications, " << r.calls_simulated
+            << " calls; +/- is the 95% t half-width\n"
             << "interval agents offered     service_level    asa_s          abandon        "
                "occupancy      erlang_sl\n";
   auto row = [&](const std::string& name, const wfm::IntervalReport& ir, const json& erlang) {
@@ -365,10 +372,12 @@ void RunSimulate(const SimulateFlags& f) {
 
 void AddWfmSimulateCommands(CLI::App& wfm) {
   auto f = std::make_shared<SimulateFlags>();
-  CLI::App* sim = wfm.add_subcommand(
-      "simulate", "Simulate one queue (Poisson arrivals per interval, FCFS) with confidence "
-                  "intervals, beside Erlang C/A");
-  auto* vol = sim->add_option("--volume", f->volume, "Expected calls per interval (every interval)");
+  CLI::App* sim =
+      wfm.add_subcommand("simulate",
+                         "Simulate one queue (Poisson arrivals per interval, FCFS) with confidence "
+                         "intervals, beside Erlang C/A");
+  auto* vol =
+      sim->add_option("--volume", f->volume, "Expected calls per interval (every interval)");
   auto* vols = sim->add_option("--volumes", f->volumes_file,
                                "CSV of expected calls per interval (value, or start,value)");
   vol->excludes(vols);

@@ -41,8 +41,9 @@ Status CheckNumber(double v, const char* field, double max, bool zero_ok) {
 Status CheckShare(std::optional<double> v, const char* field, bool one_ok) {
   if (!v) return Ok();
   if (!std::isfinite(*v) || *v <= 0 || *v > 1 || (!one_ok && *v == 1)) {
-    return Error::Invalid(field, "range",
-                          std::string(field) + (one_ok ? " must be in (0, 1]" : " must be in (0, 1)"));
+    return Error::Invalid(
+        field, "range",
+        std::string(field) + (one_ok ? " must be in (0, 1]" : " must be in (0, 1)"));
   }
   return Ok();
 }
@@ -73,6 +74,25 @@ QueueFigures NoTraffic(int agents) {
 
 double Share(double v) { return std::clamp(v, 0.0, 1.0); }
 
+// 1/B(to, a) from 1/B(from, a) by the recursion 1/B(k) = 1 + (k/a) / B(k-1), four steps at a
+// time: I(k+4) = alpha + beta I(k), where alpha and beta (sums and products of the k/a) do not
+// depend on I, so the dependency chain is one multiply and one add per four steps. All terms
+// are positive (no cancellation). Returns a value > kInverseBMax (possibly +inf) once B < 1e-300.
+double InverseErlangB(int from, double inverse_b, int to, double inv_a) {
+  double k = from;
+  for (int left = to - from; left >= 4; left -= 4) {
+    const double c1 = (k + 1) * inv_a, c2 = (k + 2) * inv_a, c3 = (k + 3) * inv_a,
+                 c4 = (k + 4) * inv_a;
+    const double alpha = 1 + c4 * (1 + c3 * (1 + c2));
+    const double beta = c4 * c3 * c2 * c1;
+    inverse_b = alpha + beta * inverse_b;
+    k += 4;
+    if (inverse_b > kInverseBMax) return inverse_b;
+  }
+  for (; k < to; k += 1) inverse_b = 1 + (k + 1) * inv_a * inverse_b;
+  return inverse_b;
+}
+
 // Erlang C figures from B(n, a), for n > a > 0.
 QueueFigures ErlangCFromB(int n, double a, double b, double aht_s, double target_answer_s) {
   QueueFigures f;
@@ -89,7 +109,9 @@ QueueFigures ErlangCFromB(int n, double a, double b, double aht_s, double target
 
 // The first target that `f` fails, in the documented order; kNone when all are met.
 BindingConstraint FirstFailing(const QueueFigures& f, const StaffingTargets& t) {
-  if (t.service_level && f.service_level < *t.service_level) return BindingConstraint::kServiceLevel;
+  if (t.service_level && f.service_level < *t.service_level) {
+    return BindingConstraint::kServiceLevel;
+  }
   if (t.asa_s_max && f.asa_s > *t.asa_s_max) return BindingConstraint::kAsa;
   if (t.abandon_max && f.abandon_probability > *t.abandon_max) {
     return BindingConstraint::kAbandonment;
@@ -123,15 +145,24 @@ class NegativeBinomialWalk {
  public:
   NegativeBinomialWalk(double b, double x, double log_p0)
       : b_(b), log_x_(std::log(x)), x_(x), log_p_(log_p0) {
-    if (log_p_ > kLogUnderflow) { p_ = std::exp(log_p_); linear_ = true; }
+    if (log_p_ > kLogUnderflow) {
+      p_ = std::exp(log_p_);
+      linear_ = true;
+    }
   }
   double p() const { return p_; }
   // Moves from P(N = i) to P(N = i + 1).
   void Next(int64_t i) {
     const double ratio_rest = (static_cast<double>(i) + b_) / static_cast<double>(i + 1);
-    if (linear_) { p_ *= x_ * ratio_rest; return; }
+    if (linear_) {
+      p_ *= x_ * ratio_rest;
+      return;
+    }
     log_p_ += log_x_ + std::log(ratio_rest);
-    if (log_p_ > kLogUnderflow) { p_ = std::exp(log_p_); linear_ = true; }
+    if (log_p_ > kLogUnderflow) {
+      p_ = std::exp(log_p_);
+      linear_ = true;
+    }
   }
 
  private:
@@ -152,9 +183,10 @@ Result<ChainSums> SumQueueStates(int n, double lambda, double mu, double theta, 
   double r = 1, wait_if_answered = 0, below = 0, p_below = 0;
   for (int64_t j = 0;; ++j) {
     if (j >= kErlangAStatesMax) {
-      return Error::Invalid("patience_s", "state_limit",
-                            "Erlang A needs more than " + std::to_string(kErlangAStatesMax) +
-                                " queue states: the queue is overloaded with near-infinite patience");
+      return Error::Invalid(
+          "patience_s", "state_limit",
+          "Erlang A needs more than " + std::to_string(kErlangAStatesMax) +
+              " queue states: the queue is overloaded with near-infinite patience");
     }
     const double rate = nmu + static_cast<double>(j + 1) * theta;
     const double inv_rate = 1 / rate;
@@ -175,9 +207,8 @@ Result<ChainSums> SumQueueStates(int n, double lambda, double mu, double theta, 
     r *= ratio;
     const double ratio_after = lambda / (rate + theta);
     if (ratio_after < 1) {
-      const double low = std::isinf(low_over_state_n)
-                             ? low_over_state_n
-                             : low_over_state_n * std::exp(-s.log_scale);
+      const double low = std::isinf(low_over_state_n) ? low_over_state_n
+                                                      : low_over_state_n * std::exp(-s.log_scale);
       const double total = s.mass + low;
       const double tail = r / (1 - ratio_after);
       const double weight = static_cast<double>(j + 2) + 1 / (1 - ratio_after);
@@ -196,16 +227,48 @@ Result<ChainSums> SumQueueStates(int n, double lambda, double mu, double theta, 
   return s;
 }
 
+// The fewest agents >= first_stable meeting every target (kAgentsMax + 1 when none does up to
+// the limit). The walk carries 1/B and the service level's exp(-(n - a) t / aht) factor from
+// one count to the next, so each step costs two divisions; the count it stops at is confirmed
+// with the full figures (FirstFailing), which decide.
+int FewestAgentsErlangC(double a, int first_stable, double aht_s, const StaffingTargets& t) {
+  const double inv_a = 1 / a;
+  const double step_factor = std::exp(-t.target_answer_s / aht_s);
+  double inverse_b = InverseErlangB(0, 1, first_stable, inv_a);
+  double decay = std::exp(-(first_stable - a) * t.target_answer_s / aht_s);
+  const double miss_max = t.service_level ? 1 - *t.service_level : 1;
+  for (int n = first_stable; n <= kAgentsMax; ++n) {
+    const double b = inverse_b > kInverseBMax ? 0 : 1 / inverse_b;
+    const double c = n * b / (n - a * (1 - b));
+    const bool meets = c * decay <= miss_max &&
+                       (!t.asa_s_max || c * aht_s <= *t.asa_s_max * (n - a)) &&
+                       (!t.occupancy_max || a <= *t.occupancy_max * n * (1 + kOccupancyTolerance));
+    if (meets) {
+      const QueueFigures f = ErlangCFromB(n, a, b, aht_s, t.target_answer_s);
+      if (FirstFailing(f, t) == BindingConstraint::kNone) return n;
+    }
+    if (inverse_b <= kInverseBMax) inverse_b = 1 + (n + 1) * inv_a * inverse_b;
+    decay *= step_factor;
+  }
+  return kAgentsMax + 1;
+}
+
 }  // namespace
 
 const char* BindingConstraintName(BindingConstraint constraint) {
   switch (constraint) {
-    case BindingConstraint::kNone: return "none";
-    case BindingConstraint::kStability: return "stability";
-    case BindingConstraint::kServiceLevel: return "service_level";
-    case BindingConstraint::kAsa: return "asa";
-    case BindingConstraint::kAbandonment: return "abandonment";
-    case BindingConstraint::kOccupancy: return "occupancy";
+    case BindingConstraint::kNone:
+      return "none";
+    case BindingConstraint::kStability:
+      return "stability";
+    case BindingConstraint::kServiceLevel:
+      return "service_level";
+    case BindingConstraint::kAsa:
+      return "asa";
+    case BindingConstraint::kAbandonment:
+      return "abandonment";
+    case BindingConstraint::kOccupancy:
+      return "occupancy";
   }
   return "none";
 }
@@ -220,13 +283,8 @@ Result<double> TrafficErlangs(const Traffic& traffic) {
 double ErlangB(int agents, double traffic_erlangs) {
   OPSBOX_ASSERT(agents >= 0 && traffic_erlangs >= 0 && std::isfinite(traffic_erlangs));
   if (traffic_erlangs == 0) return agents == 0 ? 1 : 0;
-  const double inv_a = 1 / traffic_erlangs;
-  double inverse_b = 1;  // 1/B(0)
-  for (int k = 1; k <= agents; ++k) {
-    inverse_b = 1 + k * inv_a * inverse_b;
-    if (inverse_b > kInverseBMax) return 0;
-  }
-  return 1 / inverse_b;
+  const double inverse_b = InverseErlangB(0, 1, agents, 1 / traffic_erlangs);
+  return inverse_b > kInverseBMax ? 0 : 1 / inverse_b;
 }
 
 double ErlangCProbWait(int agents, double traffic_erlangs) {
@@ -283,7 +341,8 @@ int ScheduledAgents(int agents, double shrinkage) {
 
 Status ValidateTargets(const StaffingTargets& targets, bool erlang_a) {
   OPSBOX_TRY(CheckTarget(targets.target_answer_s));
-  if (targets.service_level && *targets.service_level >= 1 && std::isfinite(*targets.service_level)) {
+  if (targets.service_level && *targets.service_level >= 1 &&
+      std::isfinite(*targets.service_level)) {
     return Error::Invalid("service_level", "unattainable",
                           "a service level of 1 is unattainable: with random (Poisson) arrivals "
                           "some call always finds every agent busy");
@@ -293,8 +352,9 @@ Status ValidateTargets(const StaffingTargets& targets, bool erlang_a) {
     OPSBOX_TRY(CheckNumber(*targets.asa_s_max, "asa_s_max", kTargetAnswerSMax, false));
   }
   if (targets.abandon_max && !erlang_a) {
-    return Error::Invalid("abandon_max", "erlang_a_only",
-                          "abandon_max needs Erlang A (a patience): Erlang C callers never abandon");
+    return Error::Invalid(
+        "abandon_max", "erlang_a_only",
+        "abandon_max needs Erlang A (a patience): Erlang C callers never abandon");
   }
   OPSBOX_TRY(CheckShare(targets.abandon_max, "abandon_max", false));
   OPSBOX_TRY(CheckShare(targets.occupancy_max, "occupancy_max", true));
@@ -320,26 +380,16 @@ Result<StaffingResult> StaffErlangC(const Traffic& traffic, const StaffingTarget
   }
   if (a >= kAgentsMax) return TooManyAgents(a);
   const int first_stable = static_cast<int>(std::floor(a)) + 1;
-  const double inv_a = 1 / a;
-  double inverse_b = 1;
-  for (int k = 1; k <= first_stable && inverse_b <= kInverseBMax; ++k) {
-    inverse_b = 1 + k * inv_a * inverse_b;
+  const int n = FewestAgentsErlangC(a, first_stable, traffic.aht_s, targets);
+  if (n > kAgentsMax) return TooManyAgents(a);
+  out.figures = ErlangCFromB(n, a, ErlangB(n, a), traffic.aht_s, targets.target_answer_s);
+  out.binding = BindingConstraint::kStability;
+  if (n > first_stable) {
+    out.binding = FirstFailing(
+        ErlangCFromB(n - 1, a, ErlangB(n - 1, a), traffic.aht_s, targets.target_answer_s), targets);
   }
-  BindingConstraint failed_below = BindingConstraint::kStability;
-  for (int n = first_stable; n <= kAgentsMax; ++n) {
-    const double b = inverse_b > kInverseBMax ? 0 : 1 / inverse_b;
-    QueueFigures f = ErlangCFromB(n, a, b, traffic.aht_s, targets.target_answer_s);
-    const BindingConstraint failed = FirstFailing(f, targets);
-    if (failed == BindingConstraint::kNone) {
-      out.figures = f;
-      out.scheduled_agents = ScheduledAgents(n, targets.shrinkage);
-      out.binding = failed_below;
-      return out;
-    }
-    failed_below = failed;
-    if (inverse_b <= kInverseBMax) inverse_b = 1 + (n + 1) * inv_a * inverse_b;
-  }
-  return TooManyAgents(a);
+  out.scheduled_agents = ScheduledAgents(n, targets.shrinkage);
+  return out;
 }
 
 Result<StaffingResult> StaffErlangA(const Traffic& traffic, double patience_s,

@@ -20,8 +20,10 @@ namespace {
 // fine for the small and medium agent counts used here.
 long double ReferenceErlangC(int n, long double a) {
   long double below = 0;
-  for (int k = 0; k < n; ++k) below += std::pow(a, k) / std::tgamma(static_cast<long double>(k + 1));
-  const long double top = std::pow(a, n) / std::tgamma(static_cast<long double>(n + 1)) * n / (n - a);
+  for (int k = 0; k < n; ++k)
+    below += std::pow(a, k) / std::tgamma(static_cast<long double>(k + 1));
+  const long double top =
+      std::pow(a, n) / std::tgamma(static_cast<long double>(n + 1)) * n / (n - a);
   return top / (below + top);
 }
 
@@ -192,6 +194,10 @@ TEST(Validation, RejectsBadTrafficNamingFieldAndRule) {
   auto agents = ErlangC(Calls(10, 900, 180), -1, 20);
   ASSERT_FALSE(agents.ok());
   EXPECT_EQ(agents.error().field, "agents");
+  auto past_limit = ErlangA(Calls(10, 900, 180), 60, kAgentsMax + 1, 20);
+  ASSERT_FALSE(past_limit.ok());
+  EXPECT_EQ(past_limit.error().rule, "range");
+  EXPECT_TRUE(ErlangA(Calls(10, 900, 180), 60, kAgentsMax, 20).ok());
   auto target = ErlangA(Calls(10, 900, 180), 60, 5, -1);
   ASSERT_FALSE(target.ok());
   EXPECT_EQ(target.error().field, "target_answer_s");
@@ -277,7 +283,10 @@ SimulatedFigures SimulateMmnM(double lambda, double aht_s, int n, double patienc
     sl[b] += served && wait <= target_s;
     ab[b] += !served;
     asa[b] += served ? wait : patience;
-    if (served) { wa[b] += wait; answered[b] += 1; }
+    if (served) {
+      wa[b] += wait;
+      answered[b] += 1;
+    }
   }
   auto summarise = [&](std::vector<double> v, const std::vector<double>* per, double out[2]) {
     double mean = 0, sq = 0;
@@ -306,7 +315,8 @@ TEST(ErlangA, AgreesWithASeededDiscreteEventSimulation) {
     const double aht_s = 180, target_s = 20, lambda = c.volume / 900;
     auto exact = ErlangA(Calls(c.volume, 900, aht_s), c.patience_s, c.agents, target_s);
     ASSERT_TRUE(exact.ok());
-    const SimulatedFigures sim = SimulateMmnM(lambda, aht_s, c.agents, c.patience_s, target_s, seed);
+    const SimulatedFigures sim =
+        SimulateMmnM(lambda, aht_s, c.agents, c.patience_s, target_s, seed);
     std::cout << "seed " << seed << " a " << c.volume / 5 << " n " << c.agents << ": SL exact "
               << exact->service_level << " sim " << sim.service_level[0] << " +- "
               << sim.service_level[1] << "; abandon " << exact->abandon_probability << " sim "
@@ -466,13 +476,11 @@ TEST(Staffing, RejectsInvalidTargetsNamingTheField) {
   occupancy.occupancy_max = 0;
   StaffingTargets asa = ServiceLevel(0.8, 20);
   asa.asa_s_max = 0;
-  for (const Case& c : {Case{none, "targets", "required"},
-                        Case{ServiceLevel(0, 20), "service_level", "range"},
-                        Case{ServiceLevel(0.8, -5), "target_answer_s", "non_negative"},
-                        Case{abandon_c, "abandon_max", "erlang_a_only"},
-                        Case{shrink, "shrinkage", "range"},
-                        Case{occupancy, "occupancy_max", "range"},
-                        Case{asa, "asa_s_max", "positive"}}) {
+  for (const Case& c :
+       {Case{none, "targets", "required"}, Case{ServiceLevel(0, 20), "service_level", "range"},
+        Case{ServiceLevel(0.8, -5), "target_answer_s", "non_negative"},
+        Case{abandon_c, "abandon_max", "erlang_a_only"}, Case{shrink, "shrinkage", "range"},
+        Case{occupancy, "occupancy_max", "range"}, Case{asa, "asa_s_max", "positive"}}) {
     auto r = StaffErlangC(Calls(100, 1800, 180), c.targets);
     ASSERT_FALSE(r.ok()) << c.field;
     EXPECT_EQ(r.error().field, c.field);
@@ -489,6 +497,10 @@ TEST(Staffing, StaffsADayOfIntervalsAndLocatesABadOne) {
   for (size_t i = 1; i < r->size(); ++i) {
     EXPECT_GE((*r)[i].figures.agents, (*r)[i - 1].figures.agents);
   }
+  std::vector<Traffic> too_many(kStaffingIntervalsMax + 1, Calls(1, 900, 180));
+  auto over = StaffIntervals(too_many, ServiceLevel(0.8, 20), std::nullopt);
+  ASSERT_FALSE(over.ok());
+  EXPECT_EQ(over.error().rule, "max");
   day[7].aht_s = 0;
   auto bad = StaffIntervals(day, ServiceLevel(0.8, 20), 120.0);
   ASSERT_FALSE(bad.ok());

@@ -16,7 +16,7 @@ constexpr int kSecondsPerDay = 86400;
 constexpr double kLogitBound = 12.0;       // keeps parameters within about [6e-6, 1 - 6e-6]
 constexpr double kLevelFloor = 1e-6;       // multiplicative level stays positive
 constexpr int kProfileWeeks = 4;           // "like Sunday" and handle-time profiles
-constexpr double kNelderMeadRelTol = 1e-9;
+constexpr double kNelderMeadRelTol = 1e-6;
 
 int IntervalsPerDay(int interval_min) { return 1440 / interval_min; }
 
@@ -24,7 +24,9 @@ double Sigmoid(double x) { return 1.0 / (1.0 + std::exp(-x)); }
 double Logit(double p) { return std::log(p / (1.0 - p)); }
 
 // Initial level, trend and season from the first two seasons (see forecast.hpp). The level
-// returned is the level at the end of season 1 (t = m - 1).
+// returned is the level at the end of season 1 (t = m - 1). Multiplicative indices average the
+// ratios of the two seasons that are positive: a zero beside a positive value is a closure (a
+// holiday), not a seasonal shape.
 void InitHoltWinters(std::span<const double> y, int m, HoltWintersKind kind, double& level,
                      double& trend, std::vector<double>& season) {
   double mean1 = 0, mean2 = 0;
@@ -35,34 +37,45 @@ void InitHoltWinters(std::span<const double> y, int m, HoltWintersKind kind, dou
   const double mid = (m - 1) / 2.0;
   season.assign(m, 0.0);
   for (int i = 0; i < m; ++i) {
-    const double base = mean1 + (i - mid) * trend;
+    const double base1 = mean1 + (i - mid) * trend, base2 = base1 + m * trend;
     if (kind == HoltWintersKind::kAdditive) {
-      season[i] = y[i] - base;
-    } else {
-      season[i] = base > kLevelFloor ? std::max(y[i] / base, kMultiplicativeSeasonFloor)
-                                     : kMultiplicativeSeasonFloor;
+      season[i] = (y[i] - base1 + y[m + i] - base2) / 2;
+      continue;
     }
+    double sum = 0;
+    int count = 0;
+    for (const auto& [v, base] : {std::pair{y[i], base1}, std::pair{y[m + i], base2}}) {
+      if (v > 0 && base > kLevelFloor) sum += v / base, ++count;
+    }
+    season[i] = count > 0 ? std::max(sum / count, kMultiplicativeSeasonFloor)
+                          : kMultiplicativeSeasonFloor;
   }
   level = mean1 + mid * trend;
   if (kind == HoltWintersKind::kMultiplicative) level = std::max(level, kLevelFloor);
 }
 
 // The recursions from t = m to the end; returns the SSE of one-step predictions. `season` is a
-// ring indexed by t mod m on entry and on exit. Hot loop of every fit: kept branch-light.
+// ring indexed by t mod m on entry and on exit. This is the hot loop of every fit, so it carries
+// u = level + trend and writes trend' = beta * level' + k with k = (1 - beta) * trend - beta *
+// level computed off the critical path: u' = (1 + beta) * level' + k is then one fused step from
+// level', which halves the loop-carried latency (same algebra as the textbook form).
 double RecurseAdditive(std::span<const double> y, int m, const HoltWintersParams& p,
                        double& level, double& trend, std::vector<double>& season) {
   const double a = p.alpha, b = p.beta, g = p.gamma;
-  double l = level, tr = trend, sse = 0;
+  double l = level, tr = trend, u = level + trend, sse = 0;
   double* s = season.data();
   const size_t n = y.size();
   int j = 0;
   for (size_t t = static_cast<size_t>(m); t < n; ++t) {
     const double yt = y[t];
-    const double e = yt - (l + tr + s[j]);
+    const double st = s[j];
+    const double e = yt - (u + st);
     sse += e * e;
-    const double nl = a * (yt - s[j]) + (1 - a) * (l + tr);
-    tr = b * (nl - l) + (1 - b) * tr;
-    s[j] = g * (yt - nl) + (1 - g) * s[j];
+    const double k = (1 - b) * tr - b * l;
+    const double nl = a * (yt - st) + (1 - a) * u;
+    tr = b * nl + k;
+    u = (1 + b) * nl + k;
+    s[j] = g * (yt - nl) + (1 - g) * st;
     l = nl;
     if (++j == m) j = 0;
   }
@@ -75,26 +88,33 @@ double RecurseMultiplicative(std::span<const double> y, int m, const HoltWinters
                              double& level, double& trend, std::vector<double>& season,
                              int& floored) {
   const double a = p.alpha, b = p.beta, g = p.gamma;
-  double l = level, tr = trend, sse = 0;
+  double l = level, tr = trend, u = level + trend, sse = 0;
   double* s = season.data();
   const size_t n = y.size();
   int j = 0;
   for (size_t t = static_cast<size_t>(m); t < n; ++t) {
     const double yt = y[t];
     const double st = s[j];
-    const double e = yt - (l + tr) * st;
+    const double e = yt - u * st;
     sse += e * e;
-    if (yt == 0 && st <= kMultiplicativeSeasonFloor) {
-      // A closed interval says nothing about the level: carry the state.
-      l += tr;
+    double ns;
+    if (st < kMultiplicativeLevelIndexMin) {
+      // A closed or nearly closed interval says little about the level (noise over a tiny index
+      // would swing it): the model's clock stops, level and trend stay, only the index learns.
+      // Carrying the trend across nights and weekends instead multiplied its noise by hundreds
+      // of steps. A closed interval that opens takes its index from this observation at once.
+      const double ratio = yt / std::max(l, kLevelFloor);
+      ns = st <= kMultiplicativeSeasonFloor ? ratio : g * ratio + (1 - g) * st;
     } else {
-      const double nl = std::max(a * (yt / st) + (1 - a) * (l + tr), kLevelFloor);
-      tr = b * (nl - l) + (1 - b) * tr;
-      const double ns = g * (yt / nl) + (1 - g) * st;
-      if (ns < kMultiplicativeSeasonFloor) ++floored;
-      s[j] = std::max(ns, kMultiplicativeSeasonFloor);
+      const double k = (1 - b) * tr - b * l;
+      const double nl = std::max(a * (yt / st) + (1 - a) * u, kLevelFloor);
+      tr = b * nl + k;
+      u = (1 + b) * nl + k;
+      ns = g * (yt / nl) + (1 - g) * st;
       l = nl;
     }
+    if (yt > 0 && ns < kMultiplicativeSeasonFloor) ++floored;
+    s[j] = std::max(ns, kMultiplicativeSeasonFloor);
     if (++j == m) j = 0;
   }
   level = l;
@@ -271,10 +291,13 @@ std::vector<double> HoltWintersForecast(const HoltWintersFit& fit, int horizon_i
   const size_t m = fit.season.size();
   OPSBOX_ASSERT(m > 0);
   std::vector<double> out(static_cast<size_t>(std::max(horizon_intervals, 0)));
+  const bool mul = fit.kind == HoltWintersKind::kMultiplicative;
+  double steps = 0;  // multiplicative: closed intervals do not advance the trend (see Recurse)
   for (size_t h = 1; h <= out.size(); ++h) {
-    const double trend_part = fit.level + static_cast<double>(h) * fit.trend;
     const double s = fit.season[(h - 1) % m];
-    const double v = fit.kind == HoltWintersKind::kAdditive ? trend_part + s : trend_part * s;
+    steps += !mul || s >= kMultiplicativeLevelIndexMin ? 1 : 0;
+    const double trend_part = fit.level + std::max(steps, 1.0) * fit.trend;
+    const double v = mul ? std::max(trend_part, 0.0) * s : trend_part + s;
     out[h - 1] = std::max(v, 0.0);
   }
   return out;
@@ -539,9 +562,11 @@ std::optional<double> AhtHoldoutWape(std::span<const double> volume, std::span<c
 }
 
 // Scores every candidate on the holdout; returns the index of the lowest WAPE, or -1.
+// MASE is scaled on the history as given (before special-day replacement), so that scores with
+// and without special days, and those of other tools on the same series, share one scale.
 int EvaluateCandidates(ForecastResult& result, std::span<const double> train,
-                       std::span<const double> actual, const Calendar& cal, int interval_min,
-                       const ForecastRequest& request) {
+                       std::span<const double> original_train, std::span<const double> actual,
+                       const Calendar& cal, int interval_min, const ForecastRequest& request) {
   const int64_t holdout_first_day = cal.first_day + static_cast<int64_t>(train.size()) / cal.ipd;
   constexpr double kNoScore = std::numeric_limits<double>::max();
   int chosen = -1;
@@ -559,7 +584,8 @@ int EvaluateCandidates(ForecastResult& result, std::span<const double> train,
     c.params = run->params;
     c.note = run->note;
     if (auto w = Wape(actual, run->forecast); w.ok()) c.holdout_wape = *w;
-    if (auto m = Mase(actual, run->forecast, train, result.mase_scaling_period_intervals); m.ok()) {
+    if (auto m = Mase(actual, run->forecast, original_train, result.mase_scaling_period_intervals);
+        m.ok()) {
       c.holdout_mase = *m;
     }
     if (chosen < 0 || c.holdout_wape.value_or(kNoScore) <
@@ -604,7 +630,8 @@ Result<ForecastResult> Forecast(const IntervalSeries& series, const ForecastRequ
   result.candidates = CandidatesFor(request, train.size(), series.interval_min);
   const int chosen =
       holdout == 0 ? 0
-                   : EvaluateCandidates(result, train, actual, cal, series.interval_min, request);
+                   : EvaluateCandidates(result, train, std::span(series.volume).first(train.size()),
+                                        actual, cal, series.interval_min, request);
   if (chosen < 0) {
     return Error::Invalid("history", "min_length", "no forecasting method fits this history: " +
                                                        result.candidates[0].skipped_reason);

@@ -33,10 +33,13 @@ inline constexpr int kForecastHoldoutDaysMax = 56;
 inline constexpr size_t kSeriesIntervalsMax = 1'000'000;  // about 28 years of 15-minute data
 inline constexpr size_t kSpecialDaysMax = 10'000;
 inline constexpr int kFitEvaluationsMaxLimit = 10'000;
-// Multiplicative Holt-Winters: seasonal indices are floored here (share of the level) so that
-// closed (zero-volume) intervals neither divide by zero nor drag the level to zero; while an
-// interval is closed (actual 0 and index at the floor) level and trend are carried unchanged.
+// Multiplicative Holt-Winters copes with closed (zero-volume) intervals thus: seasonal indices
+// (shares of the level) are floored at kMultiplicativeSeasonFloor, so nothing divides by zero; and
+// where the index is below kMultiplicativeLevelIndexMin (closed or nearly closed intervals, whose
+// noise over a tiny index would swing the level) level and trend are carried and only the index
+// is updated.
 inline constexpr double kMultiplicativeSeasonFloor = 0.01;
+inline constexpr double kMultiplicativeLevelIndexMin = 0.1;
 
 // An interval series on the local wall-clock grid. volume[i] covers
 // [first_start_local_s + i * interval_min * 60, + interval_min * 60).

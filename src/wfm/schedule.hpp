@@ -143,7 +143,8 @@ struct ScheduleProblem {
 };
 
 struct SolveOptions {
-  double time_limit_s = 60;         // (0, kScheduleTimeLimitMaxS]
+  double time_limit_s = 60;         // wall clock, (0, kScheduleTimeLimitMaxS]; CBC checks it
+                                    // between steps, so a run may overshoot by a root LP solve
   int64_t max_nodes = -1;           // branch-and-bound nodes; -1 = no limit
   double relative_gap = 0;          // stop when (objective - bound) / objective <= this; [0, 1)
   bool lp_relaxation = false;       // solve the LP relaxation only (a reference figure: the

@@ -119,8 +119,8 @@ class Replication {
         patience_(SplitMix64(seed ^ 0x9A7u)) {
     result_.seed = seed;
     result_.intervals.resize(n_);
-    int32_t agents_max = *std::max_element(c_.agents_per_interval.begin(),
-                                           c_.agents_per_interval.end());
+    int32_t agents_max =
+        *std::max_element(c_.agents_per_interval.begin(), c_.agents_per_interval.end());
     heap_.reserve(static_cast<size_t>(agents_max) + 4);
   }
 
@@ -151,7 +151,7 @@ class Replication {
   ReplicationResult result_;
   uint64_t seq_ = 0;
   double clock_s_ = 0;
-  int32_t current_ = 0;        // interval of the clock; n_ after the horizon
+  int32_t current_ = 0;  // interval of the clock; n_ after the horizon
   int32_t arrival_interval_ = 0;
   int64_t staffed_ = 0;
   int64_t busy_ = 0;
@@ -328,9 +328,9 @@ ReplicationResult Replication::Run() {
 
 Status CheckDuration(const std::string& field, double v, bool zero_ok) {
   if (!std::isfinite(v) || v < 0 || (!zero_ok && v == 0)) {
-    return Error::Invalid(field, zero_ok ? "non_negative" : "positive",
-                          field + (zero_ok ? " must be a finite number >= 0"
-                                           : " must be a finite number > 0"));
+    return Error::Invalid(
+        field, zero_ok ? "non_negative" : "positive",
+        field + (zero_ok ? " must be a finite number >= 0" : " must be a finite number > 0"));
   }
   if (v > kSimDurationMaxS) {
     return Error::Invalid(field, "max", field + " must be at most 604800 s (one week)");
@@ -459,7 +459,7 @@ struct MetricAccumulators {
     service_level.Add(static_cast<double>(x.answered_within_target) * per_offered);
     asa_s.Add(x.wait_all_s * per_offered);
     mean_wait_answered_s.Add(x.answered > 0 ? x.wait_answered_s / static_cast<double>(x.answered)
-                                       : kNaN);
+                                            : kNaN);
     abandon_probability.Add(static_cast<double>(x.abandoned) * per_offered);
     occupancy.Add(x.present_agent_s > 0 ? x.busy_agent_s / x.present_agent_s : kNaN);
   }

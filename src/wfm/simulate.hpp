@@ -70,26 +70,26 @@ enum class PatienceDistribution { kNone, kExponential, kEmpirical };
 
 struct HandleTimeModel {
   HandleDistribution kind = HandleDistribution::kExponential;
-  double mean_s = 0;                // exponential and lognormal: > 0
-  double sd_s = 0;                  // lognormal: > 0
-  std::vector<double> samples_s;    // empirical: non-empty, each > 0
+  double mean_s = 0;              // exponential and lognormal: > 0
+  double sd_s = 0;                // lognormal: > 0
+  std::vector<double> samples_s;  // empirical: non-empty, each > 0
 };
 
 struct PatienceModel {
   PatienceDistribution kind = PatienceDistribution::kNone;
-  double mean_s = 0;                // exponential: > 0
-  std::vector<double> samples_s;    // empirical: non-empty, each >= 0
+  double mean_s = 0;              // exponential: > 0
+  std::vector<double> samples_s;  // empirical: non-empty, each >= 0
 };
 
 struct SimulationConfig {
-  int32_t interval_s = 900;                      // 900, 1800 or 3600
-  std::vector<double> volumes_per_interval;      // expected arrivals, >= 0, one per interval
-  std::vector<int32_t> agents_per_interval;      // staffed agents, >= 0, same length
+  int32_t interval_s = 900;                  // 900, 1800 or 3600
+  std::vector<double> volumes_per_interval;  // expected arrivals, >= 0, one per interval
+  std::vector<int32_t> agents_per_interval;  // staffed agents, >= 0, same length
   HandleTimeModel handle;
   PatienceModel patience;
-  double target_answer_s = 20;                   // >= 0
-  int32_t warmup_intervals = 0;                  // < number of intervals
-  int32_t replications = 10;                     // 1..kSimReplicationsMax
+  double target_answer_s = 20;   // >= 0
+  int32_t warmup_intervals = 0;  // < number of intervals
+  int32_t replications = 10;     // 1..kSimReplicationsMax
 };
 
 // Raw counts of one replication for one interval (or the totals).
@@ -99,43 +99,43 @@ struct IntervalCounts {
   int64_t answered_within_target = 0;
   int64_t abandoned = 0;
   int64_t unfinished = 0;
-  double wait_all_s = 0;        // sum of waits over all arrivals
-  double wait_answered_s = 0;   // sum of waits of answered calls
-  double busy_agent_s = 0;      // agent-seconds on calls within the interval
-  double present_agent_s = 0;   // agent-seconds present (max(staffed, busy)) within the interval
+  double wait_all_s = 0;       // sum of waits over all arrivals
+  double wait_answered_s = 0;  // sum of waits of answered calls
+  double busy_agent_s = 0;     // agent-seconds on calls within the interval
+  double present_agent_s = 0;  // agent-seconds present (max(staffed, busy)) within the interval
 };
 
 struct ReplicationResult {
   uint64_t seed = 0;
   std::vector<IntervalCounts> intervals;
-  IntervalCounts total;         // intervals from warmup_intervals on
-  int64_t events = 0;           // events popped from the event queue
+  IntervalCounts total;  // intervals from warmup_intervals on
+  int64_t events = 0;    // events popped from the event queue
 };
 
 // Mean over replications and 95% t half-width (NaN when fewer than 2 defined values).
 struct Estimate {
   double mean = 0;
   double half_width_95 = 0;
-  int32_t replications = 0;     // replications in which the metric was defined
+  int32_t replications = 0;  // replications in which the metric was defined
 };
 
 struct IntervalReport {
-  int32_t index = -1;           // -1 for the totals
-  int32_t agents = 0;           // staffed agents (totals: 0)
+  int32_t index = -1;  // -1 for the totals
+  int32_t agents = 0;  // staffed agents (totals: 0)
   double expected_volume = 0;
   Estimate offered;
   Estimate answered;
   Estimate abandoned;
   Estimate unfinished;
-  Estimate service_level;       // answered within target / offered
-  Estimate asa_s;               // mean wait over all arrivals
+  Estimate service_level;         // answered within target / offered
+  Estimate asa_s;                 // mean wait over all arrivals
   Estimate mean_wait_answered_s;  // mean wait of answered calls
   Estimate abandon_probability;   // abandoned / offered
-  Estimate occupancy;           // busy / present agent-seconds
+  Estimate occupancy;             // busy / present agent-seconds
 };
 
 struct SimulationReport {
-  uint64_t seed = 0;            // the run seed; replication r uses ReplicationSeed(seed, r)
+  uint64_t seed = 0;  // the run seed; replication r uses ReplicationSeed(seed, r)
   int32_t replications = 0;
   std::vector<IntervalReport> intervals;
   IntervalReport total;

@@ -7,6 +7,8 @@
 
 #include <gtest/gtest.h>
 
+#include "wfm/erlang.hpp"
+
 #include <cmath>
 #include <iostream>
 #include <vector>
@@ -24,7 +26,8 @@ struct ReferenceFigures {
 };
 
 // Erlang C by the stable Erlang B recursion: B(k) = a B(k-1) / (k + a B(k-1)).
-ReferenceFigures ErlangCReference(double arrivals_per_s, double aht_s, int agents, double target_s) {
+ReferenceFigures ErlangCReference(double arrivals_per_s, double aht_s, int agents,
+                                  double target_s) {
   double a = arrivals_per_s * aht_s;
   double b = 1.0;
   for (int k = 1; k <= agents; ++k) b = a * b / (k + a * b);
@@ -42,7 +45,7 @@ ReferenceFigures ErlangCReference(double arrivals_per_s, double aht_s, int agent
 // probability p_j(t), the solution of p_j' = r_j (p_{j-1} - p_j) - theta p_j, p_{-1} = 1,
 // r_j = n mu + j theta (RK4, step 0.01 s).
 ReferenceFigures ErlangAReference(double lambda, double aht_s, int n, double patience_s,
-                              double target_s) {
+                                  double target_s) {
   const double mu = 1.0 / aht_s, theta = 1.0 / patience_s;
   std::vector<double> pi{1.0};
   for (int k = 1; pi.back() > 1e-16 * pi.front() || k <= n; ++k) {
@@ -100,8 +103,7 @@ SimulationConfig Stationary(double volume, int agents, int intervals, double aht
 
 void ExpectWithin(const char* what, const Estimate& e, double reference) {
   std::cout << "  " << what << ": simulated " << e.mean << " +/- " << e.half_width_95
-            << " (95% CI, " << e.replications << " replications), reference " << reference
-            << "\n";
+            << " (95% CI, " << e.replications << " replications), reference " << reference << "\n";
   EXPECT_LE(std::abs(e.mean - reference), e.half_width_95) << what;
 }
 
@@ -187,6 +189,36 @@ TEST(Simulate, ApproachesErlangAWithExponentialPatience) {
   EXPECT_GT(r->total.abandoned.mean, 0);
 }
 
+TEST(Simulate, AgreesWithTheErlangModuleWithinTheConfidenceInterval) {
+  // The same two queues as above, against wfm::ErlangC and wfm::ErlangA (erlang.hpp), so the
+  // figures the CLI prints side by side are checked to agree.
+  SimulationConfig c = Stationary(40, 10, 100, 180);
+  c.warmup_intervals = 4;
+  c.replications = 20;
+  auto sim_c = Simulate(c, 5);
+  auto erlang_c = ErlangC(Traffic{40, 900, 180}, 10, 20);
+  ASSERT_TRUE(sim_c.ok() && erlang_c.ok());
+  std::cout << "wfm::ErlangC, seed 5\n";
+  ExpectWithin("service level", sim_c->total.service_level, erlang_c->service_level);
+  ExpectWithin("ASA s", sim_c->total.asa_s, erlang_c->asa_s);
+  ExpectWithin("occupancy", sim_c->total.occupancy, erlang_c->occupancy);
+
+  c.volumes_per_interval.assign(100, 45);
+  c.patience.kind = PatienceDistribution::kExponential;
+  c.patience.mean_s = 120;
+  auto sim_a = Simulate(c, 11);
+  auto erlang_a = ErlangA(Traffic{45, 900, 180}, 120, 10, 20);
+  ASSERT_TRUE(sim_a.ok() && erlang_a.ok());
+  std::cout << "wfm::ErlangA, seed 11\n";
+  ExpectWithin("service level", sim_a->total.service_level, erlang_a->service_level);
+  ExpectWithin("ASA s", sim_a->total.asa_s, erlang_a->asa_s);
+  ExpectWithin("mean wait answered s", sim_a->total.mean_wait_answered_s,
+               erlang_a->mean_wait_answered_s);
+  ExpectWithin("abandon probability", sim_a->total.abandon_probability,
+               erlang_a->abandon_probability);
+  ExpectWithin("occupancy", sim_a->total.occupancy, erlang_a->occupancy);
+}
+
 TEST(Simulate, OffersThePoissonVolumeOfEachIntervalOfANonStationaryDay) {
   SimulationConfig c = Stationary(0, 30, 6, 180);
   c.volumes_per_interval = {10, 200, 0, 50, 120, 5};
@@ -204,7 +236,8 @@ TEST(Simulate, OffersThePoissonVolumeOfEachIntervalOfANonStationaryDay) {
     }
     // Poisson: the sd is sqrt(volume); allow 4 standard errors of the mean over 30 runs.
     EXPECT_NEAR(offered.mean, c.volumes_per_interval[i],
-                4 * std::sqrt(c.volumes_per_interval[i] / 30.0)) << "interval " << i;
+                4 * std::sqrt(c.volumes_per_interval[i] / 30.0))
+        << "interval " << i;
   }
 }
 

@@ -1,0 +1,49 @@
+# Reference for bench/wfm/forecast.sh (issue #5): the same queues, the same split (fit on all but
+# the last week, score the last week), with R: stats::HoltWinters (additive, alpha/beta/gamma by
+# optim) and forecast::stlf (STL decomposition + ETS on the seasonally adjusted series), plus
+# forecast::snaive as a check on the scaling. Forecasts are clipped at 0, as opsbox clips them.
+# Prints one JSON line per method: total seconds (fit + forecast, all queues), mean WAPE and MASE.
+#   Rscript forecast_reference.R SERIES.csv [PERIOD=672] [HOLDOUT=672] [METHODS=hw,stlf,snaive]
+suppressPackageStartupMessages(library(forecast))
+args <- commandArgs(trailingOnly = TRUE)
+path <- args[1]
+period <- if (length(args) >= 2) as.integer(args[2]) else 672L
+holdout <- if (length(args) >= 3) as.integer(args[3]) else 672L
+methods <- if (length(args) >= 4) strsplit(args[4], ",")[[1]] else c("hw", "stlf", "snaive")
+data <- read.csv(path)
+
+score <- function(actual, fc, train) {
+  fc <- pmax(as.numeric(fc), 0)
+  scale <- mean(abs(diff(train, lag = period)))
+  c(wape = sum(abs(actual - fc)) / sum(abs(actual)), mase = mean(abs(actual - fc)) / scale)
+}
+
+fit_one <- function(method, y) {
+  switch(method,
+    hw = predict(HoltWinters(y, seasonal = "additive"), n.ahead = holdout),
+    stlf = stlf(y, h = holdout)$mean,
+    snaive = snaive(y, h = holdout)$mean)
+}
+
+for (method in methods) {
+  seconds <- 0
+  scores <- matrix(NA_real_, nrow = ncol(data), ncol = 2)
+  for (q in seq_len(ncol(data))) {
+    v <- data[[q]]
+    n <- length(v)
+    train <- v[1:(n - holdout)]
+    actual <- v[(n - holdout + 1):n]
+    y <- ts(train, frequency = period)
+    t0 <- proc.time()[["elapsed"]]
+    fc <- tryCatch(suppressWarnings(fit_one(method, y)),
+                   error = function(e) rep(NA_real_, holdout))
+    seconds <- seconds + proc.time()[["elapsed"]] - t0
+    scores[q, ] <- score(actual, fc, train)
+  }
+  cat(sprintf(paste0('{"bench":"forecast-r","config":"%s","queues":%d,"seconds":%.3f,',
+                     '"wape":%.4f,"mase":%.4f,"failed":%d,"r":"%s","forecast":"%s"}\n'),
+              method, ncol(data), seconds, mean(scores[, 1], na.rm = TRUE),
+              mean(scores[, 2], na.rm = TRUE), sum(is.na(scores[, 1])),
+              paste(R.version$major, R.version$minor, sep = "."),
+              as.character(packageVersion("forecast"))))
+}
