@@ -9,6 +9,7 @@ void AddSystemRoutes(Router& router, const ApiDeps& deps);
 void AddIdentityRoutes(Router& router, const ApiDeps& deps);
 void AddLedgerRoutes(Router& router, const ApiDeps& deps);
 void AddIntegrationsRoutes(Router& router, const ApiDeps& deps);
+void AddWfmRoutes(Router& router, const ApiDeps& deps);
 }  // namespace detail
 
 void AddRoutes(Router& router, const ApiDeps& deps) {
@@ -16,6 +17,7 @@ void AddRoutes(Router& router, const ApiDeps& deps) {
   detail::AddIdentityRoutes(router, deps);
   detail::AddLedgerRoutes(router, deps);
   detail::AddIntegrationsRoutes(router, deps);
+  detail::AddWfmRoutes(router, deps);
 }
 
 }  // namespace opsbox::api

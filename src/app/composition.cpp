@@ -26,6 +26,7 @@
 #include "server/metrics.hpp"
 #include "store/postgres/postgres_store.hpp"
 #include "store/sqlite/sqlite_store.hpp"
+#include "wfm/planning.hpp"
 
 namespace opsbox::app {
 
@@ -234,6 +235,7 @@ Status Server::Start() {
   p.outbox = std::make_unique<integrations::OutboxWorker>(*p.db, *p.http_client, p.clock,
                                                           p.random, oo);
   integrations::RegisterIntegrations(p.registry, *p.subscriptions, p.outbox.get());
+  wfm::RegisterWfm(p.registry);
   p.registry.AddCommittedListener([&p](const std::vector<ledger::Event>& events) {
     p.auth->OnCommitted(events);
     p.scheduler->Touched(events);
@@ -316,6 +318,7 @@ Result<std::unique_ptr<Offline>> Offline::Open(const std::string& db_url, const 
   OPSBOX_TRY(p.db->Migrate());
   identity::RegisterIdentity(p.registry, IdentityOptionsFrom(config));
   integrations::RegisterIntegrations(p.registry, p.subscriptions, nullptr);
+  wfm::RegisterWfm(p.registry);
   ledger::WriterOptions wo = WriterOptionsFrom(config);
   wo.shards = 1;
   p.writer = std::make_unique<ledger::Writer>(*p.db, p.registry, p.clock, p.random, wo);

@@ -53,6 +53,9 @@ const PermissionRow kMatrix[] = {
     {"metrics.read",
      {"team_lead", "supervisor", "collections_manager", "compliance_officer", "wfm_planner",
       "admin", "auditor"}},
+    {"wfm.read",
+     {"team_lead", "supervisor", "compliance_officer", "wfm_planner", "admin", "auditor"}},
+    {"wfm.plan", {"wfm_planner", "admin"}},
 };
 
 constexpr size_t kPermissionsMax = 64;

@@ -136,6 +136,50 @@ CREATE TABLE webhook_outbox (
   PRIMARY KEY (tenant_id, subscription_id, event_seq)
 );
 CREATE INDEX webhook_outbox_due ON webhook_outbox (status, next_attempt_at_us))sql"),
+      Same(4, "wfm", R"sql(
+CREATE TABLE wfm_forecasts (
+  tenant_id TEXT NOT NULL,
+  forecast_id TEXT NOT NULL,
+  queue TEXT NOT NULL,
+  created_at_us BIGINT NOT NULL,
+  seq BIGINT NOT NULL,
+  summary TEXT NOT NULL,
+  body TEXT NOT NULL,
+  PRIMARY KEY (tenant_id, forecast_id)
+);
+CREATE INDEX wfm_forecasts_queue ON wfm_forecasts (tenant_id, queue, seq);
+CREATE TABLE wfm_schedules (
+  tenant_id TEXT NOT NULL,
+  schedule_id TEXT NOT NULL,
+  queue TEXT NOT NULL,
+  start_date TEXT NOT NULL,
+  created_at_us BIGINT NOT NULL,
+  seq BIGINT NOT NULL,
+  summary TEXT NOT NULL,
+  body TEXT NOT NULL,
+  PRIMARY KEY (tenant_id, schedule_id)
+);
+CREATE INDEX wfm_schedules_queue ON wfm_schedules (tenant_id, queue, seq);
+CREATE TABLE wfm_targets (
+  tenant_id TEXT NOT NULL,
+  queue TEXT NOT NULL,
+  updated_at_us BIGINT NOT NULL,
+  seq BIGINT NOT NULL,
+  body TEXT NOT NULL,
+  PRIMARY KEY (tenant_id, queue)
+);
+CREATE TABLE wfm_contacts (
+  tenant_id TEXT NOT NULL,
+  seq BIGINT NOT NULL,
+  queue TEXT NOT NULL,
+  kind TEXT NOT NULL,
+  arrival_at_us BIGINT NOT NULL,
+  occurred_at_us BIGINT NOT NULL,
+  wait_ms BIGINT NOT NULL,
+  handle_ms BIGINT NOT NULL,
+  PRIMARY KEY (tenant_id, seq)
+);
+CREATE INDEX wfm_contacts_arrival ON wfm_contacts (tenant_id, queue, arrival_at_us))sql"),
   };
   return kMigrations;
 }

@@ -1,0 +1,2 @@
+// Goal: placeholder while the planning tests are written.
+#include <gtest/gtest.h>
