@@ -58,13 +58,14 @@ def glpk(scenario):
         sol = open(f"{work}/{scenario}.glpk.sol").read()
         m = re.search(r"Status:\s+(.+)", sol)
         status = m.group(1).strip() if m else status
-        m = re.search(r"Objective:\s+\S+\s+=\s+([-0-9.e+]+)", sol)
-        objective = float(m.group(1)) if m else None
+        m = re.search(r"Objective:\s+\S+\s+=\s+([-+]?[0-9][0-9.e+-]*)", sol)
+        # glpsol prints an objective even without an integer solution; trust it only with one.
+        objective = float(m.group(1)) if m and "UNDEFINED" not in status else None
     except FileNotFoundError:
         pass
     bound = None
     for m in re.finditer(r"^\+\s*\d+:\s+(?:>>>>>|mip =)\s+(?:[-0-9.e+]+|not found yet)\s+>=\s+"
-                         r"([-0-9.e+]+)", log, re.M):
+                         r"([-+]?[0-9][0-9.e+-]*)", log, re.M):
         bound = float(m.group(1))
     if status == "INTEGER OPTIMAL":
         bound = objective

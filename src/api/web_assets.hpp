@@ -9,5 +9,6 @@ extern const std::string_view kAppJs;
 extern const std::string_view kAppCss;
 extern const std::string_view kWfmHtml;
 extern const std::string_view kWfmJs;
+extern const std::string_view kWfmCss;
 extern const std::string_view kOpenApiJson;
 }  // namespace opsbox::api::web

@@ -124,6 +124,10 @@ void AddPlanningPage(Router& router) {
             [](HttpRequest&, Respond respond) {
               respond(PageAsset("text/javascript; charset=utf-8", web::kWfmJs));
             });
+  AddPublic(router, "GET", "/wfm.css", "The planning page's style sheet",
+            [](HttpRequest&, Respond respond) {
+              respond(PageAsset("text/css; charset=utf-8", web::kWfmCss));
+            });
 }
 
 }  // namespace
@@ -144,9 +148,10 @@ void AddWfmRoutes(Router& router, const ApiDeps& deps) {
   AddAuthed(router, deps, "POST", w + "/forecasts", "wfm.plan",
             "Forecast a queue from interval history and save the forecast",
             [&deps](HttpRequest& req, Who who, Respond respond) {
-              BuildAndSave(deps, req, who, std::string(wfm::kSaveForecast),
-                           [](const Json& b) { return wfm::BuildForecastPayload(b, LoadZone); },
-                           std::move(respond));
+              BuildAndSave(
+                  deps, req, who, std::string(wfm::kSaveForecast),
+                  [](const Json& b) { return wfm::BuildForecastPayload(b, LoadZone); },
+                  std::move(respond));
             });
   AddAuthed(router, deps, "GET", w + "/forecasts", "wfm.read",
             "Saved forecasts, newest first (?queue=Q&limit=N&after=CURSOR)",
@@ -161,12 +166,10 @@ void AddWfmRoutes(Router& router, const ApiDeps& deps) {
               });
             });
   AddAuthed(router, deps, "PUT", w + "/targets/{queue}", "wfm.plan",
-            "Set a queue's staffing targets",
-            [&deps](HttpRequest& req, Who who, Respond respond) {
+            "Set a queue's staffing targets", [&deps](HttpRequest& req, Who who, Respond respond) {
               PutTargets(deps, req, who, std::move(respond));
             });
-  AddAuthed(router, deps, "GET", w + "/targets/{queue}", "wfm.read",
-            "A queue's staffing targets",
+  AddAuthed(router, deps, "GET", w + "/targets/{queue}", "wfm.read", "A queue's staffing targets",
             [&deps](HttpRequest& req, Who who, Respond respond) {
               WithReader(deps, respond, [&](store::Connection& c) {
                 return wfm::GetStaffingTargets(c, who.tenant_id, req.path_params["queue"]);

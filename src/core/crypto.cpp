@@ -1,5 +1,7 @@
 #include "core/crypto.hpp"
 
+#include <openssl/hmac.h>
+#include <openssl/sha.h>
 #include <sodium.h>
 
 #include <cstdlib>
@@ -10,21 +12,19 @@ namespace opsbox {
 
 void InitCrypto() { OPSBOX_ASSERT_MSG(sodium_init() >= 0, "libsodium failed to initialise"); }
 
+// SHA-256 and HMAC come from OpenSSL, which uses the CPU's SHA extensions where present
+// (libsodium's portable SHA-256 was 14% of the ledger writer's CPU; bench/profile-notes.md).
 Hash32 Sha256(std::string_view data) {
   Hash32 out;
-  crypto_hash_sha256(out.data(), reinterpret_cast<const unsigned char*>(data.data()),
-                     data.size());
+  SHA256(reinterpret_cast<const unsigned char*>(data.data()), data.size(), out.data());
   return out;
 }
 
 Hash32 HmacSha256(std::string_view key, std::string_view data) {
   Hash32 out;
-  crypto_auth_hmacsha256_state st;
-  crypto_auth_hmacsha256_init(&st, reinterpret_cast<const unsigned char*>(key.data()),
-                              key.size());
-  crypto_auth_hmacsha256_update(&st, reinterpret_cast<const unsigned char*>(data.data()),
-                                data.size());
-  crypto_auth_hmacsha256_final(&st, out.data());
+  unsigned int len = 0;
+  HMAC(EVP_sha256(), key.data(), static_cast<int>(key.size()),
+       reinterpret_cast<const unsigned char*>(data.data()), data.size(), out.data(), &len);
   return out;
 }
 

@@ -28,7 +28,10 @@ Status Exec(store::Tx& tx, const ledger::Event& e, std::string_view sql, std::ve
   return ExpectRows(tx.Exec(sql, params), expected_rows, e);
 }
 
-Result<Json> Payload(const ledger::Event& e) { return ParseJson(e.payload, "payload"); }
+Result<Json> Payload(const ledger::Event& e) {
+  if (e.payload_json != nullptr) return *e.payload_json;
+  return ParseJson(e.payload, "payload");
+}
 
 std::string Str(const Json& p, const char* key) { return p.at(key).get<std::string>(); }
 int64_t Int(const Json& p, const char* key) { return p.at(key).get<int64_t>(); }

@@ -152,11 +152,12 @@ Result<ledger::Decision> HandleRecordExternalEvent(store::Tx& tx, const ledger::
 }
 
 Status ProjectExternalEventRecorded(store::Tx& tx, const ledger::Event& event) {
-  auto p = ParseJson(event.payload, "payload");
+  Json storage;
+  auto p = ledger::PayloadJson(event, storage);
   if (!p.ok()) return Error::Internal("external_event_recorded payload is not JSON");
   std::vector<store::Value> params;
   try {
-    const Json& j = *p;
+    const Json& j = **p;
     params = {event.tenant_id,
               j.at("external_event_id").get<std::string>(),
               j.at("source").get<std::string>(),

@@ -9,6 +9,7 @@ namespace opsbox::integrations {
 namespace {
 
 Result<Json> EventPayload(const ledger::Event& e) {
+  if (e.payload_json != nullptr && e.payload_json->is_object()) return *e.payload_json;
   auto p = ParseJson(e.payload, "payload");
   if (!p.ok()) return Error::Internal(e.type + " payload is not JSON");
   if (!p->is_object()) return Error::Internal(e.type + " payload is not an object");

@@ -29,6 +29,12 @@ std::string CanonicalEventBytes(const Event& e) {
 
 std::string ComputeEventHash(const Event& e) { return HexEncode(Sha256(CanonicalEventBytes(e))); }
 
+Result<const Json*> PayloadJson(const Event& e, Json& storage) {
+  if (e.payload_json != nullptr) return e.payload_json;
+  OPSBOX_ASSIGN_OR_RETURN(storage, ParseJson(e.payload, "payload"));
+  return &storage;
+}
+
 Json Event::ToJson() const {
   Json payload_json = Json::parse(payload, nullptr, /*allow_exceptions=*/false);
   return Json{{"tenant_id", tenant_id},     {"seq", seq},

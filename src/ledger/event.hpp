@@ -44,6 +44,9 @@ struct Event {
   std::string payload;        // CanonicalJson of the payload
   std::string prev_hash;      // hex SHA-256 of the previous event (64 zeros for seq 1)
   std::string hash;           // hex SHA-256 over prev_hash and the canonical encoding
+  // While the writer runs projectors: the payload as the JSON value it was encoded from, so
+  // projectors need not parse `payload` again. Null otherwise (reads, replays, listeners).
+  const Json* payload_json = nullptr;
 
   Json ToJson() const;        // the wire form (payload inlined as JSON)
   // The wire form for readers: payload fields that hold secrets or their hashes
@@ -61,6 +64,9 @@ inline constexpr std::string_view kGenesisHash =
 // The canonical encoding the chain covers: a version tag, then every field except `hash`,
 // each as an 8-byte big-endian length followed by its bytes (integers in decimal).
 std::string CanonicalEventBytes(const Event& e);
+// The payload as JSON: e.payload_json when set, else `payload` parsed into `storage`.
+Result<const Json*> PayloadJson(const Event& e, Json& storage);
+
 // SHA-256 of CanonicalEventBytes; hex.
 std::string ComputeEventHash(const Event& e);
 

@@ -33,6 +33,7 @@ constexpr std::string_view kChainHead =
 struct Pending {
   Command command;
   CommandCallback done;
+  std::string request_hash;  // computed on the submitting thread
 };
 
 // The tip of one tenant's hash chain.
@@ -59,8 +60,55 @@ bool IsStoreFailure(const Error& e) {
 
 }  // namespace
 
+// Answers committed commands on a thread of its own, so building responses overlaps the
+// writer's next batch instead of delaying it. One per shard; answers keep their order.
+class Completer {
+ public:
+  using Answer = std::pair<CommandCallback, Result<CommandOutcome>>;
+  Completer() : thread_([this] { Run(); }) {}
+  ~Completer() {
+    {
+      std::lock_guard lock(mu_);
+      stop_ = true;
+    }
+    cv_.notify_one();
+    thread_.join();
+  }
+  void Post(std::vector<Answer> answers) {
+    {
+      std::lock_guard lock(mu_);
+      for (auto& a : answers) queue_.push_back(std::move(a));
+    }
+    cv_.notify_one();
+  }
+
+ private:
+  void Run() {
+    std::vector<Answer> work;
+    for (;;) {
+      {
+        std::unique_lock lock(mu_);
+        cv_.wait(lock, [&] { return stop_ || !queue_.empty(); });
+        if (queue_.empty()) return;  // stopping and drained
+        while (!queue_.empty()) {
+          work.push_back(std::move(queue_.front()));
+          queue_.pop_front();
+        }
+      }
+      for (auto& [done, result] : work) done(std::move(result));
+      work.clear();
+    }
+  }
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::deque<Answer> queue_;
+  bool stop_ = false;
+  std::thread thread_;
+};
+
 struct Writer::Shard {
   int index = 0;
+  std::unique_ptr<Completer> completer;
   std::unique_ptr<store::Connection> conn;
   std::thread thread;
   std::mutex mu;
@@ -85,8 +133,8 @@ namespace {
 // transaction can no longer be committed as it is.
 Result<CommandOutcome> ApplyOne(store::Tx& tx, const Registry& registry, Random& random,
                                 Instant now, std::unordered_map<std::string, Head>& heads,
-                                BatchState& batch, const Command& cmd, bool* dirty) {
-  const std::string request_hash = RequestHash(cmd);
+                                BatchState& batch, const Command& cmd,
+                                const std::string& request_hash, bool* dirty) {
   const std::string seen_key = cmd.tenant_id + '\n' + cmd.command_id;
   auto replay = [&](const std::string& stored_hash,
                     CommandOutcome outcome) -> Result<CommandOutcome> {
@@ -143,7 +191,10 @@ Result<CommandOutcome> ApplyOne(store::Tx& tx, const Registry& registry, Random&
     e.payload = CanonicalJson(ne.payload);
     e.prev_hash = head.hash;
     e.hash = ComputeEventHash(e);
-    if (Status st = registry.Project(tx, e); !st.ok()) {
+    e.payload_json = &ne.payload;
+    Status st = registry.Project(tx, e);
+    e.payload_json = nullptr;
+    if (!st.ok()) {
       *dirty = true;
       return std::move(st).error();
     }
@@ -178,6 +229,7 @@ Status Writer::Start() {
   for (int i = 0; i < n; ++i) {
     auto shard = std::make_unique<Shard>();
     shard->index = i;
+    shard->completer = std::make_unique<Completer>();
     OPSBOX_ASSIGN_OR_RETURN(shard->conn, db_.Connect());
     shards_.push_back(std::move(shard));
   }
@@ -192,6 +244,7 @@ void Writer::Submit(Command command, CommandCallback done) {
     return;
   }
   Shard& shard = *shards_[std::hash<std::string>{}(command.tenant_id) % shards_.size()];
+  std::string request_hash = RequestHash(command);  // off the writer thread
   {
     std::lock_guard lock(shard.mu);
     if (shard.stop) {
@@ -204,7 +257,7 @@ void Writer::Submit(Command command, CommandCallback done) {
                               std::to_string(options_.queue_depth_max) + " waiting commands)"));
       return;
     }
-    shard.queue.push_back(Pending{std::move(command), std::move(done)});
+    shard.queue.push_back(Pending{std::move(command), std::move(done), std::move(request_hash)});
     stats_.queue_depth.fetch_add(1);
   }
   shard.cv.notify_one();
@@ -230,6 +283,7 @@ void Writer::Stop() {
   }
   for (auto& s : shards_) {
     if (s->thread.joinable()) s->thread.join();
+    s->completer.reset();  // answers everything still queued, then joins
   }
 }
 
@@ -248,7 +302,8 @@ void RecordBatchSize(WriterStats& stats, size_t n) {
 // (nothing answered, nothing durable); the caller then retries the commands one by one.
 static bool RunBatch(store::Connection& conn, const Registry& registry, Random& random,
                      Instant now, std::unordered_map<std::string, Head>& heads,
-                     std::vector<Pending>& batch, WriterStats& stats, bool single) {
+                     std::vector<Pending>& batch, WriterStats& stats, bool single,
+                     Completer& completer) {
   BatchState state;
   std::vector<std::optional<Result<CommandOutcome>>> answers(batch.size());
   // After a rollback the chain heads of the touched tenants are dropped, not restored: they
@@ -267,7 +322,8 @@ static bool RunBatch(store::Connection& conn, const Registry& registry, Random& 
   auto& tx = **tx_r;
   for (size_t i = 0; i < batch.size(); ++i) {
     bool dirty = false;
-    auto r = ApplyOne(tx, registry, random, now, heads, state, batch[i].command, &dirty);
+    auto r = ApplyOne(tx, registry, random, now, heads, state, batch[i].command,
+                      batch[i].request_hash, &dirty);
     if (!r.ok() && (dirty || IsStoreFailure(r.error()))) {
       tx.Rollback();
       restore();
@@ -294,6 +350,8 @@ static bool RunBatch(store::Connection& conn, const Registry& registry, Random& 
   stats.events.fetch_add(state.events.size());
   RecordBatchSize(stats, batch.size());
   if (!state.events.empty()) registry.NotifyCommitted(state.events);
+  std::vector<Completer::Answer> out;
+  out.reserve(batch.size());
   for (size_t i = 0; i < batch.size(); ++i) {
     auto& a = *answers[i];
     if (a.ok()) {
@@ -302,8 +360,9 @@ static bool RunBatch(store::Connection& conn, const Registry& registry, Random& 
     } else {
       stats.rejected.fetch_add(1);
     }
-    batch[i].done(std::move(a));
+    out.emplace_back(std::move(batch[i].done), std::move(a));
   }
+  completer.Post(std::move(out));
   return true;
 }
 
@@ -322,12 +381,14 @@ void Writer::RunShard(Shard& shard) {
       stats_.queue_depth.fetch_sub(batch.size());
     }
     const Instant now = clock_.Now();
-    if (!RunBatch(*shard.conn, registry_, random_, now, shard.heads, batch, stats_, false)) {
+    if (!RunBatch(*shard.conn, registry_, random_, now, shard.heads, batch, stats_, false,
+                  *shard.completer)) {
       // Isolate the failure: each command in its own transaction.
       for (auto& p : batch) {
         std::vector<Pending> one;
         one.push_back(std::move(p));
-        RunBatch(*shard.conn, registry_, random_, now, shard.heads, one, stats_, true);
+        RunBatch(*shard.conn, registry_, random_, now, shard.heads, one, stats_, true,
+                 *shard.completer);
       }
     }
     batch.clear();

@@ -9,8 +9,8 @@
 #include "core/ids.hpp"
 #include "core/limits.hpp"
 #include "integrations/external_events.hpp"
-#include "wfm/schedule.hpp"
 #include "wfm/internal/planning_json.hpp"
+#include "wfm/schedule.hpp"
 
 namespace opsbox::wfm {
 namespace {
@@ -60,22 +60,23 @@ Result<std::string> RequireText(const Json& j, std::string_view key, std::string
 
 // A per-interval array: `count` numbers (>= 0 when `positive` is false, > 0 otherwise); null
 // items allowed when `nullable`.
-Status CheckSeries(const Json& j, std::string_view key, size_t count, bool positive,
-                   bool nullable) {
+Status CheckSeries(const Json& j, std::string_view prefix, std::string_view key, size_t count,
+                   bool positive, bool nullable) {
+  const std::string path = FieldPath(prefix, key);
   const Json* v = Member(j, key);
-  if (v == nullptr) return Error::Invalid(std::string(key), "required", "is required");
-  if (!v->is_array()) return Error::Invalid(std::string(key), "type", "must be an array");
+  if (v == nullptr) return Error::Invalid(path, "required", "is required");
+  if (!v->is_array()) return Error::Invalid(path, "type", "must be an array");
   if (v->size() != count) {
-    return Error::Invalid(std::string(key), "length",
+    return Error::Invalid(path, "length",
                           "must hold " + std::to_string(count) + " values, one per interval");
   }
   for (size_t i = 0; i < v->size(); ++i) {
     const Json& x = (*v)[i];
     if (x.is_null() && nullable) continue;
-    if (!x.is_number()) return Error::Invalid(ItemPath(key, i), "type", "must be a number");
+    if (!x.is_number()) return Error::Invalid(ItemPath(path, i), "type", "must be a number");
     const double d = x.get<double>();
     if (positive ? !(d > 0) : !(d >= 0)) {
-      return Error::Invalid(ItemPath(key, i), positive ? "positive" : "non_negative",
+      return Error::Invalid(ItemPath(path, i), positive ? "positive" : "non_negative",
                             positive ? "must be greater than 0" : "must be 0 or more");
     }
   }
@@ -118,7 +119,8 @@ Result<Json> ParsedEventPayload(const ledger::Event& e) {
 
 }  // namespace
 
-// ---- dates ---------------------------------------------------------------------------------------
+// ---- dates
+// ---------------------------------------------------------------------------------------
 
 Result<int64_t> ParseLocalDate(std::string_view text, std::string_view field) {
   int64_t y = 0, m = 0, d = 0;
@@ -158,7 +160,8 @@ Status CheckQueueName(std::string_view queue, std::string_view field) {
   return Ok();
 }
 
-// ---- targets -------------------------------------------------------------------------------------
+// ---- targets
+// -------------------------------------------------------------------------------------
 
 Result<QueueTargets> ParseQueueTargets(const Json& j, std::string_view prefix) {
   OPSBOX_TRY(CheckObjectKeys(j,
@@ -166,7 +169,8 @@ Result<QueueTargets> ParseQueueTargets(const Json& j, std::string_view prefix) {
                               "occupancy_max", "shrinkage", "patience_s"},
                              prefix));
   QueueTargets t;
-  OPSBOX_ASSIGN_OR_RETURN(t.staffing.service_level, detail::OptionalNumber(j, "service_level", prefix));
+  OPSBOX_ASSIGN_OR_RETURN(t.staffing.service_level,
+                          detail::OptionalNumber(j, "service_level", prefix));
   OPSBOX_ASSIGN_OR_RETURN(t.staffing.target_answer_s,
                           detail::NumberOr(j, "target_answer_s", prefix, 20));
   OPSBOX_ASSIGN_OR_RETURN(t.staffing.asa_s_max, detail::OptionalNumber(j, "asa_s_max", prefix));
@@ -204,12 +208,13 @@ QueueTargets DefaultQueueTargets() {
   return t;
 }
 
-// ---- decisions -----------------------------------------------------------------------------------
+// ---- decisions
+// -----------------------------------------------------------------------------------
 
 Result<ledger::Decision> DecideSaveForecast(const Json& p, Instant now, Random& random) {
-  OPSBOX_TRY(CheckObjectKeys(p, {"queue", "zone", "interval_min", "first_start_local",
-                                 "horizon_days", "method", "season", "params", "holdout",
-                                 "candidates", "history", "volume", "aht_s"}));
+  OPSBOX_TRY(CheckObjectKeys(
+      p, {"queue", "zone", "interval_min", "first_start_local", "horizon_days", "method", "season",
+          "params", "holdout", "candidates", "history", "volume", "aht_s"}));
   OPSBOX_ASSIGN_OR_RETURN(auto queue, RequireText(p, "queue", "", kQueueBytesMax));
   OPSBOX_TRY(CheckQueueName(queue, "queue"));
   OPSBOX_ASSIGN_OR_RETURN(auto zone, RequireText(p, "zone", "", kZoneNameBytesMax));
@@ -228,8 +233,9 @@ Result<ledger::Decision> DecideSaveForecast(const Json& p, Instant now, Random& 
                           "must hold whole days of intervals (" + std::to_string(per_day) +
                               " per day), at most " + std::to_string(kSavedForecastIntervalsMax));
   }
-  OPSBOX_TRY(CheckSeries(p, "volume", volume->size(), false, false));
-  if (Member(p, "aht_s") != nullptr) OPSBOX_TRY(CheckSeries(p, "aht_s", volume->size(), true, true));
+  OPSBOX_TRY(CheckSeries(p, "", "volume", volume->size(), false, false));
+  if (Member(p, "aht_s") != nullptr)
+    OPSBOX_TRY(CheckSeries(p, "", "aht_s", volume->size(), true, true));
   OPSBOX_TRY(CheckPayloadBytes(p, kSavedForecastPayloadBytesMax, "the forecast"));
   const std::string id = NewId("fct", now, random);
   Json event = p;
@@ -257,8 +263,8 @@ Result<ledger::Decision> DecideSaveSchedule(const Json& p, Instant now, Random& 
   }
   OPSBOX_TRY(CheckObjectKeys(*coverage, {"required", "scheduled"}, "coverage"));
   const size_t n = static_cast<size_t>(days * (1440 / interval_min));
-  OPSBOX_TRY(CheckSeries(*coverage, "required", n, false, false));
-  OPSBOX_TRY(CheckSeries(*coverage, "scheduled", n, false, false));
+  OPSBOX_TRY(CheckSeries(*coverage, "coverage", "required", n, false, false));
+  OPSBOX_TRY(CheckSeries(*coverage, "coverage", "scheduled", n, false, false));
   const Json* schedule = Member(p, "schedule");
   if (schedule == nullptr || !schedule->is_object()) {
     return Error::Invalid("schedule", "type", "must be an object (the solved schedule)");
@@ -288,7 +294,8 @@ Result<ledger::Decision> DecideSetStaffingTargets(const Json& p, Instant now) {
   return d;
 }
 
-// ---- projections ---------------------------------------------------------------------------------
+// ---- projections
+// ---------------------------------------------------------------------------------
 namespace {
 
 Json ForecastSummary(const Json& body, Instant created_at) {
@@ -327,9 +334,10 @@ Status ProjectForecastSaved(store::Tx& tx, const ledger::Event& e) {
                            e.seq,
                            CanonicalJson(ForecastSummary(body, e.recorded_at)),
                            e.payload};
-  return Done(tx.Exec("INSERT INTO wfm_forecasts (tenant_id, forecast_id, queue, created_at_us, seq, "
-            "summary, body) VALUES (?, ?, ?, ?, ?, ?, ?)",
-            params));
+  return Done(
+      tx.Exec("INSERT INTO wfm_forecasts (tenant_id, forecast_id, queue, created_at_us, seq, "
+              "summary, body) VALUES (?, ?, ?, ?, ?, ?, ?)",
+              params));
 }
 
 Status ProjectScheduleSaved(store::Tx& tx, const ledger::Event& e) {
@@ -342,19 +350,21 @@ Status ProjectScheduleSaved(store::Tx& tx, const ledger::Event& e) {
                            e.seq,
                            CanonicalJson(ScheduleSummary(body, e.recorded_at)),
                            e.payload};
-  return Done(tx.Exec("INSERT INTO wfm_schedules (tenant_id, schedule_id, queue, start_date, "
-            "created_at_us, seq, summary, body) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-            params));
+  return Done(
+      tx.Exec("INSERT INTO wfm_schedules (tenant_id, schedule_id, queue, start_date, "
+              "created_at_us, seq, summary, body) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+              params));
 }
 
 Status ProjectStaffingTargetsSet(store::Tx& tx, const ledger::Event& e) {
   OPSBOX_ASSIGN_OR_RETURN(auto body, ParsedEventPayload(e));
   store::Value params[] = {e.tenant_id, body.value("queue", ""), e.recorded_at.us, e.seq,
                            CanonicalJson(body.value("targets", Json::object()))};
-  return Done(tx.Exec("INSERT INTO wfm_targets (tenant_id, queue, updated_at_us, seq, body) "
-            "VALUES (?, ?, ?, ?, ?) ON CONFLICT (tenant_id, queue) DO UPDATE SET "
-            "updated_at_us = excluded.updated_at_us, seq = excluded.seq, body = excluded.body",
-            params));
+  return Done(
+      tx.Exec("INSERT INTO wfm_targets (tenant_id, queue, updated_at_us, seq, body) "
+              "VALUES (?, ?, ?, ?, ?) ON CONFLICT (tenant_id, queue) DO UPDATE SET "
+              "updated_at_us = excluded.updated_at_us, seq = excluded.seq, body = excluded.body",
+              params));
 }
 
 // A seconds figure from a telephony payload as whole milliseconds, or nullopt when it is absent,
@@ -388,11 +398,18 @@ Status ProjectTelephonyContact(store::Tx& tx, const ledger::Event& e) {
   const auto handle_ms = Millis(payload, "handle_s", kind == "answered");
   if (!wait_ms || !handle_ms) return Ok();
   const int64_t occurred_us = body.value("occurred_at_us", int64_t{0});
-  store::Value params[] = {e.tenant_id, e.seq, q->get<std::string>(), kind,
-                           occurred_us - *wait_ms * 1000, occurred_us, *wait_ms, *handle_ms};
-  return Done(tx.Exec("INSERT INTO wfm_contacts (tenant_id, seq, queue, kind, arrival_at_us, "
-            "occurred_at_us, wait_ms, handle_ms) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-            params));
+  store::Value params[] = {e.tenant_id,
+                           e.seq,
+                           q->get<std::string>(),
+                           kind,
+                           occurred_us - *wait_ms * 1000,
+                           occurred_us,
+                           *wait_ms,
+                           *handle_ms};
+  return Done(
+      tx.Exec("INSERT INTO wfm_contacts (tenant_id, seq, queue, kind, arrival_at_us, "
+              "occurred_at_us, wait_ms, handle_ms) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+              params));
 }
 
 Result<ledger::Decision> HandleSaveForecast(store::Tx&, const ledger::Command& cmd, Instant now,
@@ -417,11 +434,11 @@ void RegisterWfm(ledger::Registry& registry) {
   registry.AddProjector(std::string(kForecastSaved), ProjectForecastSaved);
   registry.AddProjector(std::string(kScheduleSaved), ProjectScheduleSaved);
   registry.AddProjector(std::string(kStaffingTargetsSet), ProjectStaffingTargetsSet);
-  registry.AddProjector(std::string(integrations::kExternalEventRecorded),
-                        ProjectTelephonyContact);
+  registry.AddProjector(std::string(integrations::kExternalEventRecorded), ProjectTelephonyContact);
 }
 
-// ---- queries -------------------------------------------------------------------------------------
+// ---- queries
+// -------------------------------------------------------------------------------------
 namespace {
 
 Result<int64_t> ParseCursor(std::string_view after) {
@@ -434,13 +451,13 @@ Result<int64_t> ParseCursor(std::string_view after) {
 }
 
 // Summaries of `table` newest first, filtered by queue when given.
-Result<Json> ListSummaries(store::Connection& conn, std::string_view table,
-                           std::string_view tenant, const std::optional<std::string>& queue,
-                           std::string_view after, size_t limit) {
+Result<Json> ListSummaries(store::Connection& conn, std::string_view table, std::string_view tenant,
+                           const std::optional<std::string>& queue, std::string_view after,
+                           size_t limit) {
   OPSBOX_ASSIGN_OR_RETURN(auto before_seq, ParseCursor(after));
   limit = std::clamp<size_t>(limit, 1, limits::kPageSizeMax);
-  std::string sql = "SELECT summary, seq FROM " + std::string(table) +
-                    " WHERE tenant_id = ? AND seq < ?";
+  std::string sql =
+      "SELECT summary, seq FROM " + std::string(table) + " WHERE tenant_id = ? AND seq < ?";
   std::vector<store::Value> params = {std::string(tenant), before_seq};
   if (queue) {
     sql += " AND queue = ?";

@@ -68,7 +68,7 @@ inline constexpr int kSavedForecastDaysMax = 56;  // horizon of a saved forecast
 inline constexpr size_t kSavedForecastIntervalsMax = 56 * 96;  // 8 weeks of 15-minute intervals
 inline constexpr size_t kSavedForecastPayloadBytesMax = 1 << 20;
 inline constexpr size_t kSavedSchedulePayloadBytesMax = 4 << 20;
-inline constexpr size_t kForecastHistoryRowsMax = 100'000;    // JSON rows or CSV lines per request
+inline constexpr size_t kForecastHistoryRowsMax = 100'000;  // JSON rows or CSV lines per request
 inline constexpr size_t kStaffingRequestIntervalsMax = 10'000;
 // Expected simulated calls per request: sum of volumes times replications.
 inline constexpr double kSimulationCallsPerRequestMax = 2'000'000;
@@ -101,7 +101,8 @@ Json QueueTargetsToJson(const QueueTargets& targets);
 // Service level 80% within 20 s, no shrinkage, Erlang C: used when a queue has none saved.
 QueueTargets DefaultQueueTargets();
 
-// ---- pure decisions (exposed for tests) ----------------------------------------------------------
+// ---- pure decisions (exposed for tests)
+// ----------------------------------------------------------
 Status CheckQueueName(std::string_view queue, std::string_view field);
 Result<ledger::Decision> DecideSaveForecast(const Json& payload, Instant now, Random& random);
 Result<ledger::Decision> DecideSaveSchedule(const Json& payload, Instant now, Random& random);
@@ -136,7 +137,8 @@ Result<Json> BuildForecastPayload(const Json& body, const ZoneLoader& load_zone)
 // save_schedule payload (a schedule with no solution is an error, rule "no_schedule").
 Result<Json> BuildSchedulePayload(const Json& body);
 
-// ---- intraday ------------------------------------------------------------------------------------
+// ---- intraday
+// ------------------------------------------------------------------------------------
 enum class ContactKind { kOffered, kAnswered, kAbandoned };
 
 struct ContactObservation {
@@ -167,12 +169,12 @@ struct IntradayInterval {
   std::optional<double> aht_s;          // mean handle time of the answered calls
   std::optional<double> service_level;  // answered within target / offered
   std::optional<double> forecast_volume;
-  std::optional<double> reforecast_volume;  // complete: actual; current and future: scaled
-  std::optional<double> staffing_aht_s;     // forecast AHT, else today's actual AHT so far
-  std::optional<int> required_agents;       // Erlang for the re-forecast, on the phones
+  std::optional<double> reforecast_volume;       // complete: actual; current and future: scaled
+  std::optional<double> staffing_aht_s;          // forecast AHT, else today's actual AHT so far
+  std::optional<int> required_agents;            // Erlang for the re-forecast, on the phones
   std::optional<int> required_scheduled_agents;  // after shrinkage
   std::optional<int> scheduled_agents;
-  std::optional<int> gap;  // scheduled - required_scheduled (negative: short)
+  std::optional<int> gap;      // scheduled - required_scheduled (negative: short)
   std::string staffing_error;  // why required_agents is absent, if it is
 };
 
@@ -198,8 +200,9 @@ Result<Json> Intraday(store::Connection& conn, std::string_view tenant, std::str
                       std::string_view date, const std::optional<std::string>& zone, Instant now,
                       const ZoneLoader& load_zone);
 
-// ---- queries ---------------------------------------------------------------------------------------
-// Newest first: {"items": [summary...], "next_cursor"}; `after` is a previous next_cursor.
+// ---- queries
+// --------------------------------------------------------------------------------------- Newest
+// first: {"items": [summary...], "next_cursor"}; `after` is a previous next_cursor.
 Result<Json> ListForecasts(store::Connection& conn, std::string_view tenant,
                            const std::optional<std::string>& queue, std::string_view after,
                            size_t limit);

@@ -71,9 +71,9 @@ Result<std::vector<int>> ParseAgents(const Json& body, size_t count) {
   for (size_t i = 0; i < items->size(); ++i) {
     const Json& v = (*items)[i];
     if (!v.is_number_integer() || v.get<int64_t>() < 0 || v.get<int64_t>() > kAgentsMax) {
-      return Error::Invalid(ItemPath("agents", i), "range",
-                            "must be a whole number of agents from 0 to " +
-                                std::to_string(kAgentsMax));
+      return Error::Invalid(
+          ItemPath("agents", i), "range",
+          "must be a whole number of agents from 0 to " + std::to_string(kAgentsMax));
     }
     agents.push_back(static_cast<int>(v.get<int64_t>()));
   }
@@ -119,7 +119,8 @@ Result<Json> ComputeStaffing(const Json& body) {
               {"intervals", std::move(rows)}};
 }
 
-// ---- simulation ----------------------------------------------------------------------------------
+// ---- simulation
+// ----------------------------------------------------------------------------------
 
 Status CheckSimulationWork(std::span<const double> volumes, int32_t replications) {
   double calls = 0;
@@ -159,9 +160,9 @@ Json ReportJson(const IntervalReport& r) {
 }
 
 Result<SimulationConfig> ParseSimulation(const Json& body, uint64_t& seed) {
-  OPSBOX_TRY(CheckObjectKeys(body, {"interval_s", "volumes", "agents", "aht_s", "handle",
-                                    "aht_sd_s", "patience_s", "target_answer_s", "replications",
-                                    "seed", "warmup_intervals"}));
+  OPSBOX_TRY(CheckObjectKeys(
+      body, {"interval_s", "volumes", "agents", "aht_s", "handle", "aht_sd_s", "patience_s",
+             "target_answer_s", "replications", "seed", "warmup_intervals"}));
   SimulationConfig c;
   OPSBOX_ASSIGN_OR_RETURN(auto interval_s, detail::IntOr(body, "interval_s", "", 900, 1, 3600));
   c.interval_s = static_cast<int32_t>(interval_s);
@@ -177,13 +178,13 @@ Result<SimulationConfig> ParseSimulation(const Json& body, uint64_t& seed) {
   c.agents_per_interval.assign(agents.begin(), agents.end());
   OPSBOX_ASSIGN_OR_RETURN(c.handle.mean_s, detail::RequireNumber(body, "aht_s", ""));
   const Json* handle = Member(body, "handle");
-  const std::string kind = handle != nullptr && handle->is_string() ? handle->get<std::string>()
-                                                                    : "exponential";
+  const std::string kind =
+      handle != nullptr && handle->is_string() ? handle->get<std::string>() : "exponential";
   if (kind != "exponential" && kind != "lognormal") {
     return Error::Invalid("handle", "one_of", "must be \"exponential\" or \"lognormal\"");
   }
-  c.handle.kind = kind == "lognormal" ? HandleDistribution::kLognormal
-                                      : HandleDistribution::kExponential;
+  c.handle.kind =
+      kind == "lognormal" ? HandleDistribution::kLognormal : HandleDistribution::kExponential;
   OPSBOX_ASSIGN_OR_RETURN(c.handle.sd_s, detail::NumberOr(body, "aht_sd_s", "", 0));
   OPSBOX_ASSIGN_OR_RETURN(auto patience, detail::OptionalNumber(body, "patience_s", ""));
   if (patience) {
@@ -191,11 +192,11 @@ Result<SimulationConfig> ParseSimulation(const Json& body, uint64_t& seed) {
     c.patience.mean_s = *patience;
   }
   OPSBOX_ASSIGN_OR_RETURN(c.target_answer_s, detail::NumberOr(body, "target_answer_s", "", 20));
-  OPSBOX_ASSIGN_OR_RETURN(auto reps, detail::IntOr(body, "replications", "", 10, 1,
-                                                   kSimReplicationsMax));
+  OPSBOX_ASSIGN_OR_RETURN(auto reps,
+                          detail::IntOr(body, "replications", "", 10, 1, kSimReplicationsMax));
   c.replications = static_cast<int32_t>(reps);
-  OPSBOX_ASSIGN_OR_RETURN(auto warmup, detail::IntOr(body, "warmup_intervals", "", 0, 0,
-                                                     kSimWarmupIntervalsMax));
+  OPSBOX_ASSIGN_OR_RETURN(
+      auto warmup, detail::IntOr(body, "warmup_intervals", "", 0, 0, kSimWarmupIntervalsMax));
   c.warmup_intervals = static_cast<int32_t>(warmup);
   OPSBOX_ASSIGN_OR_RETURN(auto s, detail::IntOr(body, "seed", "", 1, 0, (int64_t{1} << 53)));
   seed = static_cast<uint64_t>(s);
@@ -228,23 +229,25 @@ Result<Json> ComputeSimulation(const Json& body) {
     row["erlang"] = ErlangBeside(config, i);
     intervals.push_back(std::move(row));
   }
-  return Json{{"seed", report.seed},
-              {"replications", report.replications},
-              {"calls_simulated", report.calls_simulated},
-              {"erlang_model", config.patience.kind == PatienceDistribution::kExponential
-                                   ? "erlang_a"
-                                   : "erlang_c"},
-              {"total", ReportJson(report.total)},
-              {"intervals", std::move(intervals)}};
+  return Json{
+      {"seed", report.seed},
+      {"replications", report.replications},
+      {"calls_simulated", report.calls_simulated},
+      {"erlang_model",
+       config.patience.kind == PatienceDistribution::kExponential ? "erlang_a" : "erlang_c"},
+      {"total", ReportJson(report.total)},
+      {"intervals", std::move(intervals)}};
 }
 
-// ---- forecasts -----------------------------------------------------------------------------------
+// ---- forecasts
+// -----------------------------------------------------------------------------------
 namespace {
 
 Status CheckCsvText(const std::string& s, const std::string& field) {
   if (s.find_first_of(",\"\r\n") != std::string::npos || s.size() > 64) {
-    return Error::Invalid(field, "format", "must be at most 64 bytes without commas, quotes "
-                                           "or line breaks");
+    return Error::Invalid(field, "format",
+                          "must be at most 64 bytes without commas, quotes "
+                          "or line breaks");
   }
   return Ok();
 }
@@ -322,13 +325,12 @@ Result<ForecastRequest> ParseForecastRequest(const Json& body, int interval_min)
     if (!season->is_string()) return Error::Invalid("season", "type", "must be day or week");
     OPSBOX_ASSIGN_OR_RETURN(r.season, ParseSeason(season->get<std::string>()));
   }
-  const int64_t days_max = static_cast<int64_t>(kSavedForecastIntervalsMax) /
-                           (1440 / interval_min);
-  OPSBOX_ASSIGN_OR_RETURN(auto horizon, detail::IntOr(body, "horizon_days", "", 7, 1,
-                                                      std::min<int64_t>(days_max,
-                                                                        kSavedForecastDaysMax)));
-  OPSBOX_ASSIGN_OR_RETURN(auto holdout, detail::IntOr(body, "holdout_days", "", 7, 0,
-                                                      kForecastHoldoutDaysMax));
+  const int64_t days_max = static_cast<int64_t>(kSavedForecastIntervalsMax) / (1440 / interval_min);
+  OPSBOX_ASSIGN_OR_RETURN(auto horizon,
+                          detail::IntOr(body, "horizon_days", "", 7, 1,
+                                        std::min<int64_t>(days_max, kSavedForecastDaysMax)));
+  OPSBOX_ASSIGN_OR_RETURN(auto holdout,
+                          detail::IntOr(body, "holdout_days", "", 7, 0, kForecastHoldoutDaysMax));
   r.horizon_days = static_cast<int>(horizon);
   r.holdout_days = static_cast<int>(holdout);
   OPSBOX_ASSIGN_OR_RETURN(r.special_days, ParseSpecialDays(body));
@@ -363,30 +365,31 @@ Json ForecastPayload(const std::string& queue, const std::string& zone, int inte
   Json candidates = Json::array();
   for (const auto& c : f.candidates) candidates.push_back(CandidateJson(c));
   Json params = nullptr;
-  if (f.params) params = Json{{"alpha", f.params->alpha}, {"beta", f.params->beta},
-                              {"gamma", f.params->gamma}};
+  if (f.params)
+    params = Json{{"alpha", f.params->alpha}, {"beta", f.params->beta}, {"gamma", f.params->gamma}};
   const auto& s = history.series;
-  Json payload = {
-      {"queue", queue},
-      {"zone", zone},
-      {"interval_min", interval_min},
-      {"first_start_local", FormatLocal(f.intervals.front().start_local_s)},
-      {"horizon_days", request.horizon_days},
-      {"method", ForecastMethodName(f.method)},
-      {"season", SeasonName(f.season)},
-      {"params", params},
-      {"holdout", {{"intervals", f.holdout_intervals},
-                   {"wape", chosen ? detail::OptionalJson(chosen->holdout_wape) : Json(nullptr)},
-                   {"mase", chosen ? detail::OptionalJson(chosen->holdout_mase) : Json(nullptr)},
-                   {"aht_wape", detail::OptionalJson(f.aht_holdout_wape)}}},
-      {"candidates", std::move(candidates)},
-      {"history", {{"rows", history.rows},
-                   {"first_start_local", FormatLocal(s.first_start_local_s)},
-                   {"days", s.volume.size() * interval_min / 1440},
-                   {"intervals_without_rows", history.intervals_without_rows},
-                   {"source_interval_s", history.source_interval_s},
-                   {"special_days_replaced", f.history_special_days_replaced}}},
-      {"volume", std::move(volume)}};
+  Json payload = {{"queue", queue},
+                  {"zone", zone},
+                  {"interval_min", interval_min},
+                  {"first_start_local", FormatLocal(f.intervals.front().start_local_s)},
+                  {"horizon_days", request.horizon_days},
+                  {"method", ForecastMethodName(f.method)},
+                  {"season", SeasonName(f.season)},
+                  {"params", params},
+                  {"holdout",
+                   {{"intervals", f.holdout_intervals},
+                    {"wape", chosen ? detail::OptionalJson(chosen->holdout_wape) : Json(nullptr)},
+                    {"mase", chosen ? detail::OptionalJson(chosen->holdout_mase) : Json(nullptr)},
+                    {"aht_wape", detail::OptionalJson(f.aht_holdout_wape)}}},
+                  {"candidates", std::move(candidates)},
+                  {"history",
+                   {{"rows", history.rows},
+                    {"first_start_local", FormatLocal(s.first_start_local_s)},
+                    {"days", s.volume.size() * interval_min / 1440},
+                    {"intervals_without_rows", history.intervals_without_rows},
+                    {"source_interval_s", history.source_interval_s},
+                    {"special_days_replaced", f.history_special_days_replaced}}},
+                  {"volume", std::move(volume)}};
   if (has_aht) payload["aht_s"] = std::move(aht);
   return payload;
 }
@@ -394,9 +397,9 @@ Json ForecastPayload(const std::string& queue, const std::string& zone, int inte
 }  // namespace
 
 Result<Json> BuildForecastPayload(const Json& body, const ZoneLoader& load_zone) {
-  OPSBOX_TRY(CheckObjectKeys(body, {"queue", "interval_min", "zone", "history_csv", "history",
-                                    "method", "season", "horizon_days", "holdout_days",
-                                    "special_days"}));
+  OPSBOX_TRY(
+      CheckObjectKeys(body, {"queue", "interval_min", "zone", "history_csv", "history", "method",
+                             "season", "horizon_days", "holdout_days", "special_days"}));
   OPSBOX_ASSIGN_OR_RETURN(auto queue, RequireString(body, "queue", kQueueBytesMax));
   OPSBOX_TRY(CheckQueueName(queue, "queue"));
   OPSBOX_ASSIGN_OR_RETURN(auto interval_min, detail::IntOr(body, "interval_min", "", 15, 15, 60));
@@ -425,8 +428,7 @@ Result<Json> BuildForecastPayload(const Json& body, const ZoneLoader& load_zone)
   options.interval_min = static_cast<int>(interval_min);
   options.rows_max = kForecastHistoryRowsMax;
   OPSBOX_ASSIGN_OR_RETURN(auto history, ParseHistoryCsv(csv, options, *zone));
-  OPSBOX_ASSIGN_OR_RETURN(auto request,
-                          ParseForecastRequest(body, static_cast<int>(interval_min)));
+  OPSBOX_ASSIGN_OR_RETURN(auto request, ParseForecastRequest(body, static_cast<int>(interval_min)));
   OPSBOX_ASSIGN_OR_RETURN(auto result, Forecast(history.series, request));
   if (result.intervals.empty()) {
     return Error::Invalid("horizon_days", "range", "the forecast has no intervals");
@@ -435,10 +437,12 @@ Result<Json> BuildForecastPayload(const Json& body, const ZoneLoader& load_zone)
                          result);
 }
 
-// ---- schedules -----------------------------------------------------------------------------------
+// ---- schedules
+// -----------------------------------------------------------------------------------
 namespace {
 
-Result<Json> CoverageSummary(const Schedule& s, const ScheduleProblem& p, const std::string& skill) {
+Result<Json> CoverageSummary(const Schedule& s, const ScheduleProblem& p,
+                             const std::string& skill) {
   const size_t per_day = static_cast<size_t>(1440 / p.interval_min);
   const size_t n = per_day * static_cast<size_t>(p.days);
   std::vector<double> required(n, 0), scheduled(n, 0);
@@ -465,8 +469,8 @@ Result<Json> BuildSchedulePayload(const Json& body) {
   if (problem_json == nullptr) return Error::Invalid("problem", "required", "is required");
   auto problem = ParseScheduleProblem(*problem_json);
   if (!problem.ok()) return Prefixed(problem.error(), "problem");
-  OPSBOX_ASSIGN_OR_RETURN(
-      auto skill, OptionalString(body, "skill", kScheduleIdBytesMax, problem->requirements[0].skill));
+  OPSBOX_ASSIGN_OR_RETURN(auto skill, OptionalString(body, "skill", kScheduleIdBytesMax,
+                                                     problem->requirements[0].skill));
   const bool known = std::any_of(problem->requirements.begin(), problem->requirements.end(),
                                  [&](const SkillRequirement& r) { return r.skill == skill; });
   if (!known) return Error::Invalid("skill", "unknown", "no requirement has skill " + skill);

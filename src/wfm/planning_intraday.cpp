@@ -14,9 +14,12 @@ using detail::OptionalJson;
 
 const char* PhaseName(IntervalPhase p) {
   switch (p) {
-    case IntervalPhase::kComplete: return "complete";
-    case IntervalPhase::kCurrent: return "current";
-    case IntervalPhase::kFuture: return "future";
+    case IntervalPhase::kComplete:
+      return "complete";
+    case IntervalPhase::kCurrent:
+      return "current";
+    case IntervalPhase::kFuture:
+      return "future";
   }
   return "future";
 }
@@ -49,13 +52,17 @@ void Aggregate(const IntradayInput& in, std::vector<IntradayInterval>& out,
     if (i >= out.size()) continue;
     auto& row = out[i];
     switch (c.kind) {
-      case ContactKind::kOffered: ++row.offered; break;
+      case ContactKind::kOffered:
+        ++row.offered;
+        break;
       case ContactKind::kAnswered:
         ++row.answered;
         handle_total_s[i] += c.handle_s;
         if (c.wait_s <= in.targets.staffing.target_answer_s) ++row.answered_within_target;
         break;
-      case ContactKind::kAbandoned: ++row.abandoned; break;
+      case ContactKind::kAbandoned:
+        ++row.abandoned;
+        break;
     }
   }
 }
@@ -134,8 +141,8 @@ Result<IntradayReport> ComputeIntraday(const IntradayInput& in) {
     auto& row = r.intervals[i];
     if (row.answered > 0) row.aht_s = handle_total_s[i] / static_cast<double>(row.answered);
     if (row.offered > 0) {
-      row.service_level = static_cast<double>(row.answered_within_target) /
-                          static_cast<double>(row.offered);
+      row.service_level =
+          static_cast<double>(row.answered_within_target) / static_cast<double>(row.offered);
     }
     r.offered += row.offered;
     r.answered += row.answered;
@@ -145,7 +152,8 @@ Result<IntradayReport> ComputeIntraday(const IntradayInput& in) {
   }
   if (r.answered > 0) r.aht_s = handle_all_s / static_cast<double>(r.answered);
   if (r.offered > 0) {
-    r.service_level = static_cast<double>(r.answered_within_target) / static_cast<double>(r.offered);
+    r.service_level =
+        static_cast<double>(r.answered_within_target) / static_cast<double>(r.offered);
   }
   Reforecast(r);
   Staff(in, r);
@@ -173,27 +181,30 @@ Json IntradayReportToJson(const IntradayReport& r, const IntradayInput& in) {
     if (!row.staffing_error.empty()) j["staffing_error"] = row.staffing_error;
     rows.push_back(std::move(j));
   }
-  return Json{
-      {"interval_min", in.interval_min},
-      {"now_local", FormatLocal(in.now_local_s)},
-      {"totals", {{"offered", r.offered},
-                  {"answered", r.answered},
-                  {"abandoned", r.abandoned},
-                  {"answered_within_target", r.answered_within_target},
-                  {"aht_s", OptionalJson(r.aht_s)},
-                  {"service_level", OptionalJson(r.service_level)}}},
-      {"reforecast", {{"ratio", r.reforecast_ratio},
-                      {"complete_intervals", r.complete_intervals},
-                      {"actual_volume_complete", r.actual_volume_complete},
-                      {"forecast_volume_complete", r.forecast_volume_complete},
-                      {"rule", "remaining forecast x (actual / forecast of the complete "
-                               "intervals), bounded to [0.5, 2]; 1 until the complete intervals "
-                               "were forecast at least 20 calls"}}},
-      {"targets", QueueTargetsToJson(in.targets)},
-      {"intervals", std::move(rows)}};
+  return Json{{"interval_min", in.interval_min},
+              {"now_local", FormatLocal(in.now_local_s)},
+              {"totals",
+               {{"offered", r.offered},
+                {"answered", r.answered},
+                {"abandoned", r.abandoned},
+                {"answered_within_target", r.answered_within_target},
+                {"aht_s", OptionalJson(r.aht_s)},
+                {"service_level", OptionalJson(r.service_level)}}},
+              {"reforecast",
+               {{"ratio", r.reforecast_ratio},
+                {"complete_intervals", r.complete_intervals},
+                {"actual_volume_complete", r.actual_volume_complete},
+                {"forecast_volume_complete", r.forecast_volume_complete},
+                {"rule",
+                 "remaining forecast x (actual / forecast of the complete "
+                 "intervals), bounded to [0.5, 2]; 1 until the complete intervals "
+                 "were forecast at least 20 calls"}}},
+              {"targets", QueueTargetsToJson(in.targets)},
+              {"intervals", std::move(rows)}};
 }
 
-// ---- loading -------------------------------------------------------------------------------------
+// ---- loading
+// -------------------------------------------------------------------------------------
 namespace {
 
 struct Loaded {
@@ -286,7 +297,9 @@ int64_t LocalToUtcS(const ZoneRules& zone, int64_t local_s) {
   return local_s - zone.OffsetAtUtcS(local_s);  // inside a gap: the offset before it
 }
 
-int64_t FloorDiv(int64_t a, int64_t b) { return a / b - ((a % b != 0 && (a < 0) != (b < 0)) ? 1 : 0); }
+int64_t FloorDiv(int64_t a, int64_t b) {
+  return a / b - ((a % b != 0 && (a < 0) != (b < 0)) ? 1 : 0);
+}
 
 Status LoadContacts(store::Connection& conn, std::string_view tenant, std::string_view queue,
                     const ZoneRules& zone, int64_t day, IntradayInput& in) {
@@ -328,7 +341,8 @@ Result<std::string> LoadTargets(store::Connection& conn, std::string_view tenant
     return std::string("default");
   }
   auto parsed = ParseQueueTargets((*saved)["targets"], "targets");
-  if (!parsed.ok()) return Error::Internal("stored targets do not parse: " + parsed.error().message);
+  if (!parsed.ok())
+    return Error::Internal("stored targets do not parse: " + parsed.error().message);
   out = *parsed;
   return std::string("saved");
 }
@@ -368,10 +382,10 @@ Result<Json> Intraday(store::Connection& conn, std::string_view tenant, std::str
   out["queue"] = std::string(queue);
   out["date"] = std::string(date);
   out["zone"] = zone_name;
-  out["forecast_id"] = loaded.forecast.is_object() ? loaded.forecast.value("forecast_id", Json())
-                                                   : Json(nullptr);
-  out["schedule_id"] = loaded.schedule.is_object() ? loaded.schedule.value("schedule_id", Json())
-                                                   : Json(nullptr);
+  out["forecast_id"] =
+      loaded.forecast.is_object() ? loaded.forecast.value("forecast_id", Json()) : Json(nullptr);
+  out["schedule_id"] =
+      loaded.schedule.is_object() ? loaded.schedule.value("schedule_id", Json()) : Json(nullptr);
   out["targets_source"] = targets_source;
   return out;
 }
