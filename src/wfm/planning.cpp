@@ -111,10 +111,12 @@ Status Done(const Result<int64_t>& r) {
   return Ok();
 }
 
-Result<Json> ParsedEventPayload(const ledger::Event& e) {
-  auto p = ParseJson(e.payload, "payload");
-  if (!p.ok() || !p->is_object()) return Error::Internal(e.type + " payload is not an object");
-  return std::move(*p);
+// The event's payload object: the writer's parsed value when it handed one, else parsed into
+// `storage`.
+Result<const Json*> EventPayload(const ledger::Event& e, Json& storage) {
+  auto p = ledger::PayloadJson(e, storage);
+  if (!p.ok() || !(*p)->is_object()) return Error::Internal(e.type + " payload is not an object");
+  return *p;
 }
 
 }  // namespace
@@ -326,7 +328,9 @@ Json ScheduleSummary(const Json& body, Instant created_at) {
 }
 
 Status ProjectForecastSaved(store::Tx& tx, const ledger::Event& e) {
-  OPSBOX_ASSIGN_OR_RETURN(auto body, ParsedEventPayload(e));
+  Json storage;
+  OPSBOX_ASSIGN_OR_RETURN(const Json* parsed, EventPayload(e, storage));
+  const Json& body = *parsed;
   store::Value params[] = {e.tenant_id,
                            body.value("forecast_id", ""),
                            body.value("queue", ""),
@@ -341,7 +345,9 @@ Status ProjectForecastSaved(store::Tx& tx, const ledger::Event& e) {
 }
 
 Status ProjectScheduleSaved(store::Tx& tx, const ledger::Event& e) {
-  OPSBOX_ASSIGN_OR_RETURN(auto body, ParsedEventPayload(e));
+  Json storage;
+  OPSBOX_ASSIGN_OR_RETURN(const Json* parsed, EventPayload(e, storage));
+  const Json& body = *parsed;
   store::Value params[] = {e.tenant_id,
                            body.value("schedule_id", ""),
                            body.value("queue", ""),
@@ -357,7 +363,9 @@ Status ProjectScheduleSaved(store::Tx& tx, const ledger::Event& e) {
 }
 
 Status ProjectStaffingTargetsSet(store::Tx& tx, const ledger::Event& e) {
-  OPSBOX_ASSIGN_OR_RETURN(auto body, ParsedEventPayload(e));
+  Json storage;
+  OPSBOX_ASSIGN_OR_RETURN(const Json* parsed, EventPayload(e, storage));
+  const Json& body = *parsed;
   store::Value params[] = {e.tenant_id, body.value("queue", ""), e.recorded_at.us, e.seq,
                            CanonicalJson(body.value("targets", Json::object()))};
   return Done(
@@ -380,15 +388,18 @@ std::optional<int64_t> Millis(const Json& payload, std::string_view key, bool re
 
 // Copies telephony contact events into wfm_contacts; anything else is left alone.
 Status ProjectTelephonyContact(store::Tx& tx, const ledger::Event& e) {
-  OPSBOX_ASSIGN_OR_RETURN(auto body, ParsedEventPayload(e));
+  Json storage;
+  OPSBOX_ASSIGN_OR_RETURN(const Json* parsed, EventPayload(e, storage));
+  const Json& body = *parsed;
   if (body.value("source", "") != kTelephonySource) return Ok();
   const std::string type = body.value("type", "");
   std::string kind;
   if (type == "contact.offered") kind = "offered";
   if (type == "contact.answered") kind = "answered";
   if (type == "contact.abandoned") kind = "abandoned";
-  const Json payload = body.value("payload", Json::object());
-  if (kind.empty() || !payload.is_object()) return Ok();
+  const Json* inner = Member(body, "payload");
+  if (kind.empty() || inner == nullptr || !inner->is_object()) return Ok();
+  const Json& payload = *inner;
   const Json* q = Member(payload, "queue");
   if (q == nullptr || !q->is_string() || !CheckQueueName(q->get<std::string>(), "queue").ok()) {
     return Ok();
