@@ -26,6 +26,7 @@ demo: build
 	scripts/demo $(BUILD)/src/app/opsbox
 
 bench: build
+	scripts/install-deps --bench
 	scripts/bench $(BUILD)
 
 # Builds the libFuzzer targets with clang and runs each for FUZZ_SECONDS.

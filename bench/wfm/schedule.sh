@@ -11,7 +11,7 @@
 # Prints a markdown section on stdout.
 #
 #   bench/wfm/schedule.sh BUILD_DIR       e.g. bench/wfm/schedule.sh build/release
-# Environment: BENCH_SCHED_TIME_LIMIT_S (60).
+# Environment: BENCH_SCHED_TIME_LIMIT_S (30).
 set -euo pipefail
 
 die() { echo "schedule.sh: $*" >&2; exit 1; }
@@ -23,7 +23,7 @@ command -v glpsol >/dev/null || die "glpsol is missing (apt-get install glpk-uti
 PY=/usr/bin/python3
 [[ -x "$PY" ]] || die "Debian python3 is missing"
 
-LIMIT=${BENCH_SCHED_TIME_LIMIT_S:-60}
+LIMIT=${BENCH_SCHED_TIME_LIMIT_S:-30}
 # Own target (the issue sets none): a schedule within 2% of optimal inside the time limit.
 readonly kTargetGap=0.02
 
