@@ -126,4 +126,13 @@ void WithReader(const ApiDeps& deps, const Respond& respond,
 
 HttpResponse Ok(const Json& body, int status) { return JsonResponse(status, body.dump()); }
 
+HttpResponse StaticAsset(std::string_view content_type, std::string_view body) {
+  HttpResponse r;
+  r.content_type = std::string(content_type);
+  r.body = std::string(body);
+  r.headers.emplace_back("Content-Security-Policy",
+                         "default-src 'self'; frame-ancestors 'none'; base-uri 'none'");
+  return r;
+}
+
 }  // namespace opsbox::api::detail

@@ -45,6 +45,9 @@ void WithReader(const ApiDeps& deps, const Respond& respond,
 
 HttpResponse Ok(const Json& body, int status = 200);
 
+// A web page asset with the Content-Security-Policy every page carries.
+HttpResponse StaticAsset(std::string_view content_type, std::string_view body);
+
 void AddWebhookRoutes(Router& router, const ApiDeps& deps);
 
 }  // namespace opsbox::api::detail

@@ -6,19 +6,6 @@
 #include "api/web_assets.hpp"
 
 namespace opsbox::api::detail {
-namespace {
-
-HttpResponse Asset(std::string_view content_type, std::string_view body) {
-  HttpResponse r;
-  r.content_type = std::string(content_type);
-  r.body = std::string(body);
-  r.headers.emplace_back("Content-Security-Policy",
-                         "default-src 'self'; frame-ancestors 'none'; base-uri 'none'");
-  return r;
-}
-
-}  // namespace
-
 void AddSystemRoutes(Router& router, const ApiDeps& deps) {
   AddPublic(router, "GET", "/healthz", "Liveness: the process answers",
             [](HttpRequest&, Respond respond) { respond(Ok(Json{{"status", "ok"}})); });
@@ -43,15 +30,15 @@ void AddSystemRoutes(Router& router, const ApiDeps& deps) {
             });
   AddPublic(router, "GET", "/", "The web page (log in, recent ledger events)",
             [](HttpRequest&, Respond respond) {
-              respond(Asset("text/html; charset=utf-8", web::kIndexHtml));
+              respond(StaticAsset("text/html; charset=utf-8", web::kIndexHtml));
             });
   AddPublic(router, "GET", "/app.js", "The web page's script",
             [](HttpRequest&, Respond respond) {
-              respond(Asset("text/javascript; charset=utf-8", web::kAppJs));
+              respond(StaticAsset("text/javascript; charset=utf-8", web::kAppJs));
             });
   AddPublic(router, "GET", "/app.css", "The web page's style sheet",
             [](HttpRequest&, Respond respond) {
-              respond(Asset("text/css; charset=utf-8", web::kAppCss));
+              respond(StaticAsset("text/css; charset=utf-8", web::kAppCss));
             });
 }
 

@@ -15,14 +15,6 @@ namespace {
 
 Result<wfm::ZoneRules> LoadZone(std::string_view name) { return wfm::ZoneRules::Load(name); }
 
-HttpResponse PageAsset(std::string_view content_type, std::string_view body) {
-  HttpResponse r;
-  r.content_type = std::string(content_type);
-  r.body = std::string(body);
-  r.headers.emplace_back("Content-Security-Policy",
-                         "default-src 'self'; frame-ancestors 'none'; base-uri 'none'");
-  return r;
-}
 
 // Runs `work` on the blocking pool; 503 when the pool is full.
 void OffThread(const ApiDeps& deps, const HttpRequest& req, const Respond& respond,
@@ -118,15 +110,15 @@ void GetIntraday(const ApiDeps& deps, HttpRequest& req, const identity::Principa
 void AddPlanningPage(Router& router) {
   AddPublic(router, "GET", "/wfm", "The workforce planning page",
             [](HttpRequest&, Respond respond) {
-              respond(PageAsset("text/html; charset=utf-8", web::kWfmHtml));
+              respond(StaticAsset("text/html; charset=utf-8", web::kWfmHtml));
             });
   AddPublic(router, "GET", "/wfm.js", "The planning page's script",
             [](HttpRequest&, Respond respond) {
-              respond(PageAsset("text/javascript; charset=utf-8", web::kWfmJs));
+              respond(StaticAsset("text/javascript; charset=utf-8", web::kWfmJs));
             });
   AddPublic(router, "GET", "/wfm.css", "The planning page's style sheet",
             [](HttpRequest&, Respond respond) {
-              respond(PageAsset("text/css; charset=utf-8", web::kWfmCss));
+              respond(StaticAsset("text/css; charset=utf-8", web::kWfmCss));
             });
 }
 

@@ -30,6 +30,10 @@ struct Instant {
   friend constexpr Duration operator-(Instant a, Instant b) { return {a.us - b.us}; }
 };
 
+// Days since 1970-01-01 of a proleptic Gregorian date, and back (Howard Hinnant's algorithms).
+int64_t DaysFromCivil(int64_t year, unsigned month, unsigned day);
+void CivilFromDays(int64_t days, int64_t& year, unsigned& month, unsigned& day);
+
 // "2026-11-22T10:15:30.123456Z" (microseconds always shown, always UTC).
 std::string FormatRfc3339(Instant t);
 // Accepts RFC 3339 date-time with 'Z' or a numeric offset and 0–9 fraction digits
