@@ -3,7 +3,7 @@ target_sources(opsbox_wfm PRIVATE
   ${CMAKE_CURRENT_LIST_DIR}/forecast.cpp
   ${CMAKE_CURRENT_LIST_DIR}/history.cpp)
 
-# The bank data lives beside the repository (../shared); tests skip when it is absent.
+# The bank data (tests/data/callcenter, copied with its README from the shared data sets).
 opsbox_test(wfm_forecast_test SOURCES ${CMAKE_CURRENT_LIST_DIR}/forecast_test.cpp LIBS opsbox_wfm)
 target_compile_definitions(wfm_forecast_test PRIVATE
-  OPSBOX_CALLCENTER_DATA_DIR="${PROJECT_SOURCE_DIR}/../shared/data/callcenter")
+  OPSBOX_CALLCENTER_DATA_DIR="${PROJECT_SOURCE_DIR}/tests/data/callcenter")

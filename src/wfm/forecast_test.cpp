@@ -424,7 +424,7 @@ TEST(SpecialDaysCsv, ParsesWeekdayNamesAndMultipliersAndNamesBadLines) {
 
 TEST(BankData, ImportsTheCleanedFileWithItsGapsReported) {
   const std::string path = std::string(OPSBOX_CALLCENTER_DATA_DIR) + "/na_bank_2003_5min_calls.csv";
-  if (!std::filesystem::exists(path)) GTEST_SKIP() << "absent: " << path;
+  ASSERT_TRUE(std::filesystem::exists(path)) << "missing test data: " << path;
   auto h = ImportHistoryFile(path, Opts(15), ZoneRules::Utc());
   ASSERT_TRUE(h.ok()) << h.error().message;
   EXPECT_EQ(h->rows, 27716u);
@@ -442,7 +442,7 @@ TEST(BankData, ImportsTheCleanedFileWithItsGapsReported) {
 
 TEST(BankData, WeeklyModelsBeatTheWeeklySeasonalNaiveOnTheLastWeek) {
   const std::string path = std::string(OPSBOX_CALLCENTER_DATA_DIR) + "/na_bank_2003_5min_calls.csv";
-  if (!std::filesystem::exists(path)) GTEST_SKIP() << "absent: " << path;
+  ASSERT_TRUE(std::filesystem::exists(path)) << "missing test data: " << path;
   auto h = ImportHistoryFile(path, Opts(60), ZoneRules::Utc());
   ASSERT_TRUE(h.ok());
   ForecastRequest r;
