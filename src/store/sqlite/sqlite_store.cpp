@@ -2,6 +2,11 @@
 // one thread at a time), WAL journal, prepared statements cached per connection.
 #include "store/sqlite/sqlite_store.hpp"
 
+#include <chrono>
+#include <condition_variable>
+#include <mutex>
+#include <thread>
+
 #include <sqlite3.h>
 
 #include <algorithm>
@@ -228,6 +233,34 @@ void SqliteTx::Rollback() {
 class SqliteDatabase final : public Database {
  public:
   explicit SqliteDatabase(SqliteOptions options) : options_(std::move(options)) {}
+  ~SqliteDatabase() override {
+    {
+      std::lock_guard lock(checkpoint_mu_);
+      checkpoint_stop_ = true;
+    }
+    checkpoint_cv_.notify_all();
+    if (checkpointer_.joinable()) checkpointer_.join();
+  }
+
+  // Starts the background checkpointer (see SqliteOptions::checkpoint_interval_ms).
+  Status StartCheckpointer() {
+    if (options_.checkpoint_interval_ms <= 0) return Ok();
+    OPSBOX_ASSIGN_OR_RETURN(auto conn, Connect());
+    checkpointer_ = std::thread([this, c = std::move(conn)]() mutable {
+      auto& sc = static_cast<SqliteConnection&>(*c);
+      std::unique_lock lock(checkpoint_mu_);
+      while (!checkpoint_stop_) {
+        checkpoint_cv_.wait_for(lock, std::chrono::milliseconds(options_.checkpoint_interval_ms),
+                                [&] { return checkpoint_stop_; });
+        lock.unlock();
+        // PASSIVE: copies what it can without waiting for readers or the writer.
+        sqlite3_wal_checkpoint_v2(sc.handle(), nullptr, SQLITE_CHECKPOINT_PASSIVE, nullptr,
+                                  nullptr);
+        lock.lock();
+      }
+    });
+    return Ok();
+  }
 
   Result<std::unique_ptr<Connection>> Connect() override {
     sqlite3* db = nullptr;
@@ -241,9 +274,11 @@ class SqliteDatabase final : public Database {
     auto conn = std::make_unique<SqliteConnection>(db);
     sqlite3_busy_timeout(db, options_.busy_timeout_ms);
     // PRAGMA text comes from a validated enum, not from user input.
-    const std::string pragmas[] = {"PRAGMA journal_mode=WAL",
-                                   "PRAGMA synchronous=" + options_.synchronous,
-                                   "PRAGMA foreign_keys=ON"};
+    const std::string pragmas[] = {
+        "PRAGMA journal_mode=WAL", "PRAGMA synchronous=" + options_.synchronous,
+        "PRAGMA foreign_keys=ON",
+        options_.checkpoint_interval_ms > 0 ? "PRAGMA wal_autocheckpoint=0"
+                                            : "PRAGMA wal_autocheckpoint=1000"};
     for (const std::string& p : pragmas) {
       char* err = nullptr;
       if (sqlite3_exec(db, p.c_str(), nullptr, nullptr, &err) != SQLITE_OK) {
@@ -260,6 +295,10 @@ class SqliteDatabase final : public Database {
 
  private:
   SqliteOptions options_;
+  std::mutex checkpoint_mu_;
+  std::condition_variable checkpoint_cv_;
+  bool checkpoint_stop_ = false;
+  std::thread checkpointer_;
 };
 
 std::string Upper(std::string s) {
@@ -293,6 +332,7 @@ Result<std::unique_ptr<Database>> OpenSqlite(const SqliteOptions& options) {
   auto db = std::make_unique<SqliteDatabase>(std::move(o));
   // Open once now so a bad path fails at startup, and WAL mode is set on the file.
   OPSBOX_TRY(db->Connect());
+  OPSBOX_TRY(db->StartCheckpointer());
   return std::unique_ptr<Database>(std::move(db));
 }
 
