@@ -278,7 +278,7 @@ TEST(PlanningForecast, BuildsAPayloadFromJsonRowsAndRefusesAHorizonPastEightWeek
   Json rows = Json::array();
   for (int d = 0; d < 14; ++d) {
     for (int h = 0; h < 24; ++h) {
-      char start[32];
+      char start[64];
       std::snprintf(start, sizeof start, "2026-03-%02dT%02d:00:00", 2 + d, h);
       rows.push_back({{"start", start}, {"count", 10 + (h >= 9 && h < 17 ? 20 : 0)}});
     }
