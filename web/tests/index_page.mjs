@@ -5,49 +5,22 @@
 // Headless Debian chromium driven by playwright-core; the server runs on a free loopback port
 // over a temp SQLite database. Environment: OPSBOX_BIN, OPSBOX_ARTIFACT_DIR, CHROMIUM.
 import assert from "node:assert/strict";
-import { spawn, execFileSync } from "node:child_process";
-import fs from "node:fs";
-import os from "node:os";
 import path from "node:path";
-import readline from "node:readline";
 import test from "node:test";
-import { chromium } from "playwright-core";
+import { cli, launchBrowser, startServer, tearDown, tempDataDir } from "./lib/harness.mjs";
 
-const BIN = process.env.OPSBOX_BIN || "opsbox";
 const ARTIFACTS = process.env.OPSBOX_ARTIFACT_DIR || process.cwd();
-const CHROMIUM = process.env.CHROMIUM || "/usr/bin/chromium";
 const WAIT_MS = 30000;
 const PASSWORD = "correct horse battery staple";
 
-function cli(dir, args, input) {
-  const db = "sqlite:" + path.join(dir, "opsbox.db");
-  const config = path.join(dir, "opsbox.toml");
-  return execFileSync(BIN, [...args.slice(0, 2), "--db", db, "--config", config, ...args.slice(2)],
-    { input, encoding: "utf8" });
-}
 
-async function startServer(dir) {
-  const db = "sqlite:" + path.join(dir, "opsbox.db");
-  const config = path.join(dir, "opsbox.toml");
-  const log = fs.openSync(path.join(dir, "server.log"), "a");
-  const proc = spawn(BIN, ["serve", "--db", db, "--config", config, "--listen", "127.0.0.1:0"],
-    { stdio: ["ignore", "pipe", log] });
-  const lines = readline.createInterface({ input: proc.stdout });
-  const first = await new Promise((resolve, reject) => {
-    lines.once("line", resolve);
-    proc.once("exit", (code) => reject(new Error("server exited " + code)));
-  });
-  assert.match(first, /^listening on port \d+$/);
-  return { proc, port: Number(first.split(" ").pop()) };
-}
 
 async function eventTypes(page) {
   return page.$$eval("#events tbody tr", (rows) => rows.map((r) => r.children[2].textContent));
 }
 
 test("an operator logs in, sees the ledger, sees a new event after refresh, and logs out", async () => {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "opsbox-browser-"));
-  fs.writeFileSync(path.join(dir, "opsbox.toml"), `data_dir = "${dir}"\n`);
+  const dir = tempDataDir();
   cli(dir, ["admin", "create-tenant", "--tenant", "acme", "--name", "Acme"]);
   cli(dir, ["admin", "create-user", "--tenant", "acme", "--username", "olivia",
     "--password-stdin", "--role", "supervisor", "--role", "admin"], PASSWORD + "\n");
@@ -55,12 +28,8 @@ test("an operator logs in, sees the ledger, sees a new event after refresh, and 
     "--role", "integration"])).key;
   const server = await startServer(dir);
   const base = "http://127.0.0.1:" + server.port;
-  const profile = fs.mkdtempSync(path.join(os.tmpdir(), "opsbox-chromium-"));
-  const context = await chromium.launchPersistentContext(profile, {
-    executablePath: CHROMIUM, headless: true,
-    args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-      "--disable-background-networking", "--disable-component-update", "--disable-sync"],
-  });
+  const browser = await launchBrowser();
+  const { context } = browser;
   const errors = [];
   try {
     const page = context.pages()[0] || await context.newPage();
@@ -105,10 +74,6 @@ test("an operator logs in, sees the ledger, sees a new event after refresh, and 
     assert.equal(after.status, 401);
     assert.deepEqual(errors, []);
   } finally {
-    await context.close();
-    server.proc.kill("SIGTERM");
-    await new Promise((resolve) => server.proc.once("exit", resolve));
-    fs.rmSync(profile, { recursive: true, force: true });
-    fs.rmSync(dir, { recursive: true, force: true });
+    await tearDown(browser, server, dir);
   }
 });

@@ -7,26 +7,16 @@
 // Environment: OPSBOX_BIN (the opsbox binary), OPSBOX_ARTIFACT_DIR (screenshot; default cwd),
 // CHROMIUM (default /usr/bin/chromium).
 import assert from "node:assert/strict";
-import { spawn, execFileSync } from "node:child_process";
+import { execFileSync } from "node:child_process";
 import fs from "node:fs";
-import os from "node:os";
 import path from "node:path";
-import readline from "node:readline";
 import test from "node:test";
-import { chromium } from "playwright-core";
+import { BIN, cli, launchBrowser, startServer, tearDown, tempDataDir } from "./lib/harness.mjs";
 
-const BIN = process.env.OPSBOX_BIN || "opsbox";
 const ARTIFACTS = process.env.OPSBOX_ARTIFACT_DIR || process.cwd();
-const CHROMIUM = process.env.CHROMIUM || "/usr/bin/chromium";
 const WAIT_MS = 30000;
 const PASSWORD = "correct horse battery staple";
 
-function cli(dir, args, input) {
-  const db = "sqlite:" + path.join(dir, "opsbox.db");
-  const config = path.join(dir, "opsbox.toml");
-  return execFileSync(BIN, [...args.slice(0, 2), "--db", db, "--config", config, ...args.slice(2)],
-    { input, encoding: "utf8" });
-}
 
 function erlangC(volume, intervalS, ahtS, answerS, serviceLevel, shrinkage) {
   const out = execFileSync(BIN, ["wfm", "erlang-c", "--volume", String(volume), "--interval-s",
@@ -36,20 +26,6 @@ function erlangC(volume, intervalS, ahtS, answerS, serviceLevel, shrinkage) {
   return JSON.parse(out);
 }
 
-async function startServer(dir) {
-  const db = "sqlite:" + path.join(dir, "opsbox.db");
-  const config = path.join(dir, "opsbox.toml");
-  const log = fs.openSync(path.join(dir, "server.log"), "a");
-  const proc = spawn(BIN, ["serve", "--db", db, "--config", config, "--listen", "127.0.0.1:0"],
-    { stdio: ["ignore", "pipe", log] });
-  const lines = readline.createInterface({ input: proc.stdout });
-  const first = await new Promise((resolve, reject) => {
-    lines.once("line", resolve);
-    proc.once("exit", (code) => reject(new Error("server exited " + code)));
-  });
-  assert.match(first, /^listening on port \d+$/);
-  return { proc, port: Number(first.split(" ").pop()) };
-}
 
 // The row of interval `index` in the per-interval table: its cell texts by column.
 async function row(page, index) {
@@ -84,19 +60,15 @@ async function forecastInterval(page, index) {
 }
 
 test("planner forecasts, retargets live, schedules and reloads on the /wfm page", async () => {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "opsbox-browser-"));
-  fs.writeFileSync(path.join(dir, "opsbox.toml"), `data_dir = "${dir}"\n`);
+  const dir = tempDataDir();
   cli(dir, ["admin", "create-tenant", "--tenant", "demo", "--name", "Demo"]);
   cli(dir, ["admin", "create-user", "--tenant", "demo", "--username", "planner",
     "--password-stdin", "--role", "wfm_planner"], PASSWORD + "\n");
   const server = await startServer(dir);
-  const profile = fs.mkdtempSync(path.join(os.tmpdir(), "opsbox-chromium-"));
-  const context = await chromium.launchPersistentContext(profile, {
-    executablePath: CHROMIUM, headless: true,
-    args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-      "--disable-background-networking", "--disable-component-update", "--disable-sync"],
+  const browser = await launchBrowser({
     viewport: { width: 1400, height: 1000 },
   });
+  const { context } = browser;
   const errors = [];
   try {
     const page = context.pages()[0] || await context.newPage();
@@ -148,10 +120,6 @@ test("planner forecasts, retargets live, schedules and reloads on the /wfm page"
     await page.screenshot({ path: path.join(ARTIFACTS, "wfm_page.png"), fullPage: true });
     assert.deepEqual(errors, []);
   } finally {
-    await context.close();
-    server.proc.kill("SIGTERM");
-    await new Promise((resolve) => server.proc.once("exit", resolve));
-    fs.rmSync(profile, { recursive: true, force: true });
-    fs.rmSync(dir, { recursive: true, force: true });
+    await tearDown(browser, server, dir);
   }
 });

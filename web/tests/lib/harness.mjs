@@ -1,0 +1,65 @@
+// Shared by the browser tests: the opsbox CLI and server over a temp SQLite database, and a
+// headless Debian chromium (playwright-core cannot download browsers here).
+// Environment: OPSBOX_BIN (the opsbox binary), CHROMIUM (default /usr/bin/chromium).
+import assert from "node:assert/strict";
+import { spawn, execFileSync } from "node:child_process";
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import readline from "node:readline";
+import { chromium } from "playwright-core";
+
+export const BIN = process.env.OPSBOX_BIN || "opsbox";
+const CHROMIUM = process.env.CHROMIUM || "/usr/bin/chromium";
+
+// A fresh data folder with a config whose data_dir points into it.
+export function tempDataDir() {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "opsbox-browser-"));
+  fs.writeFileSync(path.join(dir, "opsbox.toml"), `data_dir = "${dir}"\n`);
+  return dir;
+}
+
+// Runs `opsbox <group> <command> --db … --config … <rest>` on the folder's database.
+export function cli(dir, args, input) {
+  const db = "sqlite:" + path.join(dir, "opsbox.db");
+  const config = path.join(dir, "opsbox.toml");
+  return execFileSync(BIN, [...args.slice(0, 2), "--db", db, "--config", config, ...args.slice(2)],
+    { input, encoding: "utf8" });
+}
+
+// Starts `opsbox serve` on a free loopback port; resolves to {proc, port}.
+export async function startServer(dir) {
+  const db = "sqlite:" + path.join(dir, "opsbox.db");
+  const config = path.join(dir, "opsbox.toml");
+  const log = fs.openSync(path.join(dir, "server.log"), "a");
+  const proc = spawn(BIN, ["serve", "--db", db, "--config", config, "--listen", "127.0.0.1:0"],
+    { stdio: ["ignore", "pipe", log] });
+  const lines = readline.createInterface({ input: proc.stdout });
+  const first = await new Promise((resolve, reject) => {
+    lines.once("line", resolve);
+    proc.once("exit", (code) => reject(new Error("server exited " + code)));
+  });
+  assert.match(first, /^listening on port \d+$/);
+  return { proc, port: Number(first.split(" ").pop()) };
+}
+
+// A headless chromium context with a fresh profile; close it with closeBrowser.
+export async function launchBrowser(options = {}) {
+  const profile = fs.mkdtempSync(path.join(os.tmpdir(), "opsbox-chromium-"));
+  const context = await chromium.launchPersistentContext(profile, {
+    executablePath: CHROMIUM, headless: true,
+    args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+      "--disable-background-networking", "--disable-component-update", "--disable-sync"],
+    ...options,
+  });
+  return { context, profile };
+}
+
+// Closes the browser, stops the server (SIGTERM, waits) and removes the temp folders.
+export async function tearDown({ context, profile }, server, dir) {
+  await context.close();
+  server.proc.kill("SIGTERM");
+  await new Promise((resolve) => server.proc.once("exit", resolve));
+  fs.rmSync(profile, { recursive: true, force: true });
+  fs.rmSync(dir, { recursive: true, force: true });
+}
