@@ -22,6 +22,22 @@ namespace identity {
 class Authenticator;
 class LoginService;
 }  // namespace identity
+namespace pii {
+class Scanner;
+}
+namespace privacy {
+class Keyring;
+class Governance;
+}  // namespace privacy
+namespace intake {
+class Intake;
+}
+namespace routing {
+class Service;
+}
+namespace live {
+class Hub;
+}
 }  // namespace opsbox
 
 namespace opsbox::api {
@@ -39,6 +55,13 @@ struct ApiDeps {
   std::function<bool()> ready;  // /readyz: writer running, database reachable
   std::string version;
   int64_t session_ttl_s = 28800;
+  // Issues #3 and #4 (null until the composition root wires the module).
+  pii::Scanner* pii = nullptr;
+  privacy::Keyring* keyring = nullptr;
+  privacy::Governance* privacy = nullptr;
+  intake::Intake* intake = nullptr;
+  routing::Service* routing = nullptr;
+  live::Hub* hub = nullptr;
 };
 
 // Adds every route. `deps` must outlive the router.

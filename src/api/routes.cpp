@@ -10,6 +10,11 @@ void AddIdentityRoutes(Router& router, const ApiDeps& deps);
 void AddLedgerRoutes(Router& router, const ApiDeps& deps);
 void AddIntegrationsRoutes(Router& router, const ApiDeps& deps);
 void AddWfmRoutes(Router& router, const ApiDeps& deps);
+void AddPiiRoutes(Router& router, const ApiDeps& deps);
+void AddPrivacyRoutes(Router& router, const ApiDeps& deps);
+void AddIntakeRoutes(Router& router, const ApiDeps& deps);
+void AddRoutingRoutes(Router& router, const ApiDeps& deps);
+void AddStreamRoutes(Router& router, const ApiDeps& deps);
 }  // namespace detail
 
 void AddRoutes(Router& router, const ApiDeps& deps) {
@@ -18,6 +23,21 @@ void AddRoutes(Router& router, const ApiDeps& deps) {
   detail::AddLedgerRoutes(router, deps);
   detail::AddIntegrationsRoutes(router, deps);
   detail::AddWfmRoutes(router, deps);
+#ifdef OPSBOX_WITH_PII
+  detail::AddPiiRoutes(router, deps);
+#endif
+#ifdef OPSBOX_WITH_PRIVACY
+  detail::AddPrivacyRoutes(router, deps);
+#endif
+#ifdef OPSBOX_WITH_INTAKE
+  detail::AddIntakeRoutes(router, deps);
+#endif
+#ifdef OPSBOX_WITH_ROUTING
+  detail::AddRoutingRoutes(router, deps);
+#endif
+#ifdef OPSBOX_WITH_LIVE
+  detail::AddStreamRoutes(router, deps);
+#endif
 }
 
 }  // namespace opsbox::api

@@ -1,6 +1,7 @@
 // Files embedded into the binary at build time (cmake/embed.cmake).
 #pragma once
 
+#include <cstddef>
 #include <string_view>
 
 namespace opsbox::api::web {
@@ -11,4 +12,9 @@ extern const std::string_view kWfmHtml;
 extern const std::string_view kWfmJs;
 extern const std::string_view kWfmCss;
 extern const std::string_view kOpenApiJson;
+// OpenAPI fragments per module (src/api/openapi/*.json): {"paths": {...}, "components":
+// {"schemas": {...}}}, merged into kOpenApiJson by OpenApiDocument(). The array has one empty
+// entry after the last part.
+extern const size_t kOpenApiPartsCount;
+extern const std::string_view kOpenApiParts[];
 }  // namespace opsbox::api::web

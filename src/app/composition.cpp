@@ -27,6 +27,18 @@
 #include "store/postgres/postgres_store.hpp"
 #include "store/sqlite/sqlite_store.hpp"
 #include "wfm/planning.hpp"
+// [pii:includes] begin
+// [pii:includes] end
+// [privacy-keys:includes] begin
+// [privacy-keys:includes] end
+// [privacy-governance:includes] begin
+// [privacy-governance:includes] end
+// [live:includes] begin
+// [live:includes] end
+// [routing:includes] begin
+// [routing:includes] end
+// [intake:includes] begin
+// [intake:includes] end
 
 namespace opsbox::app {
 
@@ -197,6 +209,19 @@ struct Server::Parts {
   std::unique_ptr<server::HttpServer> http;
   std::atomic<bool> ready{false};
   bool stopped = false;
+  // Issues #3 and #4: each module's parts (declared after the parts they use).
+  // [pii:parts] begin
+  // [pii:parts] end
+  // [privacy-keys:parts] begin
+  // [privacy-keys:parts] end
+  // [privacy-governance:parts] begin
+  // [privacy-governance:parts] end
+  // [live:parts] begin
+  // [live:parts] end
+  // [routing:parts] begin
+  // [routing:parts] end
+  // [intake:parts] begin
+  // [intake:parts] end
 };
 
 Server::Server(Config config) : config_(std::move(config)), parts_(std::make_unique<Parts>()) {}
@@ -236,6 +261,18 @@ Status Server::Start() {
                                                           p.random, oo);
   integrations::RegisterIntegrations(p.registry, *p.subscriptions, p.outbox.get());
   wfm::RegisterWfm(p.registry);
+  // [pii:register] begin
+  // [pii:register] end
+  // [privacy-keys:register] begin
+  // [privacy-keys:register] end
+  // [privacy-governance:register] begin
+  // [privacy-governance:register] end
+  // [live:register] begin
+  // [live:register] end
+  // [routing:register] begin
+  // [routing:register] end
+  // [intake:register] begin
+  // [intake:register] end
   p.registry.AddCommittedListener([&p](const std::vector<ledger::Event>& events) {
     p.auth->OnCommitted(events);
     p.scheduler->Touched(events);
@@ -259,6 +296,18 @@ Status Server::Start() {
     p.metrics.SetGauge("opsbox_outbox_backlog", "Webhook deliveries pending", {},
                        static_cast<double>(p.outbox->Backlog()));
   });
+  // [pii:deps] begin
+  // [pii:deps] end
+  // [privacy-keys:deps] begin
+  // [privacy-keys:deps] end
+  // [privacy-governance:deps] begin
+  // [privacy-governance:deps] end
+  // [live:deps] begin
+  // [live:deps] end
+  // [routing:deps] begin
+  // [routing:deps] end
+  // [intake:deps] begin
+  // [intake:deps] end
   p.deps.render_metrics = [&p] { return p.metrics.Render(); };
   p.deps.ready = [&p] { return p.ready.load(); };
   api::AddRoutes(p.router, p.deps);
@@ -288,6 +337,18 @@ void Server::Stop() {
   // answered by the still-running writer), then the writer drains and stops, then the last
   // checkpoint covers everything it appended.
   if (p.http) p.http->Stop();
+  // [pii:stop-before-writer] begin
+  // [pii:stop-before-writer] end
+  // [privacy-keys:stop-before-writer] begin
+  // [privacy-keys:stop-before-writer] end
+  // [privacy-governance:stop-before-writer] begin
+  // [privacy-governance:stop-before-writer] end
+  // [live:stop-before-writer] begin
+  // [live:stop-before-writer] end
+  // [routing:stop-before-writer] begin
+  // [routing:stop-before-writer] end
+  // [intake:stop-before-writer] begin
+  // [intake:stop-before-writer] end
   if (p.blocking) p.blocking->Stop();
   if (p.writer) p.writer->Stop();
   if (p.scheduler) p.scheduler->Stop();
@@ -300,6 +361,18 @@ struct Offline::Parts {
   std::unique_ptr<store::Database> db;
   ledger::Registry registry;
   integrations::SubscriptionCache subscriptions;
+  // [pii:offline-parts] begin
+  // [pii:offline-parts] end
+  // [privacy-keys:offline-parts] begin
+  // [privacy-keys:offline-parts] end
+  // [privacy-governance:offline-parts] begin
+  // [privacy-governance:offline-parts] end
+  // [live:offline-parts] begin
+  // [live:offline-parts] end
+  // [routing:offline-parts] begin
+  // [routing:offline-parts] end
+  // [intake:offline-parts] begin
+  // [intake:offline-parts] end
   std::unique_ptr<ledger::Writer> writer;
   std::unique_ptr<ledger::Checkpointer> checkpointer;
   std::string actor;
@@ -319,6 +392,18 @@ Result<std::unique_ptr<Offline>> Offline::Open(const std::string& db_url, const 
   identity::RegisterIdentity(p.registry, IdentityOptionsFrom(config));
   integrations::RegisterIntegrations(p.registry, p.subscriptions, nullptr);
   wfm::RegisterWfm(p.registry);
+  // [pii:offline-register] begin
+  // [pii:offline-register] end
+  // [privacy-keys:offline-register] begin
+  // [privacy-keys:offline-register] end
+  // [privacy-governance:offline-register] begin
+  // [privacy-governance:offline-register] end
+  // [live:offline-register] begin
+  // [live:offline-register] end
+  // [routing:offline-register] begin
+  // [routing:offline-register] end
+  // [intake:offline-register] begin
+  // [intake:offline-register] end
   ledger::WriterOptions wo = WriterOptionsFrom(config);
   wo.shards = 1;
   p.writer = std::make_unique<ledger::Writer>(*p.db, p.registry, p.clock, p.random, wo);

@@ -56,6 +56,37 @@ const PermissionRow kMatrix[] = {
     {"wfm.read",
      {"team_lead", "supervisor", "compliance_officer", "wfm_planner", "admin", "auditor"}},
     {"wfm.plan", {"wfm_planner", "admin"}},
+    // Data protection (issue #3).
+    {"pii.unmask", {"team_lead", "supervisor", "collections_manager", "compliance_officer"}},
+    {"privacy.break_glass", {"team_lead", "supervisor", "collections_manager", "compliance_officer"}},
+    {"privacy.review", {"compliance_officer"}},
+    {"privacy.erase", {"compliance_officer", "admin"}},
+    {"privacy.read", {"compliance_officer", "admin", "auditor"}},
+    {"privacy.keys", {"admin"}},
+    {"consent.read",
+     {"agent", "team_lead", "supervisor", "collections_manager", "compliance_officer", "admin",
+      "auditor", "integration"}},
+    {"consent.write",
+     {"agent", "team_lead", "supervisor", "collections_manager", "compliance_officer", "admin",
+      "integration"}},
+    {"retention.manage", {"compliance_officer", "admin"}},
+    // Intake (issue #4).
+    {"customers.read",
+     {"agent", "team_lead", "supervisor", "qa_analyst", "collections_manager",
+      "compliance_officer", "admin", "auditor", "integration"}},
+    {"customers.write", {"agent", "team_lead", "supervisor", "admin", "integration"}},
+    {"conversations.read",
+     {"agent", "team_lead", "supervisor", "qa_analyst", "collections_manager",
+      "compliance_officer", "admin", "auditor", "integration"}},
+    {"conversations.reply", {"agent", "team_lead", "supervisor", "collections_manager"}},
+    {"channels.manage", {"admin"}},
+    {"intake.write", {"admin", "integration"}},
+    // Routing (issue #4).
+    {"routing.work", {"agent", "team_lead", "supervisor", "collections_manager"}},
+    {"routing.read",
+     {"team_lead", "supervisor", "wfm_planner", "compliance_officer", "admin", "auditor"}},
+    {"routing.manage", {"supervisor", "admin"}},
+    {"tasks.write", {"agent", "team_lead", "supervisor", "admin", "integration"}},
 };
 
 constexpr size_t kPermissionsMax = 64;

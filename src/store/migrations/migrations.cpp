@@ -180,6 +180,12 @@ CREATE TABLE wfm_contacts (
   PRIMARY KEY (tenant_id, seq)
 );
 CREATE INDEX wfm_contacts_arrival ON wfm_contacts (tenant_id, queue, arrival_at_us))sql"),
+// Later migrations live one per file beside this one, each an expression `Same(N, "name", R"sql(
+// ... )sql"),` (or a Migration{N, name, sqlite_sql, postgres_sql}), owned by its module.
+#include "store/migrations/v5_privacy_keys.inc"
+#include "store/migrations/v6_privacy_governance.inc"
+#include "store/migrations/v7_intake.inc"
+#include "store/migrations/v8_routing.inc"
   };
   return kMigrations;
 }
