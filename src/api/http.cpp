@@ -2,6 +2,7 @@
 
 #include <array>
 
+#include "api/problem.hpp"
 #include "core/assert.hpp"
 
 namespace opsbox::api {
@@ -161,6 +162,25 @@ void Router::Add(Route route) {
   }
   routes_.push_back(std::make_unique<Route>(std::move(route)));
   segments_.push_back(std::move(segments));
+}
+
+void Router::AddWebSocket(std::string pattern, std::string permission, std::string summary,
+                          WebSocketHandler handler) {
+  OPSBOX_ASSERT_MSG(static_cast<bool>(handler), "a WebSocket route needs a handler");
+  Access access = permission.empty() ? Access::kPublic : Access::kAuthenticated;
+  Handler plain = [](HttpRequest& request, Respond respond) {
+    HttpResponse response = ProblemWithStatus(
+        426,
+        Error::Invalid("Upgrade", "websocket_upgrade",
+                       "this route is a WebSocket: send Upgrade: websocket"),
+        request.path);
+    response.headers.emplace_back("Upgrade", "websocket");
+    respond(std::move(response));
+  };
+  Route route{"GET", std::move(pattern), std::move(permission), access, std::move(summary),
+              std::move(plain)};
+  route.websocket = std::move(handler);
+  Add(std::move(route));
 }
 
 Router::Match Router::Find(std::string_view method, std::string_view path) const {

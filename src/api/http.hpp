@@ -2,6 +2,7 @@
 // here; server/ adapts Beast to these types, so handlers compile fast and test without sockets.
 #pragma once
 
+#include <cstdint>
 #include <functional>
 #include <map>
 #include <memory>
@@ -48,6 +49,49 @@ enum class Access {
   kAuthenticated,  // credentials for the tenant in the path carrying `permission`
 };
 
+// ---- WebSocket (RFC 6455). The server speaks the protocol; handlers see these types only.
+
+// One open WebSocket connection. Owned by the server; handlers keep it through shared_ptr and
+// may call it from any thread, also after it closed (then calls do nothing).
+class WebSocketSession {
+ public:
+  virtual ~WebSocketSession() = default;
+  // Queues a text message; never blocks. Returns false when the connection is closing or
+  // closed, or when the message would take the connection's send queue past its limit
+  // (HttpServerOptions::websocket_send_queue_bytes_max / _messages_max): a client that does not
+  // keep up is disconnected then, so a slow reader cannot grow the server's memory.
+  virtual bool Send(std::shared_ptr<const std::string> text) = 0;
+  // Starts a clean close with an RFC 6455 status code (1000 normal, 1001 going away, 1008
+  // policy violation, ...) and a reason of at most 123 bytes, after the messages already
+  // queued. Idempotent.
+  virtual void Close(uint16_t code, std::string reason) = 0;
+};
+
+// What a handler does with an accepted connection's traffic. Called on the connection's own
+// strand: never concurrently, in order. Must not block.
+struct WebSocketCallbacks {
+  // One complete text message (binary messages close the connection with 1003; messages over
+  // websocket_message_bytes_max with 1009).
+  std::function<void(std::string_view text)> on_message;
+  // Exactly once, when the connection has closed for any reason (peer, limit, server Stop);
+  // nothing is called after it. The server then drops the callbacks.
+  std::function<void()> on_close;
+};
+
+// Called once the handshake has completed: receives the session, returns its callbacks.
+using WebSocketOpen = std::function<WebSocketCallbacks(std::shared_ptr<WebSocketSession>)>;
+
+// A handler's decision on an upgrade request: `open` set accepts it (101), otherwise
+// `reject` is the HTTP response (401, 403, ...).
+struct WebSocketAnswer {
+  WebSocketOpen open;
+  HttpResponse reject;
+};
+
+// Completes an upgrade request. Thread-safe; call exactly once, from any thread.
+using WebSocketRespond = std::function<void(WebSocketAnswer)>;
+using WebSocketHandler = std::function<void(HttpRequest& request, WebSocketRespond respond)>;
+
 struct Route {
   std::string method;
   std::string pattern;     // "/api/v1/tenants/{tenant}/events/{seq}"
@@ -55,6 +99,9 @@ struct Route {
   Access access = Access::kAuthenticated;
   std::string summary;     // for the OpenAPI document
   Handler handler;
+  // Set for WebSocket routes (Router::AddWebSocket): a GET carrying a WebSocket upgrade goes
+  // here instead of to `handler`.
+  WebSocketHandler websocket = nullptr;
 };
 
 // Matches method + path against patterns with {name} segments. Thread-safe for Match once
@@ -64,6 +111,11 @@ class Router {
   // The pattern starts with '/' and has at most kSegmentsMax segments; adding the same method
   // and pattern twice is a bug (asserts). Not thread-safe: add every route before serving.
   void Add(Route route);
+  // Adds a WebSocket route: GET `pattern` with an upgrade goes to `handler`, which authorises
+  // the request itself (the route is documented with `permission`, "" for a public one); a GET
+  // without an upgrade is answered 426 Upgrade Required. Same rules as Add.
+  void AddWebSocket(std::string pattern, std::string permission, std::string summary,
+                    WebSocketHandler handler);
   struct Match {
     const Route* route = nullptr;     // nullptr: no route for this path (404) ...
     bool method_not_allowed = false;  // ... or the path exists with another method (405)

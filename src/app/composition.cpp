@@ -28,16 +28,25 @@
 #include "store/sqlite/sqlite_store.hpp"
 #include "wfm/planning.hpp"
 // [pii:includes] begin
+#include "pii/pii.hpp"
 // [pii:includes] end
 // [privacy-keys:includes] begin
+#include "privacy/erasure.hpp"
+#include "privacy/keyring.hpp"
 // [privacy-keys:includes] end
 // [privacy-governance:includes] begin
+#include "privacy/governance.hpp"
+#include "privacy/retention.hpp"
 // [privacy-governance:includes] end
 // [live:includes] begin
+#include "live/hub.hpp"
 // [live:includes] end
 // [routing:includes] begin
+#include "routing/service.hpp"
 // [routing:includes] end
 // [intake:includes] begin
+#include "intake/bridge.hpp"
+#include "intake/outbound.hpp"
 // [intake:includes] end
 
 namespace opsbox::app {
@@ -211,16 +220,24 @@ struct Server::Parts {
   bool stopped = false;
   // Issues #3 and #4: each module's parts (declared after the parts they use).
   // [pii:parts] begin
+  std::unique_ptr<pii::Scanner> pii;
   // [pii:parts] end
   // [privacy-keys:parts] begin
+  std::unique_ptr<privacy::Keyring> keyring;  // before the modules that seal or scrub with it
   // [privacy-keys:parts] end
   // [privacy-governance:parts] begin
+  std::unique_ptr<privacy::Governance> governance;
+  std::unique_ptr<privacy::RetentionScheduler> retention;
   // [privacy-governance:parts] end
   // [live:parts] begin
+  std::unique_ptr<live::Hub> hub;  // before routing and intake, which publish to it
   // [live:parts] end
   // [routing:parts] begin
+  std::unique_ptr<routing::Service> routing;
   // [routing:parts] end
   // [intake:parts] begin
+  std::unique_ptr<intake::Intake> intake;
+  std::unique_ptr<intake::OutboundWorker> intake_outbound;
   // [intake:parts] end
 };
 
@@ -262,16 +279,47 @@ Status Server::Start() {
   integrations::RegisterIntegrations(p.registry, *p.subscriptions, p.outbox.get());
   wfm::RegisterWfm(p.registry);
   // [pii:register] begin
+  OPSBOX_ASSIGN_OR_RETURN(p.pii, pii::Scanner::Create());
   // [pii:register] end
   // [privacy-keys:register] begin
+  {
+    OPSBOX_ASSIGN_OR_RETURN(auto key_provider,
+                            privacy::OpenKeyFile(config_.data_dir + "/privacy-keys.json"));
+    OPSBOX_ASSIGN_OR_RETURN(p.keyring, privacy::Keyring::Create(std::move(key_provider), p.clock));
+  }
+  p.keyring->Register(p.registry);
+  privacy::RegisterErasure(p.registry, *p.keyring);
   // [privacy-keys:register] end
   // [privacy-governance:register] begin
+  p.governance = std::make_unique<privacy::Governance>();
+  p.governance->Register(p.registry);
+  {
+    OPSBOX_ASSIGN_OR_RETURN(auto governance_conn, p.db->Connect());
+    OPSBOX_TRY(p.governance->Load(*governance_conn, p.clock.Now()));
+  }
   // [privacy-governance:register] end
   // [live:register] begin
+  p.hub = std::make_unique<live::Hub>();
   // [live:register] end
   // [routing:register] begin
+  p.routing = std::make_unique<routing::Service>(*p.db, p.clock, p.hub.get());
+  p.routing->Register(p.registry);
   // [routing:register] end
   // [intake:register] begin
+  p.intake = std::make_unique<intake::Intake>(intake::MakeHooks(*p.pii, *p.keyring),
+                                              intake::IntakeOptions{});
+  p.intake->Register(p.registry);
+  intake::RegisterWithPrivacy(*p.intake, *p.keyring, *p.governance);
+  p.intake_outbound = std::make_unique<intake::OutboundWorker>(
+      *p.db, *p.http_client, p.clock, p.random, *p.intake, intake::OutboundOptions{});
+  p.registry.AddCommittedListener([&p](const std::vector<ledger::Event>& events) {
+    for (const auto& e : events) {
+      if (e.type == intake::kMessageSent) {
+        p.intake_outbound->Wake();
+        return;
+      }
+    }
+  });
   // [intake:register] end
   p.registry.AddCommittedListener([&p](const std::vector<ledger::Event>& events) {
     p.auth->OnCommitted(events);
@@ -297,16 +345,38 @@ Status Server::Start() {
                        static_cast<double>(p.outbox->Backlog()));
   });
   // [pii:deps] begin
+  p.deps.pii = p.pii.get();
   // [pii:deps] end
   // [privacy-keys:deps] begin
+  p.deps.keyring = p.keyring.get();
+  p.metrics.AddRefreshHook([&p] {
+    p.metrics.SetGauge("opsbox_privacy_cached_data_keys", "Unwrapped data keys held in memory",
+                       {}, static_cast<double>(p.keyring->CachedKeys()));
+  });
   // [privacy-keys:deps] end
   // [privacy-governance:deps] begin
+  p.deps.privacy = p.governance.get();
+  p.retention = std::make_unique<privacy::RetentionScheduler>(*p.db, *p.writer, p.clock,
+                                                              privacy::kRetentionRunInterval);
+  p.retention->Start();
+  p.metrics.AddRefreshHook([&p, last = std::make_shared<uint64_t>(0)] {
+    const uint64_t seen = p.governance->SensitiveDataExceptionsSeen();
+    p.metrics.AddCounter("opsbox_sensitive_data_exceptions_total",
+                         "Sensitive data exceptions recorded (card numbers and other PII in messages)",
+                         {}, static_cast<double>(seen - *last));
+    *last = seen;
+  });
   // [privacy-governance:deps] end
   // [live:deps] begin
+  p.deps.hub = p.hub.get();
   // [live:deps] end
   // [routing:deps] begin
+  OPSBOX_TRY(p.routing->Start(*p.writer));
+  p.deps.routing = p.routing.get();
   // [routing:deps] end
   // [intake:deps] begin
+  p.deps.intake = p.intake.get();
+  OPSBOX_TRY(p.intake_outbound->Start());
   // [intake:deps] end
   p.deps.render_metrics = [&p] { return p.metrics.Render(); };
   p.deps.ready = [&p] { return p.ready.load(); };
@@ -342,12 +412,15 @@ void Server::Stop() {
   // [privacy-keys:stop-before-writer] begin
   // [privacy-keys:stop-before-writer] end
   // [privacy-governance:stop-before-writer] begin
+  if (p.retention) p.retention->Stop();
   // [privacy-governance:stop-before-writer] end
   // [live:stop-before-writer] begin
   // [live:stop-before-writer] end
   // [routing:stop-before-writer] begin
+  if (p.routing) p.routing->Stop();
   // [routing:stop-before-writer] end
   // [intake:stop-before-writer] begin
+  if (p.intake_outbound) p.intake_outbound->Stop();
   // [intake:stop-before-writer] end
   if (p.blocking) p.blocking->Stop();
   if (p.writer) p.writer->Stop();
@@ -362,16 +435,21 @@ struct Offline::Parts {
   ledger::Registry registry;
   integrations::SubscriptionCache subscriptions;
   // [pii:offline-parts] begin
+  std::unique_ptr<pii::Scanner> pii;
   // [pii:offline-parts] end
   // [privacy-keys:offline-parts] begin
+  std::unique_ptr<privacy::Keyring> keyring;
   // [privacy-keys:offline-parts] end
   // [privacy-governance:offline-parts] begin
+  std::unique_ptr<privacy::Governance> governance;
   // [privacy-governance:offline-parts] end
   // [live:offline-parts] begin
   // [live:offline-parts] end
   // [routing:offline-parts] begin
+  std::unique_ptr<routing::Service> routing;
   // [routing:offline-parts] end
   // [intake:offline-parts] begin
+  std::unique_ptr<intake::Intake> intake;
   // [intake:offline-parts] end
   std::unique_ptr<ledger::Writer> writer;
   std::unique_ptr<ledger::Checkpointer> checkpointer;
@@ -393,16 +471,35 @@ Result<std::unique_ptr<Offline>> Offline::Open(const std::string& db_url, const 
   integrations::RegisterIntegrations(p.registry, p.subscriptions, nullptr);
   wfm::RegisterWfm(p.registry);
   // [pii:offline-register] begin
+  OPSBOX_ASSIGN_OR_RETURN(p.pii, pii::Scanner::Create());
   // [pii:offline-register] end
   // [privacy-keys:offline-register] begin
+  {
+    std::error_code dir_ec;  // a missing folder surfaces as the key file's own error
+    std::filesystem::create_directories(config.data_dir, dir_ec);
+    OPSBOX_ASSIGN_OR_RETURN(auto key_provider,
+                            privacy::OpenKeyFile(config.data_dir + "/privacy-keys.json"));
+    OPSBOX_ASSIGN_OR_RETURN(p.keyring, privacy::Keyring::Create(std::move(key_provider), p.clock));
+  }
+  p.keyring->Register(p.registry);
+  privacy::RegisterErasure(p.registry, *p.keyring);
   // [privacy-keys:offline-register] end
   // [privacy-governance:offline-register] begin
+  p.governance = std::make_unique<privacy::Governance>();
+  p.governance->Register(p.registry);
   // [privacy-governance:offline-register] end
   // [live:offline-register] begin
   // [live:offline-register] end
   // [routing:offline-register] begin
+  p.routing = std::make_unique<routing::Service>(
+      *p.db, p.clock, nullptr, routing::ServiceOptions{.run_threads = false});
+  p.routing->Register(p.registry);
   // [routing:offline-register] end
   // [intake:offline-register] begin
+  p.intake = std::make_unique<intake::Intake>(intake::MakeHooks(*p.pii, *p.keyring),
+                                              intake::IntakeOptions{});
+  p.intake->Register(p.registry);
+  intake::RegisterWithPrivacy(*p.intake, *p.keyring, *p.governance);
   // [intake:offline-register] end
   ledger::WriterOptions wo = WriterOptionsFrom(config);
   wo.shards = 1;

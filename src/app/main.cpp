@@ -12,6 +12,7 @@
 
 #include "app/composition.hpp"
 #include "app/config.hpp"
+#include "app/pii_cli.hpp"
 #include "app/wfm_erlang_cli.hpp"
 #include "app/wfm_forecast_cli.hpp"
 #include "app/wfm_schedule_cli.hpp"
@@ -226,9 +227,11 @@ int Main(int argc, char** argv) {
   AddWfmForecastCommands(*wfm);
   AddWfmScheduleCommands(*wfm);
   AddWfmSimulateCommands(*wfm);
+  auto* pii_cmd = AddPiiCommands(app);
 
   CLI11_PARSE(app, argc, argv);
-  if (wfm->parsed()) return 0;  // the wfm commands ran in their callbacks
+  if (wfm->parsed()) return 0;
+  if (pii_cmd->parsed()) return 0;  // ran in its callback  // the wfm commands ran in their callbacks
 
   if (app.got_subcommand("version")) {
     std::cout << "opsbox " << kVersion << "\n";

@@ -30,6 +30,15 @@ struct Command {
 struct NewEvent {
   std::string type;  // wire name, past tense: "external_event_recorded"
   Json payload;
+  // Personal data (issue #3, contracts.md §2): the data subject whose key seals the fields
+  // ("cus_…", or a scope below it such as "cus_…/conv_…") and the top-level payload keys to
+  // seal. When personal_fields is non-empty the writer calls the Registry's sealer before
+  // hashing, so the stored event, its hash and the projectors see only sealed values
+  // ("pii:v1:<key id>:<base64url nonce+ciphertext>"); absent or null fields are skipped.
+  // (Default member initializers keep `NewEvent{type, payload}` free of
+  // -Wmissing-field-initializers.)
+  std::string subject_id{};
+  std::vector<std::string> personal_fields{};
 };
 
 // An appended event, as stored.

@@ -21,6 +21,24 @@ void Registry::AddRollbackListener(std::function<void()> listener) {
   rollback_listeners_.push_back(std::move(listener));
 }
 
+void Registry::SetSealer(Sealer sealer) {
+  OPSBOX_ASSERT_MSG(!sealer_, "sealer set twice");
+  sealer_ = std::move(sealer);
+}
+
+Status Registry::Seal(store::Tx& tx, const std::string& tenant, NewEvent& e) const {
+  if (e.personal_fields.empty()) return Ok();
+  if (!sealer_) {
+    return Error{ErrorCode::kInternal, "personal_fields", "no_sealer",
+                 "event " + e.type + " carries personal fields but no sealer is registered"};
+  }
+  if (e.subject_id.empty()) {
+    return Error{ErrorCode::kInternal, "subject_id", "required",
+                 "event " + e.type + " carries personal fields without a subject id"};
+  }
+  return sealer_(tx, tenant, e.subject_id, e.payload, e.personal_fields);
+}
+
 const CommandHandler* Registry::FindCommand(const std::string& type) const {
   auto it = commands_.find(type);
   return it == commands_.end() ? nullptr : &it->second;

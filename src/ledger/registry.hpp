@@ -36,6 +36,13 @@ using Projector = std::function<Status(store::Tx& tx, const Event& event)>;
 // (caches, live subscribers, waking the outbox).
 using CommittedListener = std::function<void(const std::vector<Event>& events)>;
 
+// Seals NewEvent::personal_fields of `payload` in place for (tenant, subject_id), inside the
+// append transaction (it may create the subject's key there). Called by the writer before
+// hashing, only for events with personal fields; absent or null fields are left alone.
+using Sealer = std::function<Status(store::Tx& tx, const std::string& tenant,
+                                    const std::string& subject_id, Json& payload,
+                                    const std::vector<std::string>& fields)>;
+
 class Registry {
  public:
   void AddCommand(std::string type, CommandHandler handler);
@@ -45,12 +52,17 @@ class Registry {
   // Runs on the writer thread after a batch was rolled back, so caches that projectors filled
   // ahead of the commit can drop what they learned.
   void AddRollbackListener(std::function<void()> listener);
+  // At most one sealer (privacy::Keyring). Without one, an event with personal fields fails
+  // to append (rule "no_sealer") rather than storing personal data in clear.
+  void SetSealer(Sealer sealer);
 
   const CommandHandler* FindCommand(const std::string& type) const;
   // Runs the projectors registered for e.type and for "*".
   Status Project(store::Tx& tx, const Event& e) const;
   void NotifyCommitted(const std::vector<Event>& events) const;
   void NotifyRolledBack() const;
+  // Seals e.personal_fields of e.payload for the tenant; ok and a no-op when there are none.
+  Status Seal(store::Tx& tx, const std::string& tenant, NewEvent& e) const;
   std::vector<std::string> CommandTypes() const;
 
  private:
@@ -58,6 +70,7 @@ class Registry {
   std::map<std::string, std::vector<Projector>> projectors_;
   std::vector<CommittedListener> listeners_;
   std::vector<std::function<void()>> rollback_listeners_;
+  Sealer sealer_;
 };
 
 }  // namespace opsbox::ledger

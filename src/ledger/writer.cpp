@@ -179,6 +179,11 @@ Result<CommandOutcome> ApplyOne(store::Tx& tx, const Registry& registry, Random&
   batch.heads_before.try_emplace(cmd.tenant_id, head);
   outcome.first_seq = head.seq + 1;
   for (auto& ne : decision.events) {
+    // Sealing may create the subject's key in `tx`, so a failure here dirties the batch.
+    if (Status sealed = registry.Seal(tx, cmd.tenant_id, ne); !sealed.ok()) {
+      *dirty = true;
+      return std::move(sealed).error();
+    }
     Event e;
     e.tenant_id = cmd.tenant_id;
     e.seq = head.seq + 1;

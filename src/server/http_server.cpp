@@ -12,6 +12,7 @@
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/strand.hpp>
 #include <boost/asio/write.hpp>
+#include <boost/beast/core/buffers_to_string.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
 #include <boost/beast/http/error.hpp>
@@ -19,10 +20,12 @@
 #include <boost/beast/http/read.hpp>
 #include <boost/beast/http/status.hpp>
 #include <boost/beast/http/string_body.hpp>
+#include <boost/beast/websocket.hpp>
 #include <charconv>
 #include <chrono>
 #include <condition_variable>
 #include <ctime>
+#include <deque>
 #include <future>
 #include <mutex>
 #include <optional>
@@ -44,6 +47,8 @@ using tcp = asio::ip::tcp;
 using SteadyClock = std::chrono::steady_clock;
 
 class Session;
+class WsConnection;
+namespace websocket = beast::websocket;
 
 // After answering a request we cannot read (413, 431, malformed), the rest of what the client
 // sends is read and dropped for a while before closing, so that closing with unread data does
@@ -69,7 +74,8 @@ struct HttpServer::Core : std::enable_shared_from_this<HttpServer::Core> {
   std::mutex sessions_mutex;
   std::condition_variable sessions_cv;
   std::unordered_map<Session*, std::weak_ptr<Session>> sessions;  // alive, open or not
-  size_t open_sessions = 0;  // not yet closed; Stop() waits for this to reach zero
+  std::unordered_map<WsConnection*, std::weak_ptr<WsConnection>> websockets;  // not finished
+  size_t open_sessions = 0;  // not yet closed (WebSocket ones too); Stop() waits for zero
 
   std::atomic<bool> stopping{false};
   std::atomic<size_t> in_flight{0};
@@ -211,6 +217,7 @@ class Session : public std::enable_shared_from_this<Session> {
   void ForceClose() { Close(); }
 
   void OnRespond(uint64_t seq, api::HttpResponse response);
+  void OnWebSocketAnswer(uint64_t seq, api::WebSocketAnswer answer);
 
  private:
   enum class State { kReading, kHandling, kWriting, kDraining, kClosed };
@@ -223,6 +230,7 @@ class Session : public std::enable_shared_from_this<Session> {
   bool BuildRequest();
   void Dispatch();
   void CallHandler(const api::Route& route);
+  void CallWebSocketHandler(const api::Route& route);
   void HandlerFailed(const char* what);
   void ReplyUnmatched(const api::Router::Match& match);
   void ReplyAndClose(api::HttpResponse response);
@@ -267,6 +275,242 @@ struct Responder {
                    });
   }
 };
+
+// The api::WebSocketRespond a WebSocket handler receives; like Responder.
+struct WebSocketResponder {
+  std::shared_ptr<Core> core;
+  std::shared_ptr<Session> session;
+  uint64_t seq;
+
+  void operator()(api::WebSocketAnswer answer) const {
+    asio::dispatch(session->executor(),
+                   [session = session, seq = seq, answer = std::move(answer)]() mutable {
+                     session->OnWebSocketAnswer(seq, std::move(answer));
+                   });
+  }
+};
+
+// One accepted WebSocket connection, taken over from the Session that read its upgrade request.
+// Everything runs on the connection's strand except Send and Close, which post onto it. The
+// send queue is bounded by counters updated before posting, so a flood of Sends to a client
+// that does not read cannot pile up in the strand either.
+class WsConnection : public api::WebSocketSession,
+                     public std::enable_shared_from_this<WsConnection> {
+ public:
+  WsConnection(Core& core, beast::tcp_stream stream, http::request<http::string_body> request,
+               api::WebSocketOpen open)
+      : core_(core), ws_(std::move(stream)), request_(std::move(request)),
+        open_(std::move(open)) {}
+
+  void Start();
+  bool Send(std::shared_ptr<const std::string> text) override;
+  void Close(uint16_t code, std::string reason) override;
+  void ForceClose() { Finish(); }  // after the io threads have been joined
+
+ private:
+  void OnAccept(beast::error_code ec);
+  void DoRead();
+  void OnRead(beast::error_code ec);
+  void Deliver(std::string_view text);
+  void Enqueue(std::shared_ptr<const std::string> text);
+  void DoWrite();
+  void OnWrite(beast::error_code ec);
+  void StartClose(uint16_t code, std::string reason);
+  void MaybeSendClose();
+  void Overflow();
+  void Finish();
+  void Unqueue(size_t bytes) {
+    queued_bytes_.fetch_sub(bytes);
+    queued_messages_.fetch_sub(1);
+  }
+
+  Core& core_;
+  websocket::stream<beast::tcp_stream> ws_;
+  http::request<http::string_body> request_;
+  api::WebSocketOpen open_;
+  api::WebSocketCallbacks callbacks_;
+  beast::flat_buffer read_buffer_;
+  std::deque<std::shared_ptr<const std::string>> queue_;
+  std::atomic<size_t> queued_bytes_{0};
+  std::atomic<size_t> queued_messages_{0};
+  std::atomic<bool> closing_{false};  // Send refuses once set
+  std::atomic<bool> overflowed_{false};
+  websocket::close_reason close_reason_;
+  bool opened_ = false;
+  bool writing_ = false;
+  bool close_pending_ = false;
+  bool close_sent_ = false;
+  bool finished_ = false;
+};
+
+void WsConnection::Start() {
+  beast::get_lowest_layer(ws_).expires_never();  // the websocket stream's own timeouts apply
+  const auto& options = core_.options;
+  websocket::stream_base::timeout timeouts;
+  timeouts.handshake_timeout = std::chrono::milliseconds(options.websocket_handshake_timeout_ms);
+  timeouts.idle_timeout = std::chrono::milliseconds(options.websocket_idle_timeout_ms);
+  timeouts.keep_alive_pings = true;
+  ws_.set_option(timeouts);
+  ws_.read_message_max(options.websocket_message_bytes_max);
+  ws_.set_option(websocket::stream_base::decorator(
+      [](websocket::response_type& response) { response.set(http::field::server, "opsbox"); }));
+  ws_.async_accept(request_, [self = shared_from_this()](beast::error_code ec) {
+    self->OnAccept(ec);
+  });
+}
+
+void WsConnection::OnAccept(beast::error_code ec) {
+  if (ec || finished_) return Finish();
+  opened_ = true;
+  try {
+    callbacks_ = open_(shared_from_this());
+  } catch (const std::exception& e) {
+    spdlog::error("websocket: open handler threw: {}", e.what());
+    StartClose(websocket::close_code::internal_error, "internal error");
+  }
+  open_ = nullptr;
+  DoRead();
+  if (close_pending_) DoWrite();
+}
+
+void WsConnection::DoRead() {
+  ws_.async_read(read_buffer_, [self = shared_from_this()](beast::error_code ec, size_t) {
+    self->OnRead(ec);
+  });
+}
+
+void WsConnection::OnRead(beast::error_code ec) {
+  if (ec || finished_) return Finish();  // closed by the peer, a limit, a timeout or Finish
+  if (!ws_.got_text()) {
+    read_buffer_.consume(read_buffer_.size());
+    StartClose(websocket::close_code::unknown_data, "only text messages are accepted");
+    return DoRead();
+  }
+  std::string text = beast::buffers_to_string(read_buffer_.data());
+  read_buffer_.consume(read_buffer_.size());
+  if (!close_pending_) Deliver(text);
+  DoRead();
+}
+
+// The one top-level catch per WebSocket session (STYLE.md "Errors" 3).
+void WsConnection::Deliver(std::string_view text) {
+  if (!callbacks_.on_message) return;
+  try {
+    callbacks_.on_message(text);
+  } catch (const std::exception& e) {
+    spdlog::error("websocket: message handler threw: {}", e.what());
+    core_.metrics.AddCounter("opsbox_http_handler_exceptions_total",
+                             "Requests whose handler threw; each was answered 500.", {});
+    StartClose(websocket::close_code::internal_error, "internal error");
+  }
+}
+
+bool WsConnection::Send(std::shared_ptr<const std::string> text) {
+  if (!text || closing_.load()) return false;
+  const size_t bytes = text->size();
+  size_t queued_bytes = queued_bytes_.fetch_add(bytes) + bytes;
+  size_t queued_messages = queued_messages_.fetch_add(1) + 1;
+  if (queued_bytes > core_.options.websocket_send_queue_bytes_max ||
+      queued_messages > core_.options.websocket_send_queue_messages_max) {
+    Unqueue(bytes);
+    closing_ = true;
+    if (!overflowed_.exchange(true)) {
+      asio::post(ws_.get_executor(), [self = shared_from_this()] { self->Overflow(); });
+    }
+    return false;
+  }
+  asio::post(ws_.get_executor(), [self = shared_from_this(), text = std::move(text)]() mutable {
+    self->Enqueue(std::move(text));
+  });
+  return true;
+}
+
+void WsConnection::Close(uint16_t code, std::string reason) {
+  closing_ = true;
+  asio::post(ws_.get_executor(),
+             [self = shared_from_this(), code, reason = std::move(reason)]() mutable {
+               self->StartClose(code, std::move(reason));
+             });
+}
+
+void WsConnection::Enqueue(std::shared_ptr<const std::string> text) {
+  if (finished_ || close_sent_) return Unqueue(text->size());
+  queue_.push_back(std::move(text));
+  DoWrite();
+}
+
+void WsConnection::DoWrite() {
+  if (writing_ || finished_) return;
+  if (queue_.empty()) return MaybeSendClose();
+  writing_ = true;
+  ws_.text(true);
+  ws_.async_write(asio::buffer(*queue_.front()),
+                  [self = shared_from_this()](beast::error_code ec, size_t) {
+                    self->OnWrite(ec);
+                  });
+}
+
+void WsConnection::OnWrite(beast::error_code ec) {
+  writing_ = false;
+  if (finished_) return;
+  Unqueue(queue_.front()->size());
+  queue_.pop_front();
+  if (ec) return Finish();
+  DoWrite();
+}
+
+void WsConnection::StartClose(uint16_t code, std::string reason) {
+  closing_ = true;
+  if (finished_ || close_pending_) return;
+  close_pending_ = true;
+  if (reason.size() > 123) reason.resize(123);  // RFC 6455 §5.5: control frames <= 125 bytes
+  close_reason_ = websocket::close_reason(static_cast<websocket::close_code>(code), reason);
+  if (!opened_) return;  // OnAccept finishes or reads on; the close follows from there
+  DoWrite();
+}
+
+void WsConnection::MaybeSendClose() {
+  if (!close_pending_ || close_sent_ || writing_ || !queue_.empty()) return;
+  close_sent_ = true;
+  ws_.async_close(close_reason_, [self = shared_from_this()](beast::error_code) {
+    self->Finish();
+  });
+}
+
+void WsConnection::Overflow() {
+  spdlog::warn("websocket: a client does not read fast enough (send queue over {} bytes or {} "
+               "messages); disconnecting it",
+               core_.options.websocket_send_queue_bytes_max,
+               core_.options.websocket_send_queue_messages_max);
+  core_.metrics.AddCounter("opsbox_websocket_slow_consumers_total",
+                           "WebSocket connections dropped because their send queue was full.",
+                           {});
+  Finish();
+}
+
+void WsConnection::Finish() {
+  if (finished_) return;
+  finished_ = true;
+  closing_ = true;
+  beast::error_code ignored;
+  beast::get_lowest_layer(ws_).socket().shutdown(tcp::socket::shutdown_both, ignored);
+  beast::get_lowest_layer(ws_).close();
+  for (const auto& text : queue_) Unqueue(text->size());
+  queue_.clear();
+  if (opened_ && callbacks_.on_close) {
+    try {
+      callbacks_.on_close();
+    } catch (const std::exception& e) {
+      spdlog::error("websocket: close handler threw: {}", e.what());
+    }
+  }
+  callbacks_ = {};  // the application's callbacks may hold this connection
+  open_ = nullptr;
+  std::lock_guard lock(core_.sessions_mutex);
+  core_.websockets.erase(this);
+  --core_.open_sessions;
+  core_.sessions_cv.notify_all();
+}
 
 void Session::DoRead() {
   if (core_.stopping.load() || shutting_down_) return Close();
@@ -393,6 +637,9 @@ void Session::Dispatch() {
   if (match.route == nullptr) return ReplyUnmatched(match);
   route_label_ = match.route->pattern;
   request_.path_params = std::move(match.params);
+  if (match.route->websocket && websocket::is_upgrade(parser_->get())) {
+    return CallWebSocketHandler(*match.route);
+  }
   CallHandler(*match.route);
 }
 
@@ -409,6 +656,49 @@ void Session::CallHandler(const api::Route& route) {
   } catch (...) {
     HandlerFailed("a non-standard exception");
   }
+}
+
+void Session::CallWebSocketHandler(const api::Route& route) {
+  ++seq_;
+  awaiting_response_ = true;
+  in_flight_counted_ = true;
+  core_.in_flight.fetch_add(1);
+  try {
+    route.websocket(request_, api::WebSocketRespond(WebSocketResponder{
+                                  core_.shared_from_this(), shared_from_this(), seq_}));
+  } catch (const std::exception& e) {
+    HandlerFailed(e.what());
+  } catch (...) {
+    HandlerFailed("a non-standard exception");
+  }
+}
+
+// Accepting hands the socket to a WsConnection, which takes over this session's place among the
+// open connections; refusing answers over HTTP and closes.
+void Session::OnWebSocketAnswer(uint64_t seq, api::WebSocketAnswer answer) {
+  if (!awaiting_response_ || seq != seq_) {
+    spdlog::warn("http: websocket respond called more than once for {}; ignored", route_label_);
+    return;
+  }
+  awaiting_response_ = false;
+  if (state_ == State::kClosed) return;
+  if (!answer.open || shutting_down_ || core_.stopping.load()) {
+    if (answer.open) answer.reject = api::Problem(Error::Unavailable("the server is stopping"));
+    keep_alive_ = false;
+    return Write(std::move(answer.reject));
+  }
+  std::chrono::duration<double> elapsed = SteadyClock::now() - started_;
+  core_.metrics.ObserveRequest(route_label_, request_.method, 101, elapsed.count());
+  in_flight_counted_ = false;
+  core_.in_flight.fetch_sub(1);
+  auto connection = std::make_shared<WsConnection>(core_, std::move(stream_), parser_->release(),
+                                                   std::move(answer.open));
+  {
+    std::lock_guard lock(core_.sessions_mutex);
+    core_.websockets.emplace(connection.get(), connection);
+  }
+  state_ = State::kClosed;  // without decrementing open_sessions: the connection carries it on
+  connection->Start();
 }
 
 // The one top-level catch per request (STYLE.md "Errors" 3).
@@ -711,11 +1001,22 @@ void HttpServer::Stop() {
       if (auto session = weak.lock()) open.push_back(std::move(session));
     }
   };
+  std::vector<std::shared_ptr<WsConnection>> websockets;
+  auto snapshot_websockets = [&] {
+    websockets.clear();
+    std::lock_guard sessions_lock(core.sessions_mutex);
+    for (auto& [raw, weak] : core.websockets) {
+      if (auto connection = weak.lock()) websockets.push_back(std::move(connection));
+    }
+  };
   snapshot();
   for (auto& session : open) {
     asio::post(session->executor(), [session] { session->Shutdown(); });
   }
   open.clear();
+  snapshot_websockets();
+  for (auto& connection : websockets) connection->Close(1001, "server shutting down");
+  websockets.clear();
   {
     std::unique_lock sessions_lock(core.sessions_mutex);
     auto deadline = SteadyClock::now() + std::chrono::milliseconds(core.options.shutdown_grace_ms);
@@ -732,6 +1033,9 @@ void HttpServer::Stop() {
   snapshot();  // the io threads are gone, so closing from here races with nothing
   for (auto& session : open) session->ForceClose();
   open.clear();
+  snapshot_websockets();
+  for (auto& connection : websockets) connection->ForceClose();
+  websockets.clear();
   core.state = Core::State::kStopped;
   core.state_cv.notify_all();
   spdlog::info("http: stopped");

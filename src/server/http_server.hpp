@@ -10,6 +10,12 @@
 //   header_bytes_max (field "headers", rule "max_bytes"), 400 malformed request or path, 500 a
 //   handler threw (logged with a problem id that the response's instance names).
 // Each request is recorded with Metrics::ObserveRequest under its route pattern.
+//
+// WebSocket routes: a GET with an upgrade to a route added with Router::AddWebSocket goes to its
+// WebSocketHandler; once it accepts, the connection speaks RFC 6455 (text messages, pings from
+// the server when idle, limits above). A connection whose send queue overflows is dropped at
+// once (counted in opsbox_websocket_slow_consumers_total). Stop() closes open WebSocket
+// connections with 1001 "server shutting down" after their queued messages.
 #pragma once
 
 #include <cstddef>
@@ -34,6 +40,12 @@ struct HttpServerOptions {
   int io_timeout_ms = 30000;        // reading one request body; writing one response
   int shutdown_grace_ms = 15000;    // Stop(): how long in-flight requests may still finish
   size_t connections_max = 10000;   // open connections; a new one past this is closed at once
+  // WebSocket connections (api::Router::AddWebSocket); they count towards connections_max.
+  size_t websocket_message_bytes_max = 64 << 10;      // one received message; 1009 past it
+  size_t websocket_send_queue_bytes_max = 1 << 20;    // queued, unsent bytes per connection
+  size_t websocket_send_queue_messages_max = 1024;    // queued, unsent messages per connection
+  int websocket_idle_timeout_ms = 60000;  // a ping after half of it; closed when nothing comes
+  int websocket_handshake_timeout_ms = 10000;         // opening and closing handshakes
 };
 
 // Lifecycle: construct, Start() once, then Stop() (or destroy, which stops). The router and

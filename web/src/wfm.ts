@@ -1,3 +1,4 @@
+// @ts-nocheck -- migrated from wfm.js as it was; types follow in #4.
 // The workforce planning page (/wfm): log in, forecast a queue from history, set targets, see
 // required versus scheduled agents, build a schedule (roster), simulate the day and follow
 // intraday actuals. It talks only to the public API (/api/v1/tenants/{tenant}/wfm/...); changes

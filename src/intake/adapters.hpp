@@ -1,0 +1,82 @@
+// Channel adapters: pure parsers and signature checks for what providers send, turning each
+// delivery into normalised inbound items for the receive_inbound command (intake.hpp). No I/O,
+// no clock reads, no recursion on input; thread-safe. Errors name the field at fault (a dotted
+// path into the provider's payload such as "entry[0].changes[0].value.messages[1].id") and the
+// rule ("required", "type", "format", "max_bytes", "max_items").
+//
+// Item JSON (the receive_inbound payload's items[]):
+//   message: {kind:"message", provider_message_id, from:{phone?, email?, wa_id?, external_id?,
+//             name?}, text, content:{type, …provider metadata}, sent_at_us, language?,
+//             thread?:{message_id, in_reply_to, references[]}}      (e-mail threading)
+//   status:  {kind:"status", provider_message_id, status, at_us, sequence?, errors?}
+#pragma once
+
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "core/json.hpp"
+#include "core/result.hpp"
+#include "core/time.hpp"
+
+namespace opsbox::intake {
+
+inline constexpr size_t kWebhookBodyBytesMax = 1024 * 1024;  // provider bodies we parse
+inline constexpr size_t kFormFieldsMax = 200;                // form-encoded fields
+inline constexpr size_t kEmailPartsMax = 100;                // MIME parts we look at
+
+// --- WhatsApp Cloud API ---
+
+// Parses a webhook POST body (object "whatsapp_business_account" → entry[] → changes[] →
+// value.messages[] / value.statuses[]). Text, media (image, audio, video, document, sticker),
+// interactive (button_reply, list_reply), button, location and contacts messages; unknown types
+// are kept with their type and no text. Returns {items:[…], phone_number_id}.
+Result<Json> ParseWhatsAppWebhook(std::string_view body);
+// X-Hub-Signature-256: "sha256=" + hex HMAC-SHA256(app_secret, raw body); constant-time.
+bool VerifyWhatsAppSignature(std::string_view app_secret, std::string_view header,
+                             std::string_view body);
+std::string WhatsAppSignature(std::string_view app_secret, std::string_view body);
+
+// --- Twilio voice ---
+
+using FormFields = std::vector<std::pair<std::string, std::string>>;
+// application/x-www-form-urlencoded ('+' is a space). Errors: field "body", rule "format" or
+// "max_items" (kFormFieldsMax).
+Result<FormFields> ParseForm(std::string_view body);
+// X-Twilio-Signature: base64(HMAC-SHA1(auth_token, url + each key and value concatenated in key
+// order)). `url` is the full URL Twilio called (public base URL + path + query).
+std::string TwilioSignature(std::string_view auth_token, std::string_view url,
+                            const FormFields& fields);
+bool VerifyTwilioSignature(std::string_view auth_token, std::string_view header,
+                           std::string_view url, const FormFields& fields);
+// An incoming call (CallSid, From, To required): a "message" item with content
+// {type:"call", call_status, direction, to}.
+Result<Json> ParseTwilioIncomingCall(const FormFields& fields);
+// A status callback (CallSid, CallStatus required): a "status" item; `sequence` from
+// SequenceNumber; terminal statuses close the call's conversation.
+Result<Json> ParseTwilioStatusCallback(const FormFields& fields);
+bool IsTerminalCallStatus(std::string_view status);
+// The TwiML answer to an incoming call: say the greeting (XML-escaped) and enqueue the call.
+std::string IncomingCallTwiml(std::string_view greeting);
+
+// --- E-mail ---
+
+// Parses a raw RFC 5322 message with GMime: From (required), Subject, Date, Message-ID,
+// In-Reply-To, References; the first text/plain part as text, else the first text/html part
+// converted with HtmlToText; attachments' metadata {filename, content_type, size_bytes}. The
+// item's provider_message_id is the Message-ID (required, rule "required" on field
+// "Message-ID").
+Result<Json> ParseEmail(std::string_view raw);
+// Visible text of an HTML document: tags dropped, script/style/head content skipped, block
+// elements and <br> as line breaks, the common named and numeric entities decoded, runs of
+// blank space collapsed. Never fails; bounded by the input size.
+std::string HtmlToText(std::string_view html);
+
+// --- Generic chat JSON API (contracts §6) ---
+
+// {provider_message_id, from:{external_id?, phone?, email?, name?}, text, sent_at?, language?}
+// with at least one identifier in from; sent_at at most 5 minutes after `now`.
+Result<Json> ParseChatMessage(const Json& body, Instant now);
+
+}  // namespace opsbox::intake

@@ -1,0 +1,163 @@
+// configure_channel: per-tenant channel settings and secrets (sealed with subject "tenant").
+#include <nlohmann/json.hpp>
+
+#include "intake/intake.hpp"
+#include "intake/internal/state.hpp"
+
+namespace opsbox::intake::detail {
+namespace {
+
+struct ChannelSchema {
+  std::string_view channel;
+  std::vector<std::string_view> settings;  // besides default_region and reopen_window_s
+  std::vector<std::string_view> secrets;
+};
+
+const ChannelSchema* SchemaOf(std::string_view channel) {
+  static const ChannelSchema kSchemas[] = {
+      {kWhatsApp, {"phone_number_id", "api_base_url"}, {"verify_token", "app_secret", "access_token"}},
+      {kVoice, {"public_base_url", "greeting"}, {"auth_token"}},
+      {kEmail, {}, {"signing_secret"}},
+      {kChat, {}, {}},
+  };
+  for (const auto& s : kSchemas) {
+    if (s.channel == channel) return &s;
+  }
+  return nullptr;
+}
+
+Status CheckUrl(const std::string& url, const std::string& field) {
+  if (url.rfind("http://", 0) != 0 && url.rfind("https://", 0) != 0) {
+    return Error::Invalid(field, "format", field + " must be an http:// or https:// URL");
+  }
+  for (unsigned char c : url) {
+    if (c <= 0x20 || c >= 0x7f) return Error::Invalid(field, "format", field + " must be printable ASCII");
+  }
+  return Ok();
+}
+
+Result<Json> CheckSettings(const Json& settings, const ChannelSchema& schema) {
+  Json out = Json::object();
+  for (const auto& [key, value] : settings.items()) {
+    const std::string field = "settings." + key;
+    if (key == "reopen_window_s") {
+      if (!value.is_number_integer() || value.get<int64_t>() < 60 ||
+          value.get<int64_t>() > 30 * 86400) {
+        return Error::Invalid(field, "range", "reopen_window_s must be an integer from 60 to 2592000");
+      }
+      out[key] = value;
+      continue;
+    }
+    const bool known = key == "default_region" ||
+                       std::find(schema.settings.begin(), schema.settings.end(), key) !=
+                           schema.settings.end();
+    if (!known) return Error::Invalid(field, "unknown_field", "unknown setting " + key);
+    if (!value.is_string() || value.get_ref<const std::string&>().size() > kConfigValueBytesMax) {
+      return Error::Invalid(field, "type", field + " must be a string of at most 2048 bytes");
+    }
+    const std::string& s = value.get_ref<const std::string&>();
+    if (key == "default_region" &&
+        (s.size() != 2 || !std::isupper(static_cast<unsigned char>(s[0])) ||
+         !std::isupper(static_cast<unsigned char>(s[1])))) {
+      return Error::Invalid(field, "format", "default_region must be an ISO 3166 alpha-2 code");
+    }
+    if (key == "api_base_url" || key == "public_base_url") OPSBOX_TRY(CheckUrl(s, field));
+    out[key] = s;
+  }
+  return out;
+}
+
+}  // namespace
+
+Result<ledger::Decision> HandleConfigureChannel(store::Tx&, const ledger::Command& cmd, Instant,
+                                                Random&) {
+  const Json& body = cmd.payload;
+  OPSBOX_TRY(CheckObjectKeys(body, {"channel", "settings", "secrets"}));
+  OPSBOX_ASSIGN_OR_RETURN(auto channel, RequireString(body, "channel", 16));
+  const ChannelSchema* schema = SchemaOf(channel);
+  if (schema == nullptr) return Error::Invalid("channel", "enum", "unknown channel " + channel);
+  const Json settings = body.value("settings", Json::object());
+  const Json secrets = body.value("secrets", Json::object());
+  if (!settings.is_object()) return Error::Invalid("settings", "type", "settings must be an object");
+  if (!secrets.is_object()) return Error::Invalid("secrets", "type", "secrets must be an object");
+  OPSBOX_ASSIGN_OR_RETURN(Json clean, CheckSettings(settings, *schema));
+  Json payload{{"channel", channel}, {"settings", std::move(clean)}, {"secret_names", Json::array()}};
+  std::vector<std::string> sealed;
+  for (const auto& [key, value] : secrets.items()) {
+    const std::string field = "secrets." + key;
+    if (std::find(schema->secrets.begin(), schema->secrets.end(), key) == schema->secrets.end()) {
+      return Error::Invalid(field, "unknown_field", "unknown secret " + key);
+    }
+    if (!value.is_string() || value.get_ref<const std::string&>().empty() ||
+        value.get_ref<const std::string&>().size() > kConfigValueBytesMax) {
+      return Error::Invalid(field, "type", field + " must be a non-empty string");
+    }
+    payload[key] = value;
+    payload["secret_names"].push_back(key);
+    sealed.push_back(key);
+  }
+  ledger::Decision d;
+  ledger::NewEvent e{std::string(kChannelConfigured), std::move(payload)};
+  e.subject_id = "tenant";
+  e.personal_fields = std::move(sealed);
+  d.result = Json{{"channel", channel}, {"settings", e.payload["settings"]},
+                  {"secrets", e.payload["secret_names"]}};
+  d.events.push_back(std::move(e));
+  return d;
+}
+
+ConversationAction ChooseConversation(const std::optional<ConversationState>& latest,
+                                      int64_t window_s, Instant now) {
+  if (!latest) return ConversationAction::kNew;
+  const int64_t window_us = window_s * 1000000;
+  if (latest->status == "open") {
+    return now.us - latest->last_activity_at_us <= window_us ? ConversationAction::kAppend
+                                                             : ConversationAction::kCloseAndNew;
+  }
+  return now.us - latest->closed_at_us <= window_us ? ConversationAction::kReopen
+                                                    : ConversationAction::kNew;
+}
+
+bool IsNeverStored(std::string_view type) { return type == "card" || type == "cvv"; }
+
+std::string RedactNeverStore(std::string_view text, const std::vector<PiiHit>& hits) {
+  std::string out;
+  size_t pos = 0;
+  for (const auto& h : hits) {
+    if (!IsNeverStored(h.type) || h.start < pos || h.end > text.size() || h.end <= h.start) continue;
+    out.append(text.substr(pos, h.start - pos));
+    out += h.type == "card" ? "[CARD]" : "[CVV]";
+    pos = h.end;
+  }
+  out.append(text.substr(pos));
+  return out;
+}
+
+std::string Text(const Json& j, std::string_view key) {
+  if (!j.is_object()) return "";
+  auto it = j.find(std::string(key));
+  return it != j.end() && it->is_string() ? it->get<std::string>() : "";
+}
+
+Result<ChannelSettings> LoadSettings(store::Tx& tx, std::string_view tenant,
+                                     std::string_view channel, const IntakeOptions& options) {
+  ChannelSettings s;
+  s.region = options.default_region;
+  s.reopen_window_s = options.reopen_window_s_default;
+  store::Value p[] = {std::string(tenant), std::string(channel)};
+  OPSBOX_ASSIGN_OR_RETURN(auto rows, tx.Query("SELECT config FROM intake_channel_configs WHERE "
+                                              "tenant_id = ? AND channel = ?",
+                                              p));
+  if (rows.empty()) return s;
+  Json config = Json::parse(rows[0].Text(0), nullptr, false);
+  const Json settings = config.is_object() ? config.value("settings", Json::object()) : Json();
+  if (!settings.is_object()) return Error::Internal("intake_channel_configs holds malformed JSON");
+  s.configured = true;
+  if (!Text(settings, "default_region").empty()) s.region = Text(settings, "default_region");
+  if (settings.contains("reopen_window_s") && settings["reopen_window_s"].is_number_integer()) {
+    s.reopen_window_s = settings["reopen_window_s"].get<int64_t>();
+  }
+  return s;
+}
+
+}  // namespace opsbox::intake::detail

@@ -1,0 +1,245 @@
+// Goal: the pure parts of intake behave on real provider payloads: every WhatsApp sample
+// parses into the right items, malformed payloads fail naming the field, signatures (WhatsApp,
+// Twilio) verify only with the right secret, Twilio callbacks and e-mails (GMime) parse,
+// HTML becomes text, phone numbers become E.164, the reopen window and the never-stored
+// redaction decide as documented, and the WhatsApp send request has the Cloud API's shape.
+#include <gtest/gtest.h>
+
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <sstream>
+
+#include "core/crypto.hpp"
+#include "intake/adapters.hpp"
+#include "intake/intake.hpp"
+#include "intake/internal/state.hpp"
+#include "intake/outbound.hpp"
+
+namespace opsbox::intake {
+namespace {
+
+std::string Sample(const std::string& name) {
+  std::ifstream f(std::string(OPSBOX_WEBHOOK_SAMPLES) + "/" + name);
+  std::stringstream ss;
+  ss << f.rdbuf();
+  return ss.str();
+}
+
+class IntakeTest : public ::testing::Test {
+ protected:
+  void SetUp() override { InitCrypto(); }
+};
+
+TEST_F(IntakeTest, ParsesEveryWhatsAppMessageSample) {
+  struct Case {
+    const char* file;
+    const char* type;
+    const char* text;
+  } cases[] = {
+      {"whatsapp_inbound_text.json", "text", "Body Text"},
+      {"whatsapp_inbound_text_reply.json", "text", "replied text"},
+      {"whatsapp_inbound_image.json", "image", ""},
+      {"whatsapp_inbound_document.json", "document", "caption"},
+      {"whatsapp_inbound_audio.json", "audio", ""},
+      {"whatsapp_inbound_interactive_button_reply.json", "interactive", "title"},
+      {"whatsapp_inbound_interactive_list_reply.json", "interactive", "title"},
+  };
+  for (const auto& c : cases) {
+    SCOPED_TRACE(c.file);
+    auto r = ParseWhatsAppWebhook(Sample(c.file));
+    ASSERT_TRUE(r.ok()) << r.error().ToString();
+    const Json& items = (*r)["items"];
+    ASSERT_EQ(items.size(), 1u);
+    EXPECT_EQ(items[0]["kind"], "message");
+    EXPECT_EQ(items[0]["content"]["type"], c.type);
+    EXPECT_EQ(items[0]["text"], c.text);
+    EXPECT_EQ(items[0]["from"]["wa_id"], "972987654321");
+    EXPECT_EQ(items[0]["from"]["phone"], "+972987654321");
+    EXPECT_EQ(items[0]["from"]["name"], "Test Name");
+    EXPECT_EQ((*r)["phone_number_id"], "1122334455667");
+  }
+}
+
+TEST_F(IntakeTest, ParsesWhatsAppStatusesWithErrors) {
+  for (const char* s : {"sent", "delivered", "read", "failed"}) {
+    auto r = ParseWhatsAppWebhook(Sample(std::string("whatsapp_status_") + s + ".json"));
+    ASSERT_TRUE(r.ok()) << r.error().ToString();
+    const Json& item = (*r)["items"][0];
+    EXPECT_EQ(item["kind"], "status");
+    EXPECT_EQ(item["status"], s);
+    EXPECT_EQ(item["provider_message_id"], "wamid.xyzxyz");
+    if (std::string(s) == "failed") {
+      EXPECT_EQ(item["errors"][0]["code"], 130472);
+    }
+  }
+}
+
+TEST_F(IntakeTest, MalformedWhatsAppPayloadNamesTheField) {
+  Json j = Json::parse(Sample("whatsapp_inbound_text.json"));
+  j["entry"][0]["changes"][0]["value"]["messages"][0].erase("id");
+  auto r = ParseWhatsAppWebhook(j.dump());
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().field, "entry[0].changes[0].value.messages[0].id");
+  EXPECT_EQ(r.error().rule, "required");
+
+  j = Json::parse(Sample("whatsapp_inbound_text.json"));
+  j["entry"][0]["changes"][0]["value"]["messages"][0]["timestamp"] = "soon";
+  r = ParseWhatsAppWebhook(j.dump());
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().field, "entry[0].changes[0].value.messages[0].timestamp");
+
+  EXPECT_EQ(ParseWhatsAppWebhook("{\"object\":\"page\"}").error().field, "object");
+  EXPECT_EQ(ParseWhatsAppWebhook("[").error().rule, "json_syntax");
+}
+
+TEST_F(IntakeTest, WhatsAppSignatureVerifiesOnlyWithTheAppSecret) {
+  const std::string body = Sample("whatsapp_inbound_text.json");
+  const std::string sig = WhatsAppSignature("app-secret", body);
+  EXPECT_TRUE(VerifyWhatsAppSignature("app-secret", sig, body));
+  EXPECT_FALSE(VerifyWhatsAppSignature("other", sig, body));
+  EXPECT_FALSE(VerifyWhatsAppSignature("app-secret", sig, body + " "));
+  EXPECT_FALSE(VerifyWhatsAppSignature("app-secret", "", body));
+  EXPECT_FALSE(VerifyWhatsAppSignature("", sig, body));
+}
+
+TEST_F(IntakeTest, TwilioSignatureMatchesTheDocumentedExample) {
+  // Twilio's documentation example: auth token 12345, this URL and these parameters.
+  FormFields f = {{"CallSid", "CA1234567890ABCDE"}, {"Caller", "+12349013030"},
+                  {"Digits", "1234"},               {"From", "+12349013030"},
+                  {"To", "+18005551212"}};
+  const std::string url = "https://mycompany.com/myapp.php?foo=1&bar=2";
+  EXPECT_EQ(TwilioSignature("12345", url, f), "0/KCTR6DLpKmkAf8muzZqo1nDgQ=");
+  EXPECT_TRUE(VerifyTwilioSignature("12345", "0/KCTR6DLpKmkAf8muzZqo1nDgQ=", url, f));
+  EXPECT_FALSE(VerifyTwilioSignature("54321", "0/KCTR6DLpKmkAf8muzZqo1nDgQ=", url, f));
+}
+
+TEST_F(IntakeTest, ParsesTwilioStatusCallbackSamples) {
+  for (const char* name : {"completed", "busy", "ringing"}) {
+    Json sample = Json::parse(Sample(std::string("twilio_voice_status_callback_") + name + ".json"));
+    auto form = ParseForm(sample["raw_body"].get<std::string>());
+    ASSERT_TRUE(form.ok());
+    for (const auto& [k, v] : sample["form"].items()) {
+      bool found = false;
+      for (const auto& [fk, fv] : *form) found = found || (fk == k && fv == v.get<std::string>());
+      EXPECT_TRUE(found) << k;
+    }
+    auto item = ParseTwilioStatusCallback(*form);
+    ASSERT_TRUE(item.ok());
+    EXPECT_EQ((*item)["status"], name);
+  }
+  EXPECT_EQ(ParseTwilioStatusCallback({{"CallSid", "CA1"}}).error().field, "CallStatus");
+  EXPECT_EQ(ParseTwilioIncomingCall({{"CallSid", "CA1"}, {"To", "+1"}}).error().field, "From");
+  EXPECT_FALSE(ParseForm("a=%zz").ok());
+}
+
+TEST_F(IntakeTest, ParsesMultipartEmailWithAttachmentAndReferences) {
+  const std::string raw =
+      "From: Asha Rao <Asha.Rao@Example.COM>\r\n"
+      "To: support@bank.example\r\n"
+      "Subject: Card blocked\r\n"
+      "Date: Sun, 22 Nov 2026 10:00:00 +0000\r\n"
+      "Message-ID: <m2@example.com>\r\n"
+      "In-Reply-To: <m1@bank.example>\r\n"
+      "References: <m0@bank.example> <m1@bank.example>\r\n"
+      "MIME-Version: 1.0\r\n"
+      "Content-Type: multipart/mixed; boundary=XX\r\n\r\n"
+      "--XX\r\nContent-Type: text/html; charset=utf-8\r\n\r\n"
+      "<html><head><style>p{}</style></head><body><p>Hello &amp; help</p><p>me</p></body></html>\r\n"
+      "--XX\r\nContent-Type: application/pdf\r\nContent-Disposition: attachment; "
+      "filename=\"statement.pdf\"\r\nContent-Transfer-Encoding: base64\r\n\r\nSGVsbG8=\r\n"
+      "--XX--\r\n";
+  auto r = ParseEmail(raw);
+  ASSERT_TRUE(r.ok()) << r.error().ToString();
+  EXPECT_EQ((*r)["provider_message_id"], "m2@example.com");
+  EXPECT_EQ((*r)["from"]["email"], "Asha.Rao@Example.COM");
+  EXPECT_EQ((*r)["from"]["name"], "Asha Rao");
+  EXPECT_EQ((*r)["text"], "Hello & help\n\nme");
+  EXPECT_EQ((*r)["content"]["subject"], "Card blocked");
+  EXPECT_EQ((*r)["content"]["attachments"][0]["filename"], "statement.pdf");
+  EXPECT_EQ((*r)["content"]["attachments"][0]["content_type"], "application/pdf");
+  EXPECT_EQ((*r)["content"]["attachments"][0]["size_bytes"], 5);
+  EXPECT_EQ((*r)["thread"]["in_reply_to"], "m1@bank.example");
+  EXPECT_EQ((*r)["thread"]["references"].size(), 2u);
+  EXPECT_EQ((*r)["sent_at_us"], int64_t{1795341600} * 1000000);
+}
+
+TEST_F(IntakeTest, EmailWithoutMessageIdOrFromIsRejectedNamingTheHeader) {
+  EXPECT_EQ(ParseEmail("From: a@b.c\r\nSubject: x\r\n\r\nhi").error().field, "Message-ID");
+  EXPECT_EQ(ParseEmail("Message-ID: <x@y>\r\nSubject: x\r\n\r\nhi").error().field, "From");
+}
+
+TEST_F(IntakeTest, HtmlToTextDropsScriptsAndDecodesEntities) {
+  EXPECT_EQ(HtmlToText("<script>alert(1)</script>a&lt;b&#x41;&#66;<br>c  d"), "a<bAB\nc d");
+  EXPECT_EQ(HtmlToText("<p>unterminated"), "unterminated");
+  EXPECT_EQ(HtmlToText("x &bogus; y"), "x &bogus; y");
+}
+
+TEST_F(IntakeTest, NormalisesPhonesToE164AndEmailsToLowerCaseDomains) {
+  EXPECT_EQ(*NormalizePhone("098765 43210", "IN", "p"), "+919876543210");
+  EXPECT_EQ(*NormalizePhone("whatsapp:+91 98765-43210", "US", "p"), "+919876543210");
+  EXPECT_EQ(*NormalizePhone("+1 (415) 555-2671", "IN", "p"), "+14155552671");
+  EXPECT_EQ(NormalizePhone("call me", "IN", "from.phone").error().field, "from.phone");
+  EXPECT_EQ(*NormalizeEmail("Asha.Rao@Example.COM", "e"), "Asha.Rao@example.com");
+  EXPECT_FALSE(NormalizeEmail("a@@b", "e").ok());
+  EXPECT_FALSE(NormalizeEmail("a b@c", "e").ok());
+}
+
+TEST_F(IntakeTest, ChatMessageNeedsAnIdentifierAndText) {
+  const Instant now{1795342530000000};
+  auto ok = ParseChatMessage(Json{{"provider_message_id", "c1"},
+                                  {"from", {{"external_id", "crm-7"}}},
+                                  {"text", "hi"}},
+                             now);
+  ASSERT_TRUE(ok.ok());
+  EXPECT_FALSE(ok->contains("sent_at_us"));
+  EXPECT_EQ(ParseChatMessage(Json{{"provider_message_id", "c1"}, {"from", {{"name", "x"}}},
+                                  {"text", "hi"}},
+                             now)
+                .error()
+                .field,
+            "from");
+  EXPECT_EQ(ParseChatMessage(Json{{"provider_message_id", "c1"},
+                                  {"from", {{"external_id", "x"}}}},
+                             now)
+                .error()
+                .field,
+            "text");
+}
+
+TEST_F(IntakeTest, ReopenWindowDecidesAppendReopenOrNew) {
+  using detail::ConversationAction;
+  const Instant now{1000LL * 86400 * 1000000};
+  detail::ConversationState open{"conv_1", "cus_1", "chat", "open", now.us - 3600000000LL, 0, ""};
+  EXPECT_EQ(detail::ChooseConversation(open, 86400, now), ConversationAction::kAppend);
+  open.last_activity_at_us = now.us - 2 * 86400000000LL;
+  EXPECT_EQ(detail::ChooseConversation(open, 86400, now), ConversationAction::kCloseAndNew);
+  detail::ConversationState closed = open;
+  closed.status = "closed";
+  closed.closed_at_us = now.us - 86400000000LL;
+  EXPECT_EQ(detail::ChooseConversation(closed, 86400, now), ConversationAction::kReopen);
+  closed.closed_at_us -= 1;
+  EXPECT_EQ(detail::ChooseConversation(closed, 86400, now), ConversationAction::kNew);
+  EXPECT_EQ(detail::ChooseConversation(std::nullopt, 86400, now), ConversationAction::kNew);
+}
+
+TEST_F(IntakeTest, RedactsCardsAndCvvsButKeepsOtherFindings) {
+  const std::string text = "card 4111111111111111 cvv 123 mail a@b.co";
+  std::vector<PiiHit> hits = {{5, 21, "card"}, {26, 29, "cvv"}, {35, 41, "email"}};
+  EXPECT_EQ(detail::RedactNeverStore(text, hits), "card [CARD] cvv [CVV] mail a@b.co");
+}
+
+TEST_F(IntakeTest, BuildsTheWhatsAppCloudApiSendRequest) {
+  auto r = WhatsAppSendRequest("http://127.0.0.1:9/v20.0/", "1122", "tok", "9198", "Hello", 500);
+  EXPECT_EQ(r.url, "http://127.0.0.1:9/v20.0/1122/messages");
+  Json body = Json::parse(r.body);
+  EXPECT_EQ(body["messaging_product"], "whatsapp");
+  EXPECT_EQ(body["to"], "9198");
+  EXPECT_EQ(body["type"], "text");
+  EXPECT_EQ(body["text"]["body"], "Hello");
+  bool bearer = false;
+  for (const auto& [k, v] : r.headers) bearer = bearer || (k == "Authorization" && v == "Bearer tok");
+  EXPECT_TRUE(bearer);
+}
+
+}  // namespace
+}  // namespace opsbox::intake

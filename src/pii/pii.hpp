@@ -1,0 +1,121 @@
+// PII detection and redaction for free text: chat, e-mail, transcripts, notes (issue #3,
+// "PII detection"). One Hyperscan database finds candidates in a single pass; validators in C++
+// (Luhn, Verhoeff, mod-97, SSN ranges, libphonenumber, context words) decide which are findings.
+//
+// Types and what makes a finding:
+//   card         13-19 digits, one kind of separator (space or dash) between groups of 3+, a
+//                known network prefix and a valid Luhn check digit; no context needed.
+//   cvv          3-4 digits within kContextWindowBytes after (or, when nothing follows, before)
+//                "cvv", "cvc", "cvv2", "security code" or "card verification".
+//   aadhaar      12 digits (plain or 4-4-4 with one kind of separator), first digit 2-9,
+//                valid Verhoeff check digit.
+//   pan          AAAAA9999A with the 4th letter a holder type (P C H F A T B L J G).
+//   ifsc         4 letters, "0", 6 letters or digits.
+//   bank_account 9-18 plain digits after an account context word ("account", "a/c", "acct",
+//                "acc no", "khata") within kContextWindowBytes, when no other validator claims
+//                them.
+//   iban         a country code with its length (the main IBAN countries) and a valid mod-97.
+//   ssn          AAA-GG-SSSS (dash or space) outside 000/666/9xx, 00, 0000; 9 plain digits only
+//                after "ssn" or "social security".
+//   phone        libphonenumber: valid numbers, default region IN ("+…" for other countries).
+//   email        local@domain.tld.
+//   dob          a date (dd/mm/yyyy, yyyy-mm-dd, 12 March 1985, March 12, 1985, 12-Mar-1985, …)
+//                within kContextWindowBytes after "dob", "d.o.b", "date of birth", "birth date",
+//                "birthday" or "born".
+//   upi          handle@psp with a known UPI PSP handle (ybl, okicici, paytm, …), no dot.
+//   passport     a letter and 7 digits (India) after "passport".
+//   voter_id     3 letters and 7 digits (EPIC) after "voter", "epic" or "electoral".
+// Numbers inside longer digit or letter runs are not findings (word boundaries, and a group
+// joined by a separator to more groups of 3+ digits belongs to that longer number).
+// Overlapping candidates are merged: each byte belongs to at most one finding, the more
+// specific validated type first (card, aadhaar, iban, pan, ifsc, ssn, email, upi, dob, cvv,
+// passport, voter_id, phone, bank_account), then the longer one.
+#pragma once
+
+#include <cstddef>
+#include <memory>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/result.hpp"
+
+namespace opsbox::pii {
+
+enum class Type {
+  kCard,
+  kCvv,
+  kAadhaar,
+  kPan,
+  kIfsc,
+  kBankAccount,
+  kIban,
+  kSsn,
+  kPhone,
+  kEmail,
+  kDob,
+  kUpi,
+  kPassport,
+  kVoterId
+};
+inline constexpr size_t kTypeCount = 14;
+
+// "card", "cvv", "aadhaar", "pan", "ifsc", "bank_account", "iban", "ssn", "phone", "email",
+// "dob", "upi", "passport", "voter_id": the names `opsbox pii scan` prints.
+std::string_view TypeName(Type type);
+// The inverse of TypeName; an error naming `field` for an unknown name.
+Result<Type> TypeFromName(std::string_view name, std::string_view field = "type");
+
+// One finding: byte offsets into the scanned text, end exclusive.
+struct Finding {
+  size_t start = 0;
+  size_t end = 0;
+  Type type = Type::kCard;
+  bool operator==(const Finding&) const = default;
+};
+
+// How far (bytes) a context word may be from the value it qualifies.
+inline constexpr size_t kContextWindowBytes = 40;
+// Scan() works through text in blocks of at most this many bytes, split after a newline when
+// there is one (a finding never spans a block boundary).
+inline constexpr size_t kScanBlockBytesMax = size_t{1} << 20;
+
+class Scanner {
+ public:
+  // Compiles the pattern database. Fails (kInternal) only if Hyperscan rejects it or the CPU
+  // lacks what Hyperscan needs (SSSE3).
+  static Result<std::unique_ptr<Scanner>> Create();
+  ~Scanner();
+  Scanner(const Scanner&) = delete;
+  Scanner& operator=(const Scanner&) = delete;
+
+  // Findings in `text`, sorted by start, non-overlapping. Thread-safe: concurrent calls use
+  // separate Hyperscan scratch spaces (cloned on demand, kept for reuse). Any bytes are
+  // accepted (invalid UTF-8 included); offsets are bytes.
+  std::vector<Finding> Scan(std::string_view text) const;
+
+  struct Impl;
+
+ private:
+  explicit Scanner(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+enum class RedactStyle {
+  kTag,      // "[CARD]", "[BANK_ACCOUNT]", …
+  kPartial,  // cards: first 6 and last 4 digits, the rest '*'; e-mail and UPI: first character
+             // and "@domain"; cvv: every digit '*'; others: the last 4 letters or digits kept
+             // when the value has at least 8, else all '*'. Separators are kept.
+  kToken     // "[CARD:tok_<12 hex>]": HMAC-SHA256(token_key, "<type>:<value>") where <value>
+             // has separators (space, dash, dot, parentheses) removed and letters upper-cased,
+             // except e-mail and UPI (lower-cased); stable per key.
+};
+
+// `text` with each finding replaced. `findings` are as Scan() returns them; one that overlaps
+// an earlier one or runs past the text is skipped. `token_key`: the tenant's secret for
+// kToken (InitCrypto() must have run), ignored otherwise.
+std::string Redact(std::string_view text, std::span<const Finding> findings, RedactStyle style,
+                   std::string_view token_key = {});
+
+}  // namespace opsbox::pii

@@ -1,0 +1,285 @@
+// Goal: pii::Scanner finds every PII type with exact byte offsets and rejects look-alikes: bad
+// checksums, numbers inside longer runs, values without their context words, dates that look
+// like ids, order numbers that fail Luhn, e-mail versus UPI; overlaps merge to one finding.
+#include <gtest/gtest.h>
+
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "pii/pii.hpp"
+
+namespace opsbox::pii {
+namespace {
+
+class ScannerTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    auto s = Scanner::Create();
+    ASSERT_TRUE(s.ok()) << s.error().ToString();
+    scanner_ = std::move(*s).release();
+  }
+  static void TearDownTestSuite() {
+    delete scanner_;
+    scanner_ = nullptr;
+  }
+
+  // The single finding expected in `text`: `value` (its first occurrence) with `type`.
+  static void ExpectOnly(const std::string& text, const std::string& value, Type type) {
+    const auto findings = scanner_->Scan(text);
+    ASSERT_EQ(findings.size(), 1u) << text << Describe(text, findings);
+    const size_t start = text.find(value);
+    ASSERT_NE(start, std::string::npos);
+    EXPECT_EQ(findings[0], (Finding{start, start + value.size(), type}))
+        << text << Describe(text, findings);
+  }
+  static void ExpectNone(const std::string& text) {
+    const auto findings = scanner_->Scan(text);
+    EXPECT_TRUE(findings.empty()) << text << Describe(text, findings);
+  }
+  static std::string Describe(const std::string& text, const std::vector<Finding>& findings) {
+    std::string out;
+    for (const auto& f : findings) {
+      out += "\n  " + std::string(TypeName(f.type)) + " [" + std::to_string(f.start) + "," +
+             std::to_string(f.end) + ") \"" + text.substr(f.start, f.end - f.start) + "\"";
+    }
+    return out;
+  }
+
+  static Scanner* scanner_;
+};
+
+Scanner* ScannerTest::scanner_ = nullptr;
+
+TEST_F(ScannerTest, FindsCardNumbersWithAndWithoutSeparators) {
+  ExpectOnly("my card is 4111111111111111 thanks", "4111111111111111", Type::kCard);
+  ExpectOnly("card: 4111 1111 1111 1111.", "4111 1111 1111 1111", Type::kCard);
+  ExpectOnly("pay with 5500-0000-0000-0004 pls", "5500-0000-0000-0004", Type::kCard);
+  ExpectOnly("amex 3782 822463 10005", "3782 822463 10005", Type::kCard);
+  ExpectOnly("6011111111111117", "6011111111111117", Type::kCard);
+}
+
+TEST_F(ScannerTest, RejectsOrderNumbersThatFailLuhn) {
+  ExpectNone("order 4111111111111112 shipped");
+  ExpectNone("ref 4111 1111 1111 1112");
+}
+
+TEST_F(ScannerTest, RejectsCardsWithMixedSeparatorsOrUnknownPrefix) {
+  ExpectNone("4111 1111-1111 1111");
+  ExpectNone("tracking 1234567890123452 today");  // Luhn-valid, no card network starts with 1
+}
+
+TEST_F(ScannerTest, IgnoresNumbersInsideLongerDigitRuns) {
+  ExpectNone("id 99941111111111111111999 end");
+  ExpectNone("x4111111111111111");
+  ExpectNone("1234 4111 1111 1111 1111 5678 9012 3456 7890");
+}
+
+TEST_F(ScannerTest, FindsACardFollowedByAShortGroup) {
+  ExpectOnly("4111 1111 1111 1111 12/26", "4111 1111 1111 1111", Type::kCard);
+}
+
+TEST_F(ScannerTest, FindsCvvOnlyNearCardContext) {
+  const std::string text = "card 4111111111111111 cvv 123";
+  const auto f = scanner_->Scan(text);
+  ASSERT_EQ(f.size(), 2u) << Describe(text, f);
+  EXPECT_EQ(f[0], (Finding{5, 21, Type::kCard}));
+  EXPECT_EQ(f[1], (Finding{26, 29, Type::kCvv}));
+  ExpectOnly("the security code: 4821", "4821", Type::kCvv);
+  ExpectOnly("CVC2 is 987.", "987", Type::kCvv);
+  ExpectOnly("it's 456 the cvv", "456", Type::kCvv);
+  ExpectNone("we have 123 branches and 4567 staff");
+  ExpectNone("cvv is on the back");
+  ExpectNone("cvv? expiry 12/26");
+}
+
+TEST_F(ScannerTest, FindsAadhaarWithValidVerhoeff) {
+  ExpectOnly("aadhaar 2345 6789 0127 ok", "2345 6789 0127", Type::kAadhaar);
+  ExpectOnly("UID: 498765432102", "498765432102", Type::kAadhaar);
+}
+
+TEST_F(ScannerTest, RejectsAadhaarWithBadChecksumOrFirstDigitZeroOrOne) {
+  ExpectNone("aadhaar 2345 6789 0128");
+  ExpectNone("aadhaar 1345 6789 0121");
+  ExpectNone("aadhaar 0456 7890 1235");
+  ExpectNone("aadhaar 2345 67890 127");  // not 4-4-4
+}
+
+TEST_F(ScannerTest, FindsPanWithHolderTypeLetter) {
+  ExpectOnly("PAN ABCPE1234F", "ABCPE1234F", Type::kPan);
+  ExpectOnly("pan no. aafcb1234k,", "aafcb1234k", Type::kPan);
+  ExpectNone("code ABCXE1234F");
+  ExpectNone("code ABCPE1234F9");
+}
+
+TEST_F(ScannerTest, FindsIfscCodes) {
+  ExpectOnly("IFSC HDFC0001234", "HDFC0001234", Type::kIfsc);
+  ExpectOnly("ifsc sbin0012345.", "sbin0012345", Type::kIfsc);
+  ExpectNone("HDFC1001234");
+}
+
+TEST_F(ScannerTest, FindsBankAccountsOnlyWithAccountContext) {
+  ExpectOnly("account number 12345678901", "12345678901", Type::kBankAccount);
+  ExpectOnly("A/c no: 50100123456780", "50100123456780", Type::kBankAccount);
+  ExpectNone("reference 12345678901");
+}
+
+TEST_F(ScannerTest, LetsAnotherValidatorClaimAnAccountLookalike) {
+  ExpectOnly("account 4111111111111111", "4111111111111111", Type::kCard);
+  ExpectOnly("account mobile 9876543210", "9876543210", Type::kPhone);
+}
+
+TEST_F(ScannerTest, FindsIbanWithValidMod97) {
+  ExpectOnly("IBAN GB82 WEST 1234 5698 7654 32 please", "GB82 WEST 1234 5698 7654 32",
+             Type::kIban);
+  ExpectOnly("to DE89370400440532013000", "DE89370400440532013000", Type::kIban);
+  ExpectNone("IBAN GB82 WEST 1234 5698 7654 33");
+  ExpectNone("IBAN DE8937040044053201300");  // wrong length for DE
+}
+
+TEST_F(ScannerTest, FindsSsnWithSeparatorsOrContext) {
+  ExpectOnly("SSN 123-45-6789", "123-45-6789", Type::kSsn);
+  ExpectOnly("it is 123 45 6789", "123 45 6789", Type::kSsn);
+  ExpectOnly("social security 123456789", "123456789", Type::kSsn);
+  ExpectNone("number 123456789");
+}
+
+TEST_F(ScannerTest, RejectsSsnInInvalidRanges) {
+  ExpectNone("000-12-3456");
+  ExpectNone("666-12-3456");
+  ExpectNone("912-34-5678");
+  ExpectNone("123-00-4567");
+  ExpectNone("123-45-0000");
+}
+
+TEST_F(ScannerTest, FindsPhoneNumbers) {
+  ExpectOnly("call +91 98765 43210 now", "+91 98765 43210", Type::kPhone);
+  ExpectOnly("call 9876543210", "9876543210", Type::kPhone);
+  ExpectOnly("ph 098765 43210", "098765 43210", Type::kPhone);
+  ExpectOnly("office 080 4123 4567", "080 4123 4567", Type::kPhone);
+  ExpectOnly("US +1 (202) 456-1111.", "+1 (202) 456-1111", Type::kPhone);
+  ExpectOnly("UK +44 20 7946 0018", "+44 20 7946 0018", Type::kPhone);
+}
+
+TEST_F(ScannerTest, RejectsInvalidPhoneNumbers) {
+  ExpectNone("call 0123456789");
+  ExpectNone("order 2234567890");  // a landline number only without its trunk prefix
+  ExpectNone("toll free 1800 123 4567");
+  ExpectNone("call +91 12345");
+  ExpectNone("call 98765432");
+}
+
+TEST_F(ScannerTest, FindsAPhoneAfterAShortNumber) {
+  ExpectOnly("Flat 302 9876543210", "9876543210", Type::kPhone);
+}
+
+TEST_F(ScannerTest, FindsEmailAddresses) {
+  ExpectOnly("mail rahul.sharma+kyc@example.co.in.", "rahul.sharma+kyc@example.co.in",
+             Type::kEmail);
+  ExpectOnly("<a.b@c.io>", "a.b@c.io", Type::kEmail);
+  ExpectNone("user@localhost");
+  ExpectNone("@handle and a@b");
+}
+
+TEST_F(ScannerTest, TellsUpiIdsFromEmail) {
+  ExpectOnly("pay rahul@okicici", "rahul@okicici", Type::kUpi);
+  ExpectOnly("UPI 9876543210@ybl done", "9876543210@ybl", Type::kUpi);
+  ExpectOnly("mail rahul@okicici.com", "rahul@okicici.com", Type::kEmail);
+  ExpectNone("ping me @paytm");
+  ExpectNone("meet x@unknownpsp");
+}
+
+TEST_F(ScannerTest, FindsDatesOfBirthOnlyWithContext) {
+  ExpectOnly("DOB: 12/03/1985", "12/03/1985", Type::kDob);
+  ExpectOnly("born on 5 March 1990.", "5 March 1990", Type::kDob);
+  ExpectOnly("date of birth 1985-03-12", "1985-03-12", Type::kDob);
+  ExpectOnly("birthday is Mar 3rd, 1979", "Mar 3rd, 1979", Type::kDob);
+  ExpectNone("payment due 12/03/2024");
+  ExpectNone("DOB 31/31/1985");
+}
+
+TEST_F(ScannerTest, DatesThatLookLikeIdsAreNotIds) {
+  ExpectNone("meeting 2024-03-12 at 10:30");
+  ExpectNone("ref 20240312 ok");
+}
+
+TEST_F(ScannerTest, FindsPassportNumbersWithContext) {
+  ExpectOnly("passport no J8369854", "J8369854", Type::kPassport);
+  ExpectOnly("J8369854 is my passport", "J8369854", Type::kPassport);
+  ExpectNone("part J8369854");
+}
+
+TEST_F(ScannerTest, FindsVoterIdsWithContext) {
+  ExpectOnly("voter id ABC1234567", "ABC1234567", Type::kVoterId);
+  ExpectOnly("EPIC: xyz7654321", "xyz7654321", Type::kVoterId);
+  ExpectNone("invoice INV2023001");
+}
+
+TEST_F(ScannerTest, ReportsEveryFindingInOrderWithExactOffsets) {
+  const std::string text =
+      "Hi, I'm Priya (priya.k@example.in, +91 98765 43210). PAN ABCPE1234F, "
+      "aadhaar 2345 6789 0127, card 4111-1111-1111-1111 cvv 321.";
+  const auto f = scanner_->Scan(text);
+  const std::vector<std::pair<std::string, Type>> expected = {
+      {"priya.k@example.in", Type::kEmail}, {"+91 98765 43210", Type::kPhone},
+      {"ABCPE1234F", Type::kPan},           {"2345 6789 0127", Type::kAadhaar},
+      {"4111-1111-1111-1111", Type::kCard}, {"321", Type::kCvv}};
+  ASSERT_EQ(f.size(), expected.size()) << Describe(text, f);
+  size_t from = 0;
+  for (size_t i = 0; i < expected.size(); ++i) {
+    const size_t start = text.find(expected[i].first, from);
+    from = start + 1;
+    EXPECT_EQ(f[i], (Finding{start, start + expected[i].first.size(), expected[i].second}));
+  }
+}
+
+TEST_F(ScannerTest, HandlesEmptyNonAsciiAndBinaryText) {
+  EXPECT_TRUE(scanner_->Scan("").empty());
+  ExpectOnly("मेरा नंबर 9876543210 है", "9876543210", Type::kPhone);
+  const std::string binary("\0\xff@\x80 4111111111111111\0", 22);
+  const auto f = scanner_->Scan(binary);
+  ASSERT_EQ(f.size(), 1u);
+  EXPECT_EQ(f[0], (Finding{5, 21, Type::kCard}));
+}
+
+TEST_F(ScannerTest, ScansTextLargerThanOneBlockWithGlobalOffsets) {
+  std::string text;
+  const std::string line = "nothing to see here, just an ordinary line of chat text 12:30\n";
+  while (text.size() < kScanBlockBytesMax + 1000) text += line;
+  const size_t at = text.size();
+  text += "card 4111111111111111\n";
+  const auto f = scanner_->Scan(text);
+  ASSERT_EQ(f.size(), 1u);
+  EXPECT_EQ(f[0], (Finding{at + 5, at + 21, Type::kCard}));
+}
+
+TEST_F(ScannerTest, ScansConcurrentlyFromManyThreads) {
+  const std::string text = "card 4111111111111111 and mail a@b.co";
+  std::vector<std::thread> threads;
+  std::vector<size_t> counts(4, 0);
+  for (size_t t = 0; t < counts.size(); ++t) {
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < 200; ++i) counts[t] += scanner_->Scan(text).size();
+    });
+  }
+  for (auto& th : threads) th.join();
+  for (size_t c : counts) EXPECT_EQ(c, 400u);
+}
+
+TEST(TypeNameTest, NamesEveryTypeAndParsesThemBack) {
+  for (size_t i = 0; i < kTypeCount; ++i) {
+    const auto type = static_cast<Type>(i);
+    auto back = TypeFromName(TypeName(type));
+    ASSERT_TRUE(back.ok());
+    EXPECT_EQ(*back, type);
+  }
+  EXPECT_EQ(TypeName(Type::kBankAccount), "bank_account");
+  EXPECT_EQ(TypeName(Type::kVoterId), "voter_id");
+  auto bad = TypeFromName("credit_card", "types[0]");
+  ASSERT_FALSE(bad.ok());
+  EXPECT_EQ(bad.error().field, "types[0]");
+  EXPECT_EQ(bad.error().rule, "enum");
+}
+
+}  // namespace
+}  // namespace opsbox::pii

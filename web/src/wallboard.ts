@@ -1,0 +1,136 @@
+// The supervisor wallboard: queues (waiting, longest wait, service level, ASA, abandonment),
+// agents by activity and a chart of tasks waiting, all live over the stream (queue_stats and
+// agent_activities). GET /routing/stats and /routing/workers fill it before the first update.
+import uPlot from "uplot";
+import { $, api, el, tenantPath, wireLogin } from "./lib/api";
+import { LiveStream, StreamMessage } from "./lib/stream";
+
+interface QueueStats {
+  queue_id: string;
+  name?: string;
+  waiting: number;
+  longest_wait_s: number;
+  service_level: number | null;
+  asa_s: number | null;
+  abandoned: number;
+  offered: number;
+  answered: number;
+  agents?: Record<string, number>;
+}
+interface Agent {
+  worker_id: string;
+  name?: string;
+  activity: string;
+  since?: string;
+}
+
+const kChartPointsMax = 600;
+const agents = new Map<string, Agent>();
+const series: [number[], number[]] = [[], []];
+let chart: uPlot | null = null;
+
+function fixed(v: number | null | undefined, digits = 1): string {
+  return v === null || v === undefined || Number.isNaN(v) ? "–" : Number(v).toFixed(digits);
+}
+
+function renderQueues(stats: { at?: string; queues: QueueStats[] }): void {
+  const body = $("queues").querySelector("tbody")!;
+  body.replaceChildren();
+  const counts: Record<string, number> = {};
+  let waiting = 0;
+  for (const q of stats.queues || []) {
+    const tr = el("tr");
+    tr.dataset.queue = q.queue_id;
+    tr.appendChild(el("th", q.name || q.queue_id));
+    (tr.lastChild as HTMLElement).setAttribute("scope", "row");
+    tr.appendChild(el("td", q.waiting, "waiting"));
+    tr.appendChild(el("td", fixed(q.longest_wait_s, 0)));
+    tr.appendChild(el("td", q.service_level === null || q.service_level === undefined ? "–" :
+      Math.round(q.service_level * 100) + "%"));
+    tr.appendChild(el("td", fixed(q.asa_s)));
+    tr.appendChild(el("td", q.abandoned));
+    tr.appendChild(el("td", q.offered));
+    tr.appendChild(el("td", q.answered, "answered"));
+    body.appendChild(tr);
+    waiting += q.waiting || 0;
+    for (const [activity, n] of Object.entries(q.agents || {})) {
+      counts[activity] = Math.max(counts[activity] || 0, n);
+    }
+  }
+  $("stats-at").textContent = stats.at || new Date().toISOString();
+  if (agents.size === 0) renderCounts(counts);
+  addPoint(waiting);
+}
+
+function renderCounts(counts: Record<string, number>): void {
+  const list = $("agent-counts");
+  list.replaceChildren();
+  for (const activity of ["available", "busy", "wrap_up", "break", "offline"]) {
+    const li = el("li", activity.replace("_", "-") + ": " + (counts[activity] || 0));
+    li.dataset.activity = activity;
+    list.appendChild(li);
+  }
+}
+
+function renderAgents(): void {
+  const body = $("agents").querySelector("tbody")!;
+  body.replaceChildren();
+  const counts: Record<string, number> = {};
+  for (const a of [...agents.values()].sort((x, y) => (x.name || "").localeCompare(y.name || ""))) {
+    const tr = el("tr");
+    tr.dataset.worker = a.worker_id;
+    tr.appendChild(el("td", a.name || a.worker_id));
+    tr.appendChild(el("td", a.activity, "activity"));
+    tr.appendChild(el("td", a.since || ""));
+    body.appendChild(tr);
+    const key = a.activity === "wrap-up" ? "wrap_up" : a.activity;
+    counts[key] = (counts[key] || 0) + 1;
+  }
+  renderCounts(counts);
+}
+
+function addPoint(waiting: number): void {
+  series[0].push(Date.now() / 1000);
+  series[1].push(waiting);
+  if (series[0].length > kChartPointsMax) {
+    series[0].shift();
+    series[1].shift();
+  }
+  if (!chart) {
+    const host = $("chart");
+    chart = new uPlot({
+      width: Math.max(300, host.clientWidth || 500), height: 220,
+      series: [{}, { label: "waiting", stroke: "#0b3d5c", width: 2 }],
+      axes: [{}, { label: "tasks" }],
+    }, series, host);
+  } else {
+    chart.setData(series);
+  }
+}
+
+function onMessage(m: StreamMessage): void {
+  if (m.type === "queue_stats") renderQueues(m as any);
+  if (m.type === "agent_activity") {
+    agents.set(m.worker_id, { worker_id: m.worker_id, name: m.name, activity: m.activity,
+      since: m.since });
+    renderAgents();
+  }
+}
+
+async function loadInitial(): Promise<void> {
+  const stats = await api("GET", tenantPath("/routing/stats")).catch(() => null);
+  if (stats) renderQueues(stats);
+  const workers = await api("GET", tenantPath("/routing/workers")).catch(() => null);
+  for (const w of workers?.items || []) {
+    agents.set(w.worker_id, { worker_id: w.worker_id, name: w.name, activity: w.activity,
+      since: w.activity_since || w.since });
+  }
+  if (agents.size > 0) renderAgents();
+}
+
+wireLogin(async () => {
+  $("wallboard-view").hidden = false;
+  await loadInitial().catch((e) => { $("wallboard-error").textContent = e.message; });
+  new LiveStream(["queue_stats", "agent_activities"], onMessage,
+    (s) => { $("stream-status").textContent = "stream: " + s; }).open();
+});
