@@ -57,8 +57,13 @@ Result<Json> Config(const ApiDeps& deps, const HttpRequest& req, std::string_vie
   return *config;
 }
 
+// The adapters refuse provider bytes that are not UTF-8 naming the provider's field; this is
+// the last guard before the command (an event that cannot be encoded would fail the batch).
 void SubmitItems(const ApiDeps& deps, HttpRequest& req, std::string_view channel, Json items,
                  Respond respond) {
+  if (auto st = intake::CheckUtf8(items, "items"); !st.ok()) {
+    return respond(Problem(st.error(), req.path));
+  }
   SubmitCommand(deps, req, Adapter(req, channel), std::string(intake::kReceiveInbound),
                 Json{{"channel", std::string(channel)}, {"items", std::move(items)}},
                 std::move(respond), 200, BodyCommandId(channel, req.body));

@@ -246,7 +246,77 @@ Result<std::string> RequiredForm(const FormFields& fields, std::string_view key)
   return v;
 }
 
+Status CheckFormUtf8(const FormFields& fields) {
+  for (const auto& [k, v] : fields) {
+    if (!IsUtf8(k)) return Error::Invalid("body", "utf8", "a form field name is not valid UTF-8");
+    if (!IsUtf8(v)) return Error::Invalid(k, "utf8", k + " is not valid UTF-8");
+  }
+  return Ok();
+}
+
+// Length of the UTF-8 sequence starting at s[i] when well-formed, else 0.
+size_t Utf8SequenceBytes(std::string_view s, size_t i) {
+  const auto b = [&](size_t k) { return static_cast<unsigned char>(s[k]); };
+  const unsigned char c = b(i);
+  if (c < 0x80) return 1;
+  size_t n = 0;
+  unsigned char lo = 0x80, hi = 0xBF;  // bounds of the second byte
+  if (c >= 0xC2 && c <= 0xDF) {
+    n = 2;
+  } else if (c >= 0xE0 && c <= 0xEF) {
+    n = 3;
+    if (c == 0xE0) lo = 0xA0;  // overlong
+    if (c == 0xED) hi = 0x9F;  // surrogates
+  } else if (c >= 0xF0 && c <= 0xF4) {
+    n = 4;
+    if (c == 0xF0) lo = 0x90;  // overlong
+    if (c == 0xF4) hi = 0x8F;  // above U+10FFFF
+  } else {
+    return 0;
+  }
+  if (i + n > s.size() || b(i + 1) < lo || b(i + 1) > hi) return 0;
+  for (size_t k = 2; k < n; ++k) {
+    if ((b(i + k) & 0xC0) != 0x80) return 0;
+  }
+  return n;
+}
+
 }  // namespace
+
+bool IsUtf8(std::string_view s) {
+  for (size_t i = 0; i < s.size();) {
+    const size_t n = Utf8SequenceBytes(s, i);
+    if (n == 0) return false;
+    i += n;
+  }
+  return true;
+}
+
+Status CheckUtf8(const Json& value, std::string_view path) {
+  std::vector<std::pair<const Json*, std::string>> todo{{&value, std::string(path)}};
+  size_t visited = 0;
+  while (!todo.empty()) {
+    auto [v, at] = std::move(todo.back());
+    todo.pop_back();
+    if (++visited > kUtf8CheckNodesMax) {
+      return Error::Invalid(std::string(path), "max_items", "too many values to check");
+    }
+    if (v->is_string() && !IsUtf8(v->get_ref<const std::string&>())) {
+      return Error::Invalid(at, "utf8", (at.empty() ? "a value" : at) + " is not valid UTF-8");
+    }
+    if (v->is_object()) {
+      for (auto it = v->begin(); it != v->end(); ++it) {
+        if (!IsUtf8(it.key())) {
+          return Error::Invalid(at.empty() ? "body" : at, "utf8", "a key is not valid UTF-8");
+        }
+        todo.emplace_back(&it.value(), At(at, it.key()));
+      }
+    } else if (v->is_array()) {
+      for (size_t i = 0; i < v->size(); ++i) todo.emplace_back(&(*v)[i], Index(at, i));
+    }
+  }
+  return Ok();
+}
 
 Result<Json> ParseWhatsAppWebhook(std::string_view body) {
   if (body.size() > kWebhookBodyBytesMax) {
@@ -335,6 +405,7 @@ bool VerifyTwilioSignature(std::string_view auth_token, std::string_view header,
 }
 
 Result<Json> ParseTwilioIncomingCall(const FormFields& fields) {
+  OPSBOX_TRY(CheckFormUtf8(fields));
   OPSBOX_ASSIGN_OR_RETURN(auto sid, RequiredForm(fields, "CallSid"));
   OPSBOX_ASSIGN_OR_RETURN(auto from, RequiredForm(fields, "From"));
   OPSBOX_ASSIGN_OR_RETURN(auto to, RequiredForm(fields, "To"));
@@ -354,6 +425,7 @@ bool IsTerminalCallStatus(std::string_view s) {
 }
 
 Result<Json> ParseTwilioStatusCallback(const FormFields& fields) {
+  OPSBOX_TRY(CheckFormUtf8(fields));
   OPSBOX_ASSIGN_OR_RETURN(auto sid, RequiredForm(fields, "CallSid"));
   OPSBOX_ASSIGN_OR_RETURN(auto status, RequiredForm(fields, "CallStatus"));
   Json item{{"kind", "status"}, {"provider_message_id", sid}, {"status", status}};

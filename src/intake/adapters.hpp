@@ -26,6 +26,17 @@ inline constexpr size_t kWebhookBodyBytesMax = 1024 * 1024;  // provider bodies 
 inline constexpr size_t kFormFieldsMax = 200;                // form-encoded fields
 inline constexpr size_t kEmailPartsMax = 100;                // MIME parts we look at
 
+// --- Text encoding ---
+
+// True when `s` is well-formed UTF-8 (RFC 3629: no overlong forms, no surrogates, nothing above
+// U+10FFFF). Events are JSON: a string that is not UTF-8 cannot be encoded into one.
+bool IsUtf8(std::string_view s);
+// Every string and object key in `value` is well-formed UTF-8; else the error names a bad one
+// by its path below `path` ("items[0].content.subject"), rule "utf8". Iterative; visits
+// at most kUtf8CheckNodesMax values (more is an error on `path`, rule "max_items").
+inline constexpr size_t kUtf8CheckNodesMax = 100000;
+Status CheckUtf8(const Json& value, std::string_view path);
+
 // --- WhatsApp Cloud API ---
 
 // Parses a webhook POST body (object "whatsapp_business_account" → entry[] → changes[] →
@@ -50,6 +61,8 @@ std::string TwilioSignature(std::string_view auth_token, std::string_view url,
                             const FormFields& fields);
 bool VerifyTwilioSignature(std::string_view auth_token, std::string_view header,
                            std::string_view url, const FormFields& fields);
+// Both Twilio parsers first require every form field name and value to be UTF-8 (field: the
+// form key, or "body" for a bad key; rule "utf8"), since providers' bytes end up in events.
 // An incoming call (CallSid, From, To required): a "message" item with content
 // {type:"call", call_status, direction, to}.
 Result<Json> ParseTwilioIncomingCall(const FormFields& fields);
@@ -66,7 +79,9 @@ std::string IncomingCallTwiml(std::string_view greeting);
 // In-Reply-To, References; the first text/plain part as text, else the first text/html part
 // converted with HtmlToText; attachments' metadata {filename, content_type, size_bytes}. The
 // item's provider_message_id is the Message-ID (required, rule "required" on field
-// "Message-ID").
+// "Message-ID"). Decoded headers and text that are not UTF-8 fail with rule "utf8" on the
+// header's name ("From", "Subject", "Message-ID", "In-Reply-To", "References") or on "text"
+// or "attachments[i].filename".
 Result<Json> ParseEmail(std::string_view raw);
 // Visible text of an HTML document: tags dropped, script/style/head content skipped, block
 // elements and <br> as line breaks, the common named and numeric entities decoded, runs of

@@ -113,6 +113,21 @@ Json References(GMimeObject* obj) {
   return refs;
 }
 
+// Names the header (or part) a string that is not UTF-8 came from: an 8-bit header or a part
+// whose bytes do not match its charset would otherwise make the event unencodable.
+Status CheckEmailUtf8(const Json& item) {
+  const Json& thread = item["thread"];
+  const std::pair<const Json*, const char*> fields[] = {
+      {&item["content"]["subject"], "Subject"},   {&thread["message_id"], "Message-ID"},
+      {&thread["in_reply_to"], "In-Reply-To"},   {&thread["references"], "References"},
+      {&item["text"], "text"},                    {&item["content"]["attachments"], "attachments"}};
+  for (const auto& [value, field] : fields) {
+    auto st = CheckUtf8(*value, field);
+    if (!st.ok()) return st;
+  }
+  return CheckUtf8(item, "");
+}
+
 }  // namespace
 
 Result<Json> ParseEmail(std::string_view raw) {
@@ -130,6 +145,9 @@ Result<Json> ParseEmail(std::string_view raw) {
     return Error::Invalid("Message-ID", "required", "the message has no Message-ID header");
   }
   OPSBOX_ASSIGN_OR_RETURN(Json sender, FromAddress(msg.p));
+  if (!CheckUtf8(sender, "From").ok()) {
+    return Error::Invalid("From", "utf8", "From is not valid UTF-8");
+  }
   PartsState parts;
   g_mime_message_foreach(msg.p, VisitPart, &parts);
   std::string text = !parts.plain.empty() ? parts.plain : HtmlToText(parts.html);
@@ -151,6 +169,7 @@ Result<Json> ParseEmail(std::string_view raw) {
   if (GDateTime* date = g_mime_message_get_date(msg.p); date != nullptr) {
     item["sent_at_us"] = static_cast<int64_t>(g_date_time_to_unix(date)) * 1000000;
   }
+  OPSBOX_TRY(CheckEmailUtf8(item));
   return item;
 }
 

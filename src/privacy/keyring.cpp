@@ -50,6 +50,12 @@ const unsigned char* Bytes(std::string_view s) {
   return reinterpret_cast<const unsigned char*>(s.data());
 }
 
+// A stored value or key that cannot be opened: not the caller's input, so kInternal, with the
+// rule and the field for the operator.
+Error Unopenable(std::string rule, std::string message) {
+  return Error{ErrorCode::kInternal, "value", std::move(rule), std::move(message)};
+}
+
 // nonce || ciphertext+tag
 std::string AeadSeal(const uint8_t* key, std::string_view plaintext, std::string_view ad) {
   std::string out(kNonceBytes + plaintext.size() + kTagBytes, '\0');
@@ -66,7 +72,7 @@ std::string AeadSeal(const uint8_t* key, std::string_view plaintext, std::string
 Result<std::string> AeadOpen(const uint8_t* key, std::string_view sealed, std::string_view ad,
                              std::string_view what) {
   if (sealed.size() < kNonceBytes + kTagBytes) {
-    return Error::Invalid("value", "sealed_format", std::string(what) + " is too short");
+    return Unopenable("sealed_format", std::string(what) + " is too short");
   }
   std::string out(sealed.size() - kNonceBytes - kTagBytes, '\0');
   unsigned long long written = 0;
@@ -74,7 +80,7 @@ Result<std::string> AeadOpen(const uint8_t* key, std::string_view sealed, std::s
           reinterpret_cast<unsigned char*>(out.data()), &written, nullptr,
           Bytes(sealed) + kNonceBytes, sealed.size() - kNonceBytes, Bytes(ad), ad.size(),
           Bytes(sealed), key) != 0) {
-    return Error::Invalid("value", "authentication",
+    return Unopenable("authentication",
                           std::string(what) +
                               " failed authentication: it was altered, or belongs to another "
                               "tenant or subject");
@@ -89,7 +95,7 @@ Result<std::string> Base64UrlDecode(std::string_view text) {
   if (sodium_base642bin(reinterpret_cast<unsigned char*>(out.data()), out.size(), text.data(),
                         text.size(), nullptr, &len, nullptr,
                         sodium_base64_VARIANT_URLSAFE_NO_PADDING) != 0) {
-    return Error::Invalid("value", "sealed_format", "sealed value is not base64url");
+    return Unopenable("sealed_format", "sealed value is not base64url");
   }
   out.resize(len);
   return out;
@@ -270,7 +276,7 @@ Result<Opened> Keyring::Impl::Open(const QueryFn& query, std::string_view tenant
   const std::string_view rest = std::string_view(text).substr(kSealedPrefix.size());
   const size_t colon = rest.find(':');
   if (colon == std::string_view::npos || colon == 0) {
-    return Error::Invalid("value", "sealed_format", "sealed value has no key id");
+    return Unopenable("sealed_format", "sealed value has no key id");
   }
   const std::string key_id(rest.substr(0, colon));
   OPSBOX_ASSIGN_OR_RETURN(std::string sealed, Base64UrlDecode(rest.substr(colon + 1)));
@@ -280,8 +286,8 @@ Result<Opened> Keyring::Impl::Open(const QueryFn& query, std::string_view tenant
     store::Value p[] = {std::string(tenant), key_id};
     OPSBOX_ASSIGN_OR_RETURN(auto rows, query(kFindKey, p));
     if (rows.empty()) {
-      return Error::Invalid("value", "unknown_key",
-                            "sealed value names data key " + key_id + ", unknown in this tenant");
+      return Unopenable("unknown_key",
+                        "sealed value names data key " + key_id + ", unknown in this tenant");
     }
     if (!rows[0].IsNull(3)) return Opened{true, Json()};
     Entry e{std::string(tenant), rows[0].Text(0), key_id, {}};

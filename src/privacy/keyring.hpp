@@ -114,9 +114,11 @@ class Keyring {
                     Json& payload, const std::vector<std::string>& fields);
 
   // A value that is not sealed is returned as it is (erased=false). A sealed value whose key
-  // was destroyed opens as {erased:true, null}. Errors: malformed sealed string (rule
-  // "sealed_format"), unknown key (rule "unknown_key"), a wrapped key or ciphertext that fails
-  // authentication (rule "authentication": tampered or wrong tenant).
+  // was destroyed opens as {erased:true, null}. Errors (code kInternal, field "value": stored
+  // data that cannot be opened is not the caller's fault): malformed sealed string (rule
+  // "sealed_format"), a key unknown in this tenant (rule "unknown_key"), a wrapped key or
+  // ciphertext that fails authentication (rule "authentication": altered, or moved to another
+  // tenant or subject).
   Result<Opened> Open(store::Connection& conn, std::string_view tenant, const Json& value);
   Result<Opened> Open(store::Tx& tx, std::string_view tenant, const Json& value);
   static bool IsSealed(const Json& value);

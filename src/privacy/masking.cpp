@@ -57,8 +57,9 @@ bool IsAlnum(char c) { return IsDigit(c) || (c >= 'a' && c <= 'z') || (c >= 'A' 
 // Keeps the last 4 of `significant`, stars the rest; 4 or fewer characters mask entirely.
 std::string KeepLast4(std::string_view significant) {
   if (significant.size() <= 4) return "****";
-  return std::string(significant.size() - 4, '*') +
-         std::string(significant.substr(significant.size() - 4));
+  std::string out(significant.size() - 4, '*');
+  out.append(significant.substr(significant.size() - 4));
+  return out;
 }
 
 std::string Filter(std::string_view text, bool (*keep)(char)) {
@@ -98,7 +99,11 @@ std::string MaskPhone(std::string_view text) {
   if (!international) return KeepLast4(digits);
   const size_t cc = CountryCodeLength(text, digits);
   const std::string_view rest = std::string_view(digits).substr(cc);
-  return "+" + digits.substr(0, cc) + KeepLast4(rest);
+  // Built by append: GCC 12 at -O3 warns falsely (-Wrestrict) on "literal" + std::string.
+  std::string out(1, '+');
+  out.append(digits, 0, cc);
+  out.append(KeepLast4(rest));
+  return out;
 }
 
 std::string MaskEmail(std::string_view text) {
@@ -114,14 +119,19 @@ std::string MaskEmail(std::string_view text) {
     first = 2;
   }
   first = std::min(first, at);
-  return std::string(text.substr(0, first)) + "***" + std::string(text.substr(at));
+  std::string out(text.substr(0, first));
+  out.append("***");
+  out.append(text.substr(at));
+  return out;
 }
 
 std::string MaskCard(std::string_view text) {
   const std::string digits = Filter(text, IsDigit);
   if (digits.size() < 13) return KeepLast4(digits);
-  return digits.substr(0, 6) + std::string(digits.size() - 10, '*') +
-         digits.substr(digits.size() - 4);
+  std::string out = digits.substr(0, 6);
+  out.append(digits.size() - 10, '*');
+  out.append(digits, digits.size() - 4, 4);
+  return out;
 }
 
 // The first UTF-8 code point of each word, followed by ". ".
@@ -149,7 +159,11 @@ std::string MaskName(std::string_view text) {
 std::string MaskDateOfBirth(std::string_view text) {
   const bool iso = text.size() == 10 && text[4] == '-' && text[7] == '-' &&
                    std::all_of(text.begin(), text.begin() + 4, IsDigit);
-  if (iso) return std::string(text.substr(0, 4)) + "-**-**";
+  if (iso) {
+    std::string year(text.substr(0, 4));
+    year.append("-**-**");
+    return year;
+  }
   std::string out(text);
   for (char& c : out) {
     if (IsDigit(c)) c = '*';

@@ -142,7 +142,7 @@ void Service::State::Refused(const ledger::Command& cmd, const Error& error) {
   if (cmd.type == kReserveTask) {
     // A stale offer: the engine withdraws it and the task keeps its place.
     auto it = engines.find(cmd.tenant_id);
-    const std::string id = cmd.payload.value("reservation_id", "");
+    const std::string id = detail::EngineReservationId(cmd.payload.value("reservation_id", ""));
     if (it != engines.end() && it->second.FindReservation(id)) {
       (void)it->second.CancelReservation(id, clock.Now());
     }

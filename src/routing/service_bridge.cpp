@@ -34,8 +34,8 @@ bool Warn(const Result<T>& r, const ledger::Event& e) {
   return Warn(Status(r.error()), e);
 }
 
-bool PendingIn(const Engine& engine, const std::string& reservation_id) {
-  return engine.FindReservation(reservation_id).has_value();
+bool PendingIn(const Engine& engine, const std::string& public_id) {
+  return engine.FindReservation(EngineReservationId(public_id)).has_value();
 }
 
 TaskState ParseState(std::string_view s) {
@@ -79,8 +79,8 @@ bool ApplyCreated(Engine& engine, const ledger::Event& e, const Json& p,
 }
 
 bool ApplyReservationEnd(Engine& engine, const ledger::Event& e, const Json& p) {
-  const std::string id = S(p, "reservation_id");
-  if (!PendingIn(engine, id)) return true;  // the engine proposed it (timeout) or already closed
+  const std::string id = EngineReservationId(S(p, "reservation_id"));
+  if (!engine.FindReservation(id)) return true;  // the engine proposed it (timeout) or already closed
   const Instant at = At(p);
   if (e.type == kReservationAccepted) return Warn(engine.Accept(id, at), e);
   if (e.type == kReservationRejected) return Warn(engine.Reject(id, at), e);
@@ -129,6 +129,18 @@ bool ApplyTaskEvent(Engine& engine, const ledger::Event& e, const Json& p) {
 }
 
 }  // namespace
+
+std::string PublicReservationId(std::string_view engine_id) {
+  std::string out(engine_id);
+  if (auto i = out.rfind('/'); i != std::string::npos) out[i] = '.';
+  return out;
+}
+
+std::string EngineReservationId(std::string_view public_id) {
+  std::string out(public_id);
+  if (auto i = out.rfind('.'); i != std::string::npos) out[i] = '/';
+  return out;
+}
 
 WorkerSpec ToWorkerSpec(const Json& p) {
   WorkerSpec w;
@@ -211,8 +223,9 @@ void DecisionsToCommands(const std::string& tenant, const Decisions& d, Instant 
   const std::string at = std::to_string(now.us);
   for (const auto& r : d.reservations_closed) {
     if (r.how != ReservationEnd::kTimedOut) continue;
-    out.push_back(System(tenant, "expire:" + r.reservation.id, kExpireReservation,
-                         Json{{"reservation_id", r.reservation.id}}));
+    const std::string id = PublicReservationId(r.reservation.id);
+    out.push_back(System(tenant, "expire:" + id, kExpireReservation,
+                         Json{{"reservation_id", id}}));
   }
   for (const auto& w : d.wrapped_up) {
     if (!w.by_timer) continue;
@@ -239,10 +252,11 @@ void DecisionsToCommands(const std::string& tenant, const Decisions& d, Instant 
                          Json{{"task_id", c.task_id}}));
   }
   for (const auto& o : d.offers) {
-    out.push_back(System(tenant, "reserve:" + o.reservation.id, kReserveTask,
+    const std::string id = PublicReservationId(o.reservation.id);
+    out.push_back(System(tenant, "reserve:" + id, kReserveTask,
                          Json{{"task_id", o.reservation.task_id},
                               {"worker_id", o.reservation.worker_id},
-                              {"reservation_id", o.reservation.id}}));
+                              {"reservation_id", id}}));
   }
 }
 
@@ -279,7 +293,8 @@ TaskInfo ToTaskInfo(const Snapshot& snap, const TaskRow& t) {
   if (i.state == TaskState::kReserved) {
     for (const auto& r : snap.reservations) {
       if (r.reservation_id != t.reservation_id) continue;
-      i.reservation = ReservationInfo{r.reservation_id, r.task_id, r.worker_id, r.queue_id,
+      i.reservation = ReservationInfo{EngineReservationId(r.reservation_id), r.task_id,
+                                      r.worker_id, r.queue_id,
                                       Instant{r.created_at_us}, Instant{r.expires_at_us}};
     }
   }

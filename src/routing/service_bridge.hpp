@@ -29,6 +29,11 @@ Result<Engine> BuildEngine(const Snapshot& snap);
 // The engine's state as JSON (tasks and workers), for restart comparisons.
 Json EngineJson(const Engine& engine);
 
+// The engine names reservations "<task_id>/r<n>"; on the ledger and in URLs they are
+// "<task_id>.r<n>" (a path segment). Only the last separator is swapped.
+std::string PublicReservationId(std::string_view engine_id);
+std::string EngineReservationId(std::string_view public_id);
+
 WorkerSpec ToWorkerSpec(const Json& worker_upserted);
 QueueSpec ToQueueSpec(const Json& task_queue_upserted);
 WorkflowSpec ToWorkflowSpec(const Json& workflow_upserted);

@@ -12,6 +12,22 @@ namespace {
 
 const Instant kNow{1795342530000000};
 
+WorkerRow Worker(std::string id, std::string activity, std::map<std::string, int64_t> capacity) {
+  WorkerRow w;
+  w.worker_id = std::move(id);
+  w.activity = std::move(activity);
+  w.capacity = std::move(capacity);
+  return w;
+}
+
+TaskRow Task(std::string id, std::string status) {
+  TaskRow t;
+  t.task_id = std::move(id);
+  t.channel = "chat";
+  t.status = std::move(status);
+  return t;
+}
+
 TEST(ServiceDecide, QueueWithMalformedExpressionNamesFieldAndColumn) {
   auto d = DecideUpsertQueue(Json{{"queue_id", "billing"}, {"target_expression", "skills >"}});
   ASSERT_FALSE(d.ok());
@@ -28,8 +44,7 @@ TEST(ServiceDecide, MostSkilledQueueRequiresASkill) {
 }
 
 TEST(ServiceDecide, UnknownActivityIsRefused) {
-  WorkerRow w{.worker_id = "usr_a"};
-  auto d = DecideSetActivity(w, {}, Json{{"worker_id", "usr_a"}, {"activity", "wrap_up"}}, kNow,
+  auto d = DecideSetActivity(Worker("usr_a", "offline", {}), {}, Json{{"worker_id", "usr_a"}, {"activity", "wrap_up"}}, kNow,
                              false);
   ASSERT_FALSE(d.ok());
   EXPECT_EQ(d.error().field, "activity");
@@ -54,8 +69,8 @@ TEST(ServiceDecide, TaskWithoutWorkflowOrQueueIsRefused) {
 
 TEST(ServiceDecide, ReserveRefusesAWorkerAtCapacity) {
   ReserveInput in;
-  in.task = TaskRow{.task_id = "t1", .channel = "chat", .status = "waiting"};
-  in.worker = WorkerRow{.worker_id = "usr_a", .capacity = {{"chat", 2}}, .activity = "available"};
+  in.task = Task("t1", "waiting");
+  in.worker = Worker("usr_a", "available", {{"chat", 2}});
   in.worker_load = 2;
   auto d = DecideReserve(in, Json{{"task_id", "t1"}, {"worker_id", "usr_a"}}, Ids{"", "r1"}, kNow);
   ASSERT_FALSE(d.ok());
@@ -69,19 +84,20 @@ TEST(ServiceDecide, ReserveRefusesAWorkerAtCapacity) {
 
 TEST(ServiceDecide, ReserveRefusesATaskThatIsNoLongerWaiting) {
   ReserveInput in;
-  in.task = TaskRow{.task_id = "t1", .channel = "chat", .status = "reserved"};
-  in.worker = WorkerRow{.worker_id = "usr_a", .capacity = {{"chat", 2}}, .activity = "available"};
+  in.task = Task("t1", "reserved");
+  in.worker = Worker("usr_a", "available", {{"chat", 2}});
   auto d = DecideReserve(in, Json{{"task_id", "t1"}, {"worker_id", "usr_a"}}, Ids{"", "r1"}, kNow);
   ASSERT_FALSE(d.ok());
   EXPECT_EQ(d.error().rule, "task_not_waiting");
 }
 
 TEST(ServiceDecide, GoingOnBreakCancelsPendingOffers) {
-  WorkerRow w{.worker_id = "usr_a", .activity = "available"};
-  std::vector<ReservationRow> pending = {ReservationRow{.reservation_id = "r1", .task_id = "t1",
-                                                        .worker_id = "usr_a",
-                                                        .status = "pending"}};
-  auto d = DecideSetActivity(w, pending, Json{{"worker_id", "usr_a"}, {"activity", "break"}}, kNow,
+  ReservationRow r;
+  r.reservation_id = "r1";
+  r.task_id = "t1";
+  r.worker_id = "usr_a";
+  r.status = "pending";
+  auto d = DecideSetActivity(Worker("usr_a", "available", {}), {r}, Json{{"worker_id", "usr_a"}, {"activity", "break"}}, kNow,
                              false);
   ASSERT_TRUE(d.ok());
   ASSERT_EQ(d->events.size(), 2u);

@@ -1,11 +1,14 @@
 // The agent desktop: set my activity, take an offer (countdown, accept or reject), work the
 // conversation with the customer's timeline, reply, complete and wrap up. Offers arrive live
-// over the stream (my_reservations); the page also reads GET /routing/me at start.
-import { $, api, el, input, tenantPath, wireLogin } from "./lib/api";
+// over the stream (my_reservations); once subscribed (also after a reconnect) the page reads
+// GET /routing/me for my activity, offers still pending and tasks in hand. Task statuses are
+// routing.json's RoutingTask.status ("assigned", "wrap_up"); activities are RoutingWorker's.
+import { $, api, ApiError, el, input, tenantPath, wireLogin } from "./lib/api";
 import { LiveStream, StreamMessage } from "./lib/stream";
 
 interface Task {
   task_id: string;
+  status?: string;
   channel?: string;
   queue_id?: string;
   conversation_id?: string;
@@ -19,11 +22,23 @@ interface Reservation {
   task?: Task;
 }
 
-const state: { offer: Reservation | null; task: Task | null; timer: number } =
-  { offer: null, task: null, timer: 0 };
+// seq counts reservation messages, so a slower GET /routing/me does not undo a newer one.
+const state: { offer: Reservation | null; task: Task | null; timer: number; seq: number } =
+  { offer: null, task: null, timer: 0, seq: 0 };
 
 function showError(e: unknown): void {
   $("desktop-error").textContent = (e as Error).message;
+}
+
+// A message's text as the API presents it: a string (masked for this role, "[erased]"), or
+// another JSON value shown as JSON.
+function textOf(value: unknown): string {
+  if (value === undefined || value === null) return "";
+  return typeof value === "string" ? value : JSON.stringify(value);
+}
+
+function setActivity(activity: string): void {
+  $("current-activity").textContent = activity.replace("_", "-");
 }
 
 function showOffer(r: Reservation): void {
@@ -57,15 +72,19 @@ async function loadConversation(task: Task): Promise<void> {
     const page = await api("GET", tenantPath("/conversations/" +
       encodeURIComponent(task.conversation_id) + "/messages")).catch(() => ({ items: [] }));
     for (const m of page.items || []) {
-      messages.appendChild(el("li", (m.direction || m.sender_kind || "") + ": " + (m.text ?? "")));
+      const who = m.direction === "outbound" ? "agent" : m.direction === "inbound" ? "customer" :
+        m.direction || "";
+      const li = el("li", who + ": " + textOf(m.text));
+      if (m.direction) li.dataset.direction = m.direction;
+      messages.appendChild(li);
     }
   }
   if (task.customer_id) {
     const page = await api("GET", tenantPath("/customers/" +
       encodeURIComponent(task.customer_id) + "/timeline")).catch(() => ({ items: [] }));
     for (const item of page.items || []) {
-      timeline.appendChild(el("li", [item.at || item.occurred_at || "", item.type || "",
-        item.channel || "", item.summary || item.text || ""].filter(Boolean).join(" · ")));
+      timeline.appendChild(el("li", [item.sent_at || "", item.channel || "", item.direction || "",
+        textOf(item.text)].filter(Boolean).join(" · ")));
     }
   }
 }
@@ -73,16 +92,22 @@ async function loadConversation(task: Task): Promise<void> {
 function showWork(task: Task, status: string): void {
   state.task = task;
   $("work-task").textContent = task.task_id;
-  $("work-status").textContent = status;
+  $("work-status").textContent = status.replace("_", "-");
   $("work").hidden = false;
   (($("complete")) as HTMLButtonElement).disabled = status !== "assigned";
-  (($("wrap-up")) as HTMLButtonElement).disabled = status !== "wrapping";
+  (($("wrap-up")) as HTMLButtonElement).disabled = status !== "wrap_up";
   loadConversation(task).catch(showError);
+}
+
+function hideWork(): void {
+  state.task = null;
+  $("work").hidden = true;
 }
 
 function onMessage(m: StreamMessage): void {
   if (m.type !== "reservation") return;
   const r = m as unknown as Reservation;
+  state.seq++;
   if (r.status === "pending") return showOffer(r);
   if (state.offer && state.offer.reservation_id === r.reservation_id) hideOffer();
   if (r.status === "accepted" && r.task && (!state.task || state.task.task_id !== r.task_id)) {
@@ -99,23 +124,38 @@ async function respond(action: "accept" | "reject"): Promise<void> {
   if (action === "accept") showWork(offer.task || { task_id: offer.task_id }, "assigned");
 }
 
+// GET /routing/me: {worker, activity, reservations (pending, each with its task), tasks
+// (assigned or in wrap-up)}. 404 when the user is not a routing worker yet.
 async function loadMe(): Promise<void> {
-  const me = await api("GET", tenantPath("/routing/me")).catch(() => null);
-  if (!me) return;
-  const activity = me.activity || me.worker?.activity;
-  if (activity) $("current-activity").textContent = activity;
-  for (const r of (me.reservations || []) as Reservation[]) {
-    if (r.status === "pending") showOffer(r);
+  const seq = state.seq;
+  let me;
+  try {
+    me = await api("GET", tenantPath("/routing/me"));
+  } catch (e) {
+    if ((e as ApiError).status === 404) setActivity("not a routing worker");
+    else showError(e);
+    return;
   }
-  const task = (me.tasks || [])[0];
-  if (task) showWork(task, task.status === "wrapping" ? "wrapping" : "assigned");
+  const activity = me.activity || me.worker?.activity;
+  if (activity) setActivity(activity);
+  if (seq !== state.seq) return;
+  const pending = ((me.reservations || []) as Reservation[]).find((r) => r.status === "pending");
+  if (pending && state.offer?.reservation_id !== pending.reservation_id) showOffer(pending);
+  if (!pending && state.offer) hideOffer();
+  const task = (me.tasks || [])[0] as Task | undefined;
+  if (!task) return hideWork();
+  const status = task.status === "wrap_up" ? "wrap_up" : "assigned";
+  if (state.task?.task_id !== task.task_id || $("work-status").textContent !== status.replace("_", "-")) {
+    showWork(task, status);
+  }
 }
 
 wireLogin(async () => {
   $("desktop-view").hidden = false;
-  new LiveStream(["my_reservations"], onMessage,
-    (s) => { $("stream-status").textContent = "stream: " + s; }).open();
-  await loadMe();
+  new LiveStream(["my_reservations"], (m) => {
+    if (m.type === "subscribed") loadMe().catch(showError);
+    else onMessage(m);
+  }, (s) => { $("stream-status").textContent = "stream: " + s; }).open();
 });
 
 $("activity-form").addEventListener("submit", async (ev) => {
@@ -123,14 +163,21 @@ $("activity-form").addEventListener("submit", async (ev) => {
   $("desktop-error").textContent = "";
   try {
     const activity = (input("activity") as unknown as HTMLSelectElement).value;
-    await api("POST", tenantPath("/routing/workers/me/activity"), { activity });
-    $("current-activity").textContent = activity;
+    const r = await api("POST", tenantPath("/routing/workers/me/activity"), { activity });
+    setActivity(r.activity || activity);
   } catch (e) {
     showError(e);
   }
 });
-$("accept").addEventListener("click", () => respond("accept").catch(showError));
-$("reject").addEventListener("click", () => respond("reject").catch(showError));
+// A failed answer (the offer timed out or went elsewhere meanwhile): say why and resync.
+function answer(action: "accept" | "reject"): void {
+  respond(action).catch((e) => {
+    showError(e);
+    return loadMe();
+  }).catch(showError);
+}
+$("accept").addEventListener("click", () => answer("accept"));
+$("reject").addEventListener("click", () => answer("reject"));
 $("reply-form").addEventListener("submit", async (ev) => {
   ev.preventDefault();
   const task = state.task;
@@ -150,10 +197,12 @@ $("complete").addEventListener("click", async () => {
   try {
     await api("POST", tenantPath("/routing/tasks/" + encodeURIComponent(state.task.task_id) +
       "/complete"));
-    showWork(state.task, "wrapping");
+    showWork(state.task, "wrap_up");
+    setActivity("wrap_up");
     $("wrap-up").focus();
   } catch (e) {
     showError(e);
+    await loadMe();
   }
 });
 $("wrap-up").addEventListener("click", async () => {
@@ -161,10 +210,13 @@ $("wrap-up").addEventListener("click", async () => {
   try {
     await api("POST", tenantPath("/routing/tasks/" + encodeURIComponent(state.task.task_id) +
       "/wrap-up"));
-    state.task = null;
-    $("work").hidden = true;
-    $("current-activity").focus();
+    hideWork();
+    $("desktop-error").textContent = "";
+    $("activity").focus();
+    await loadMe();
   } catch (e) {
+    // The wrap-up may have ended on its own (the queue's wrap_up_s): show what the server says.
     showError(e);
+    await loadMe();
   }
 });

@@ -1,6 +1,8 @@
 // The supervisor wallboard: queues (waiting, longest wait, service level, ASA, abandonment),
 // agents by activity and a chart of tasks waiting, all live over the stream (queue_stats and
-// agent_activities). GET /routing/stats and /routing/workers fill it before the first update.
+// agent_activities). The hub sends a queue_stats snapshot on subscription; once subscribed
+// (also after a reconnect) the page reads GET /routing/workers for the agents and their
+// activities (routing.json RoutingWorker: available, busy, wrap_up, break, offline).
 import uPlot from "uplot";
 import { $, api, el, tenantPath, wireLogin } from "./lib/api";
 import { LiveStream, StreamMessage } from "./lib/stream";
@@ -25,6 +27,8 @@ interface Agent {
 }
 
 const kChartPointsMax = 600;
+const kWorkerPagesMax = 20;
+const kActivities = ["available", "busy", "wrap_up", "break", "offline"];
 const agents = new Map<string, Agent>();
 const series: [number[], number[]] = [[], []];
 let chart: uPlot | null = null;
@@ -44,12 +48,12 @@ function renderQueues(stats: { at?: string; queues: QueueStats[] }): void {
     tr.appendChild(el("th", q.name || q.queue_id));
     (tr.lastChild as HTMLElement).setAttribute("scope", "row");
     tr.appendChild(el("td", q.waiting, "waiting"));
-    tr.appendChild(el("td", fixed(q.longest_wait_s, 0)));
+    tr.appendChild(el("td", fixed(q.longest_wait_s, 0), "longest-wait"));
     tr.appendChild(el("td", q.service_level === null || q.service_level === undefined ? "–" :
-      Math.round(q.service_level * 100) + "%"));
-    tr.appendChild(el("td", fixed(q.asa_s)));
-    tr.appendChild(el("td", q.abandoned));
-    tr.appendChild(el("td", q.offered));
+      Math.round(q.service_level * 100) + "%", "service-level"));
+    tr.appendChild(el("td", fixed(q.asa_s), "asa"));
+    tr.appendChild(el("td", q.abandoned, "abandoned"));
+    tr.appendChild(el("td", q.offered, "offered"));
     tr.appendChild(el("td", q.answered, "answered"));
     body.appendChild(tr);
     waiting += q.waiting || 0;
@@ -57,7 +61,9 @@ function renderQueues(stats: { at?: string; queues: QueueStats[] }): void {
       counts[activity] = Math.max(counts[activity] || 0, n);
     }
   }
-  $("stats-at").textContent = stats.at || new Date().toISOString();
+  const at = stats.at || new Date().toISOString();
+  $("stats-at").textContent = at.replace("T", " ").replace(/\.\d+Z$/, "Z");
+  $("stats-at").setAttribute("datetime", at);
   if (agents.size === 0) renderCounts(counts);
   addPoint(waiting);
 }
@@ -65,7 +71,7 @@ function renderQueues(stats: { at?: string; queues: QueueStats[] }): void {
 function renderCounts(counts: Record<string, number>): void {
   const list = $("agent-counts");
   list.replaceChildren();
-  for (const activity of ["available", "busy", "wrap_up", "break", "offline"]) {
+  for (const activity of kActivities) {
     const li = el("li", activity.replace("_", "-") + ": " + (counts[activity] || 0));
     li.dataset.activity = activity;
     list.appendChild(li);
@@ -80,7 +86,7 @@ function renderAgents(): void {
     const tr = el("tr");
     tr.dataset.worker = a.worker_id;
     tr.appendChild(el("td", a.name || a.worker_id));
-    tr.appendChild(el("td", a.activity, "activity"));
+    tr.appendChild(el("td", a.activity.replace("_", "-"), "activity"));
     tr.appendChild(el("td", a.since || ""));
     body.appendChild(tr);
     const key = a.activity === "wrap-up" ? "wrap_up" : a.activity;
@@ -108,29 +114,46 @@ function addPoint(waiting: number): void {
   }
 }
 
+// Activity changes seen on the stream, by worker: a slower GET /routing/workers keeps them.
+const streamed = new Set<string>();
+
 function onMessage(m: StreamMessage): void {
+  if (m.type === "subscribed") loadWorkers().catch(showError);
   if (m.type === "queue_stats") renderQueues(m as any);
   if (m.type === "agent_activity") {
-    agents.set(m.worker_id, { worker_id: m.worker_id, name: m.name, activity: m.activity,
-      since: m.since });
+    streamed.add(m.worker_id);
+    const known = agents.get(m.worker_id);
+    agents.set(m.worker_id, { worker_id: m.worker_id, name: m.name || known?.name,
+      activity: m.activity, since: m.since });
     renderAgents();
   }
+  if (m.type === "error") showError(new Error(m.message || m.rule || "stream error"));
 }
 
-async function loadInitial(): Promise<void> {
-  const stats = await api("GET", tenantPath("/routing/stats")).catch(() => null);
-  if (stats) renderQueues(stats);
-  const workers = await api("GET", tenantPath("/routing/workers")).catch(() => null);
-  for (const w of workers?.items || []) {
-    agents.set(w.worker_id, { worker_id: w.worker_id, name: w.name, activity: w.activity,
-      since: w.activity_since || w.since });
+function showError(e: Error): void {
+  $("wallboard-error").textContent = e.message;
+}
+
+// GET /routing/workers, page by page (next_after), up to kWorkerPagesMax pages.
+async function loadWorkers(): Promise<void> {
+  streamed.clear();
+  let after = "";
+  for (let page = 0; page < kWorkerPagesMax; page++) {
+    const workers = await api("GET", tenantPath("/routing/workers?limit=200" +
+      (after ? "&after=" + encodeURIComponent(after) : "")));
+    for (const w of workers.items || []) {
+      if (streamed.has(w.worker_id)) continue;
+      agents.set(w.worker_id, { worker_id: w.worker_id, name: w.name, activity: w.activity,
+        since: w.activity_since || undefined });
+    }
+    after = workers.next_after || "";
+    if (!after) break;
   }
   if (agents.size > 0) renderAgents();
 }
 
 wireLogin(async () => {
   $("wallboard-view").hidden = false;
-  await loadInitial().catch((e) => { $("wallboard-error").textContent = e.message; });
   new LiveStream(["queue_stats", "agent_activities"], onMessage,
     (s) => { $("stream-status").textContent = "stream: " + s; }).open();
 });

@@ -55,6 +55,27 @@ export async function launchBrowser(options = {}) {
   return { context, profile };
 }
 
+// One headless chromium with `count` isolated contexts (separate cookies: two users of the
+// same server side by side); close it with closeBrowsers.
+export async function launchContexts(count, options = {}) {
+  const browser = await chromium.launch({
+    executablePath: CHROMIUM, headless: true,
+    args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+      "--disable-background-networking", "--disable-component-update", "--disable-sync"],
+  });
+  const contexts = [];
+  for (let i = 0; i < count; i++) contexts.push(await browser.newContext(options));
+  return { browser, contexts };
+}
+
+// Closes the browser of launchContexts, stops the server (SIGTERM, waits), removes the folder.
+export async function closeContexts({ browser }, server, dir) {
+  await browser.close();
+  server.proc.kill("SIGTERM");
+  await new Promise((resolve) => server.proc.once("exit", resolve));
+  fs.rmSync(dir, { recursive: true, force: true });
+}
+
 // Closes the browser, stops the server (SIGTERM, waits) and removes the temp folders.
 export async function tearDown({ context, profile }, server, dir) {
   await context.close();
