@@ -47,5 +47,10 @@ print(f"| commands/s | {s['sealed_commands_per_s']:.0f} | {s['plain_commands_per
       f"| {100 * s['throughput_overhead']:.1f}% | <= 15% | {ok} |")
 print(f"| CPU us per command (process) | {s['sealed_cpu_us_per_command']:.1f} "
       f"| {s['plain_cpu_us_per_command']:.1f} | {100 * s['cpu_overhead']:.1f}% | | |")
+seal = next(l for l in lines if l["bench"] == "seal_fields")
+print(f"| SealFields alone, us per event (4 fields, one thread) | {seal['seal_us_per_event']:.2f} "
+      f"| | {100 * s['seal_share_of_plain_cpu']:.1f}% of a plain command's CPU | | |")
+print(f"| payload bytes per event | {seal['payload_bytes_sealed']} | {seal['payload_bytes_plain']} "
+      "| | | |")
 print()
 PY

@@ -51,8 +51,8 @@ void Reject(const ApiDeps& deps, HttpRequest& req, std::string_view channel, std
 Result<Json> Config(const ApiDeps& deps, const HttpRequest& req, std::string_view channel) {
   auto lease = deps.pool->Acquire();
   if (!lease.ok()) return lease.error();
-  OPSBOX_ASSIGN_OR_RETURN(auto config,
-                          deps.intake->ChannelConfig(**lease, req.path_params.at("tenant"), channel));
+  OPSBOX_ASSIGN_OR_RETURN(
+      auto config, deps.intake->ChannelConfig(**lease, req.path_params.at("tenant"), channel));
   if (!config) return Error::NotFound("the " + std::string(channel) + " channel is not configured");
   return *config;
 }
@@ -76,12 +76,14 @@ void WhatsAppVerify(const ApiDeps& deps, HttpRequest& req, Respond respond) {
   const auto mode = req.QueryParam("hub.mode"), given = req.QueryParam("hub.verify_token");
   const auto challenge = req.QueryParam("hub.challenge");
   if (!mode || *mode != "subscribe" || !challenge || challenge->size() > 256) {
-    return respond(Problem(Error::Invalid(!mode || *mode != "subscribe" ? "hub.mode" : "hub.challenge",
-                                          "required", "hub.mode=subscribe and hub.challenge are required"),
-                           req.path));
+    return respond(
+        Problem(Error::Invalid(!mode || *mode != "subscribe" ? "hub.mode" : "hub.challenge",
+                               "required", "hub.mode=subscribe and hub.challenge are required"),
+                req.path));
   }
   if (token.empty() || !given || !ConstantTimeEqual(*given, token)) {
-    return Reject(deps, req, intake::kWhatsApp, "hub.verify_token does not match", std::move(respond));
+    return Reject(deps, req, intake::kWhatsApp, "hub.verify_token does not match",
+                  std::move(respond));
   }
   HttpResponse r;
   r.content_type = "text/plain";
@@ -116,8 +118,8 @@ void Voice(const ApiDeps& deps, HttpRequest& req, Respond respond, bool incoming
     return Reject(deps, req, intake::kVoice, "X-Twilio-Signature does not verify",
                   std::move(respond));
   }
-  auto item = incoming ? intake::ParseTwilioIncomingCall(*form)
-                       : intake::ParseTwilioStatusCallback(*form);
+  auto item =
+      incoming ? intake::ParseTwilioIncomingCall(*form) : intake::ParseTwilioStatusCallback(*form);
   if (!item.ok()) return respond(Problem(item.error(), req.path));
   if (!incoming) {
     return SubmitItems(deps, req, intake::kVoice, Json::array({std::move(*item)}),
@@ -168,7 +170,8 @@ Result<Json> CustomerJson(const ApiDeps& deps, store::Connection& c, const ident
   OPSBOX_ASSIGN_OR_RETURN(j["phone"], Show(deps, c, who, FieldClass::kPhone, r.phone));
   OPSBOX_ASSIGN_OR_RETURN(j["email"], Show(deps, c, who, FieldClass::kEmail, r.email));
   OPSBOX_ASSIGN_OR_RETURN(j["wa_id"], Show(deps, c, who, FieldClass::kPhone, r.wa_id));
-  OPSBOX_ASSIGN_OR_RETURN(j["external_id"], Show(deps, c, who, FieldClass::kIdentifier, r.external_id));
+  OPSBOX_ASSIGN_OR_RETURN(j["external_id"],
+                          Show(deps, c, who, FieldClass::kIdentifier, r.external_id));
   return j;
 }
 
@@ -189,19 +192,25 @@ Result<Json> MessagesJson(const ApiDeps& deps, store::Connection& c, const ident
                           const std::vector<intake::MessageRecord>& rows) {
   Json items = Json::array();
   for (const auto& m : rows) {
-    Json j{{"message_id", m.message_id},   {"conversation_id", m.conversation_id},
-           {"customer_id", m.customer_id}, {"channel", m.channel},
-           {"direction", m.direction},     {"sender_id", m.sender_id},
-           {"status", m.status},           {"sent_at", FormatRfc3339(m.sent_at)},
+    Json j{{"message_id", m.message_id},
+           {"conversation_id", m.conversation_id},
+           {"customer_id", m.customer_id},
+           {"channel", m.channel},
+           {"direction", m.direction},
+           {"sender_id", m.sender_id},
+           {"status", m.status},
+           {"sent_at", FormatRfc3339(m.sent_at)},
            {"seq", m.seq}};
     OPSBOX_ASSIGN_OR_RETURN(j["text"], Show(deps, c, who, FieldClass::kFreeText, m.text));
-    OPSBOX_ASSIGN_OR_RETURN(auto content, intake::OpenStored(*deps.keyring, c, who.tenant_id, m.content));
+    OPSBOX_ASSIGN_OR_RETURN(auto content,
+                            intake::OpenStored(*deps.keyring, c, who.tenant_id, m.content));
     Json meta{{"type", content.value.is_object() ? content.value.value("type", Json()) : Json()}};
     if (content.value.is_object() && content.value.contains("attachments")) {
       meta["attachments"] = content.value["attachments"].size();
     }
     j["content"] = std::move(meta);
-    OPSBOX_ASSIGN_OR_RETURN(auto findings, intake::OpenStored(*deps.keyring, c, who.tenant_id, m.findings));
+    OPSBOX_ASSIGN_OR_RETURN(auto findings,
+                            intake::OpenStored(*deps.keyring, c, who.tenant_id, m.findings));
     j["findings"] = findings.value.is_array() ? findings.value : Json::array();
     items.push_back(std::move(j));
   }
@@ -235,7 +244,8 @@ void AddReadRoutes(Router& router, const ApiDeps& deps) {
                                        req.path));
               }
               WithReader(deps, respond, [&](store::Connection& c) -> Result<Json> {
-                OPSBOX_ASSIGN_OR_RETURN(auto id, deps.intake->FindCustomer(c, who.tenant_id, kind, value));
+                OPSBOX_ASSIGN_OR_RETURN(auto id,
+                                        deps.intake->FindCustomer(c, who.tenant_id, kind, value));
                 Json items = Json::array();
                 if (id) {
                   OPSBOX_ASSIGN_OR_RETURN(auto rec, intake::GetCustomer(c, who.tenant_id, *id));
@@ -255,7 +265,8 @@ void AddReadRoutes(Router& router, const ApiDeps& deps) {
                 OPSBOX_ASSIGN_OR_RETURN(auto rec, intake::GetCustomer(c, who.tenant_id, id));
                 if (!rec) return Error::NotFound("no customer " + id);
                 OPSBOX_ASSIGN_OR_RETURN(Json j, CustomerJson(deps, c, who, *rec));
-                OPSBOX_ASSIGN_OR_RETURN(auto convs, intake::ListConversations(c, who.tenant_id, id, 0));
+                OPSBOX_ASSIGN_OR_RETURN(auto convs,
+                                        intake::ListConversations(c, who.tenant_id, id, 0));
                 j["conversations"] = Json::array();
                 for (const auto& cv : convs) j["conversations"].push_back(ConversationJson(cv));
                 return j;
@@ -269,9 +280,10 @@ void AddReadRoutes(Router& router, const ApiDeps& deps) {
               if (!after.ok()) return respond(Problem(after.error(), req.path));
               if (!limit.ok()) return respond(Problem(limit.error(), req.path));
               WithReader(deps, respond, [&](store::Connection& c) -> Result<Json> {
-                OPSBOX_ASSIGN_OR_RETURN(auto rows, intake::CustomerTimeline(
-                                                       c, who.tenant_id, req.path_params["customer_id"],
-                                                       *after, *limit));
+                OPSBOX_ASSIGN_OR_RETURN(
+                    auto rows,
+                    intake::CustomerTimeline(c, who.tenant_id, req.path_params["customer_id"],
+                                             *after, *limit));
                 return MessagesJson(deps, c, who, rows);
               });
             });
@@ -296,9 +308,10 @@ void AddConversationRoutes(Router& router, const ApiDeps& deps) {
               if (!after.ok()) return respond(Problem(after.error(), req.path));
               if (!limit.ok()) return respond(Problem(limit.error(), req.path));
               WithReader(deps, respond, [&](store::Connection& c) -> Result<Json> {
-                OPSBOX_ASSIGN_OR_RETURN(auto rows, intake::ListMessages(
-                                                       c, who.tenant_id, req.path_params["conversation_id"],
-                                                       *after, *limit));
+                OPSBOX_ASSIGN_OR_RETURN(
+                    auto rows,
+                    intake::ListMessages(c, who.tenant_id, req.path_params["conversation_id"],
+                                         *after, *limit));
                 return MessagesJson(deps, c, who, rows);
               });
             });
@@ -320,8 +333,8 @@ void AddConversationRoutes(Router& router, const ApiDeps& deps) {
                 body = std::move(*parsed);
               }
               body["conversation_id"] = req.path_params["conversation_id"];
-              SubmitCommand(deps, req, who, std::string(intake::kCloseConversation), std::move(body),
-                            std::move(respond), 200);
+              SubmitCommand(deps, req, who, std::string(intake::kCloseConversation),
+                            std::move(body), std::move(respond), 200);
             });
 }
 
@@ -335,19 +348,28 @@ void AddIntakeRoutes(Router& router, const ApiDeps& deps) {
               auto body = ParseBody(req);
               if (!body.ok()) return respond(Problem(body.error(), req.path));
               (*body)["channel"] = req.path_params["channel"];
-              SubmitCommand(deps, req, who, std::string(intake::kConfigureChannel), std::move(*body),
-                            std::move(respond), 200);
+              SubmitCommand(deps, req, who, std::string(intake::kConfigureChannel),
+                            std::move(*body), std::move(respond), 200);
             });
   AddPublic(router, "GET", ch + "/whatsapp/webhook", "WhatsApp webhook verification handshake",
-            [&deps](HttpRequest& req, Respond respond) { WhatsAppVerify(deps, req, std::move(respond)); });
-  AddPublic(router, "POST", ch + "/whatsapp/webhook", "WhatsApp Cloud API webhook (X-Hub-Signature-256)",
-            [&deps](HttpRequest& req, Respond respond) { WhatsAppWebhook(deps, req, std::move(respond)); });
-  AddPublic(router, "POST", ch + "/voice/incoming", "Twilio incoming call (X-Twilio-Signature); answers TwiML",
-            [&deps](HttpRequest& req, Respond respond) { Voice(deps, req, std::move(respond), true); });
-  AddPublic(router, "POST", ch + "/voice/status", "Twilio call status callback (X-Twilio-Signature)",
-            [&deps](HttpRequest& req, Respond respond) { Voice(deps, req, std::move(respond), false); });
-  AddPublic(router, "POST", ch + "/email/inbound", "Inbound raw RFC 5322 e-mail (X-Opsbox-Signature)",
-            [&deps](HttpRequest& req, Respond respond) { EmailInbound(deps, req, std::move(respond)); });
+            [&deps](HttpRequest& req, Respond respond) {
+              WhatsAppVerify(deps, req, std::move(respond));
+            });
+  AddPublic(router, "POST", ch + "/whatsapp/webhook",
+            "WhatsApp Cloud API webhook (X-Hub-Signature-256)",
+            [&deps](HttpRequest& req, Respond respond) {
+              WhatsAppWebhook(deps, req, std::move(respond));
+            });
+  AddPublic(
+      router, "POST", ch + "/voice/incoming",
+      "Twilio incoming call (X-Twilio-Signature); answers TwiML",
+      [&deps](HttpRequest& req, Respond respond) { Voice(deps, req, std::move(respond), true); });
+  AddPublic(
+      router, "POST", ch + "/voice/status", "Twilio call status callback (X-Twilio-Signature)",
+      [&deps](HttpRequest& req, Respond respond) { Voice(deps, req, std::move(respond), false); });
+  AddPublic(
+      router, "POST", ch + "/email/inbound", "Inbound raw RFC 5322 e-mail (X-Opsbox-Signature)",
+      [&deps](HttpRequest& req, Respond respond) { EmailInbound(deps, req, std::move(respond)); });
   AddAuthed(router, deps, "POST", ch + "/chat/messages", "intake.write",
             "A chat message from the generic JSON API (idempotent by provider_message_id)",
             [&deps](HttpRequest& req, const identity::Principal& who, Respond respond) {

@@ -13,6 +13,7 @@
 #include "app/composition.hpp"
 #include "app/config.hpp"
 #include "app/pii_cli.hpp"
+#include "app/simulate_cli.hpp"
 #include "app/wfm_erlang_cli.hpp"
 #include "app/wfm_forecast_cli.hpp"
 #include "app/wfm_schedule_cli.hpp"
@@ -228,10 +229,12 @@ int Main(int argc, char** argv) {
   AddWfmScheduleCommands(*wfm);
   AddWfmSimulateCommands(*wfm);
   auto* pii_cmd = AddPiiCommands(app);
+  auto* sim = AddSimulateCommand(app);
 
   CLI11_PARSE(app, argc, argv);
   if (wfm->parsed()) return 0;
   if (pii_cmd->parsed()) return 0;  // ran in its callback  // the wfm commands ran in their callbacks
+  if (sim->parsed()) return 0;      // ran in its callback
 
   if (app.got_subcommand("version")) {
     std::cout << "opsbox " << kVersion << "\n";

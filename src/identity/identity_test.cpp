@@ -6,6 +6,9 @@
 
 #include <gtest/gtest.h>
 
+#include <set>
+#include <string>
+
 #include <nlohmann/json.hpp>
 #include <string>
 
@@ -38,8 +41,12 @@ Status AsStatus(const Result<T>& r) {
 
 // ----- permissions -----
 
-TEST(IdentityPermissions, AdminHoldsEveryPermission) {
-  for (const auto& p : AllPermissions()) EXPECT_TRUE(RoleAllows("admin", p)) << p;
+// An administrator configures the tenant but does not see customers' personal data in clear,
+// cannot grant itself emergency access or review it, and does not work tasks as an agent.
+TEST(IdentityPermissions, AdminHoldsEveryPermissionButUnmaskingBreakGlassAndAgentWork) {
+  const std::set<std::string> withheld = {"pii.unmask", "privacy.break_glass", "privacy.review",
+                                          "conversations.reply", "routing.work"};
+  for (const auto& p : AllPermissions()) EXPECT_EQ(RoleAllows("admin", p), !withheld.contains(p)) << p;
 }
 
 TEST(IdentityPermissions, AuditorReadsAndVerifiesButNeverWrites) {
@@ -52,13 +59,20 @@ TEST(IdentityPermissions, AuditorReadsAndVerifiesButNeverWrites) {
 TEST(IdentityPermissions, IntegrationPushesEventsAndFollowsTheLedgerOnly) {
   for (const auto& p : AllPermissions()) {
     const bool expected = p == "external_events.write" || p == "external_events.read" ||
-                          p == "webhooks.read" || p == "ledger.read";
+                          p == "webhooks.read" || p == "ledger.read" || p == "intake.write" ||
+                          p == "customers.read" || p == "customers.write" ||
+                          p == "conversations.read" || p == "consent.read" ||
+                          p == "consent.write" || p == "tasks.write";
     EXPECT_EQ(RoleAllows("integration", p), expected) << p;
   }
 }
 
-TEST(IdentityPermissions, AgentOnlyReadsTheTenant) {
-  for (const auto& p : AllPermissions()) EXPECT_EQ(RoleAllows("agent", p), p == "tenant.read");
+TEST(IdentityPermissions, AgentWorksTasksAndCustomersButManagesNothing) {
+  const std::set<std::string> granted = {"tenant.read",        "customers.read", "customers.write",
+                                         "conversations.read", "conversations.reply",
+                                         "consent.read",       "consent.write",  "routing.work",
+                                         "tasks.write"};
+  for (const auto& p : AllPermissions()) EXPECT_EQ(RoleAllows("agent", p), granted.contains(p)) << p;
 }
 
 TEST(IdentityPermissions, OnlyAdminManagesUsersKeysAndWebhooks) {

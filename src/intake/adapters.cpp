@@ -34,9 +34,9 @@ Result<std::string> Str(const Json& obj, std::string_view key, std::string_view 
   }
   const auto& s = it->get_ref<const std::string&>();
   if (s.size() > bytes_max) {
-    return Error::Invalid(At(path, key), "max_bytes",
-                          At(path, key) + " is longer than " + std::to_string(bytes_max) +
-                              " bytes");
+    return Error::Invalid(
+        At(path, key), "max_bytes",
+        At(path, key) + " is longer than " + std::to_string(bytes_max) + " bytes");
   }
   if (required && s.empty()) {
     return Error::Invalid(At(path, key), "required", At(path, key) + " must not be empty");
@@ -129,7 +129,8 @@ Result<Json> WhatsAppMessage(const Json& m, const std::string& path, const Json&
   OPSBOX_ASSIGN_OR_RETURN(auto id, Str(m, "id", path, kProviderIdBytesMax));
   OPSBOX_ASSIGN_OR_RETURN(auto from, Str(m, "from", path, 32));
   if (from.find_first_not_of("0123456789") != std::string::npos) {
-    return Error::Invalid(At(path, "from"), "format", At(path, "from") + " must be a wa_id (digits)");
+    return Error::Invalid(At(path, "from"), "format",
+                          At(path, "from") + " must be a wa_id (digits)");
   }
   OPSBOX_ASSIGN_OR_RETURN(auto type, Str(m, "type", path, 64));
   OPSBOX_ASSIGN_OR_RETURN(auto at_us, UnixSecondsUs(m, path));
@@ -143,7 +144,9 @@ Result<Json> WhatsAppMessage(const Json& m, const std::string& path, const Json&
       }
     }
   }
-  Json item{{"kind", "message"}, {"provider_message_id", id}, {"from", std::move(sender)},
+  Json item{{"kind", "message"},
+            {"provider_message_id", id},
+            {"from", std::move(sender)},
             {"sent_at_us", at_us}};
   OPSBOX_TRY(FillWhatsAppContent(m, type, path, item));
   return item;
@@ -182,8 +185,8 @@ Status AddWhatsAppValue(const Json& value, const std::string& vp, Json& items,
                               " messages and statuses");
   }
   for (size_t i = 0; i < messages->size(); ++i) {
-    OPSBOX_ASSIGN_OR_RETURN(auto item,
-                            WhatsAppMessage((*messages)[i], Index(At(vp, "messages"), i), *contacts));
+    OPSBOX_ASSIGN_OR_RETURN(
+        auto item, WhatsAppMessage((*messages)[i], Index(At(vp, "messages"), i), *contacts));
     items.push_back(std::move(item));
   }
   for (size_t i = 0; i < statuses->size(); ++i) {
@@ -239,7 +242,8 @@ std::string FormValue(const FormFields& fields, std::string_view key) {
 
 Result<std::string> RequiredForm(const FormFields& fields, std::string_view key) {
   std::string v = FormValue(fields, key);
-  if (v.empty()) return Error::Invalid(std::string(key), "required", std::string(key) + " is required");
+  if (v.empty())
+    return Error::Invalid(std::string(key), "required", std::string(key) + " is required");
   if (v.size() > kProviderIdBytesMax) {
     return Error::Invalid(std::string(key), "max_bytes", std::string(key) + " is too long");
   }
@@ -448,11 +452,20 @@ std::string IncomingCallTwiml(std::string_view greeting) {
   std::string escaped;
   for (char c : greeting) {
     switch (c) {
-      case '&': escaped += "&amp;"; break;
-      case '<': escaped += "&lt;"; break;
-      case '>': escaped += "&gt;"; break;
-      case '"': escaped += "&quot;"; break;
-      default: escaped += c;
+      case '&':
+        escaped += "&amp;";
+        break;
+      case '<':
+        escaped += "&lt;";
+        break;
+      case '>':
+        escaped += "&gt;";
+        break;
+      case '"':
+        escaped += "&quot;";
+        break;
+      default:
+        escaped += c;
     }
   }
   return "<?xml version=\"1.0\" encoding=\"UTF-8\"?><Response><Say>" + escaped +
@@ -473,8 +486,11 @@ Result<Json> ParseChatMessage(const Json& body, Instant now) {
     return Error::Invalid("from", "required", "from needs external_id, phone or email");
   }
   OPSBOX_ASSIGN_OR_RETURN(auto text, Str(body, "text", "", kTextBytesMax));
-  Json item{{"kind", "message"}, {"provider_message_id", id}, {"from", std::move(sender)},
-            {"text", text},    {"content", Json{{"type", "text"}}}};
+  Json item{{"kind", "message"},
+            {"provider_message_id", id},
+            {"from", std::move(sender)},
+            {"text", text},
+            {"content", Json{{"type", "text"}}}};
   // Without sent_at the ledger time stands in (a retry must carry the same payload).
   if (body.contains("sent_at")) {
     OPSBOX_ASSIGN_OR_RETURN(auto s, Str(body, "sent_at", "", 64));

@@ -118,9 +118,12 @@ Json References(GMimeObject* obj) {
 Status CheckEmailUtf8(const Json& item) {
   const Json& thread = item["thread"];
   const std::pair<const Json*, const char*> fields[] = {
-      {&item["content"]["subject"], "Subject"},   {&thread["message_id"], "Message-ID"},
-      {&thread["in_reply_to"], "In-Reply-To"},   {&thread["references"], "References"},
-      {&item["text"], "text"},                    {&item["content"]["attachments"], "attachments"}};
+      {&item["content"]["subject"], "Subject"},
+      {&thread["message_id"], "Message-ID"},
+      {&thread["in_reply_to"], "In-Reply-To"},
+      {&thread["references"], "References"},
+      {&item["text"], "text"},
+      {&item["content"]["attachments"], "attachments"}};
   for (const auto& [value, field] : fields) {
     auto st = CheckUtf8(*value, field);
     if (!st.ok()) return st;
@@ -176,9 +179,9 @@ Result<Json> ParseEmail(std::string_view raw) {
 namespace {
 
 bool IsBlockTag(std::string_view name) {
-  static constexpr std::string_view kBlocks[] = {"p",  "div", "br", "li", "tr", "h1", "h2",
-                                                 "h3", "h4",  "h5", "h6", "table", "ul", "ol",
-                                                 "blockquote", "hr", "pre"};
+  static constexpr std::string_view kBlocks[] = {"p",  "div", "br",         "li", "tr", "h1",
+                                                 "h2", "h3",  "h4",         "h5", "h6", "table",
+                                                 "ul", "ol",  "blockquote", "hr", "pre"};
   for (auto b : kBlocks) {
     if (name == b) return true;
   }

@@ -3,6 +3,8 @@
 // Twilio) verify only with the right secret, Twilio callbacks and e-mails (GMime) parse,
 // HTML becomes text, phone numbers become E.164, the reopen window and the never-stored
 // redaction decide as documented, and the WhatsApp send request has the Cloud API's shape.
+#include "intake/intake.hpp"
+
 #include <gtest/gtest.h>
 
 #include <fstream>
@@ -11,7 +13,6 @@
 
 #include "core/crypto.hpp"
 #include "intake/adapters.hpp"
-#include "intake/intake.hpp"
 #include "intake/internal/state.hpp"
 #include "intake/outbound.hpp"
 
@@ -104,8 +105,10 @@ TEST_F(IntakeTest, WhatsAppSignatureVerifiesOnlyWithTheAppSecret) {
 
 TEST_F(IntakeTest, TwilioSignatureMatchesTheDocumentedExample) {
   // Twilio's documentation example: auth token 12345, this URL and these parameters.
-  FormFields f = {{"CallSid", "CA1234567890ABCDE"}, {"Caller", "+12349013030"},
-                  {"Digits", "1234"},               {"From", "+12349013030"},
+  FormFields f = {{"CallSid", "CA1234567890ABCDE"},
+                  {"Caller", "+12349013030"},
+                  {"Digits", "1234"},
+                  {"From", "+12349013030"},
                   {"To", "+18005551212"}};
   const std::string url = "https://mycompany.com/myapp.php?foo=1&bar=2";
   EXPECT_EQ(TwilioSignature("12345", url, f), "0/KCTR6DLpKmkAf8muzZqo1nDgQ=");
@@ -115,7 +118,8 @@ TEST_F(IntakeTest, TwilioSignatureMatchesTheDocumentedExample) {
 
 TEST_F(IntakeTest, ParsesTwilioStatusCallbackSamples) {
   for (const char* name : {"completed", "busy", "ringing"}) {
-    Json sample = Json::parse(Sample(std::string("twilio_voice_status_callback_") + name + ".json"));
+    Json sample =
+        Json::parse(Sample(std::string("twilio_voice_status_callback_") + name + ".json"));
     auto form = ParseForm(sample["raw_body"].get<std::string>());
     ASSERT_TRUE(form.ok());
     for (const auto& [k, v] : sample["form"].items()) {
@@ -132,6 +136,48 @@ TEST_F(IntakeTest, ParsesTwilioStatusCallbackSamples) {
   EXPECT_FALSE(ParseForm("a=%zz").ok());
 }
 
+// Regression: a percent-encoded byte that is not UTF-8 in any Twilio field used to reach the
+// receive_inbound command, whose events the ledger writer cannot encode.
+TEST_F(IntakeTest, TwilioFieldsThatAreNotUtf8AreRefusedNamingTheField) {
+  auto form = ParseForm("CallSid=CA1&From=%2B15005550001&To=%2B15005550006&CallerCity=S%E3O");
+  ASSERT_TRUE(form.ok());
+  auto incoming = ParseTwilioIncomingCall(*form);
+  ASSERT_FALSE(incoming.ok());
+  EXPECT_EQ(incoming.error().field, "CallerCity");
+  EXPECT_EQ(incoming.error().rule, "utf8");
+  auto status = ParseTwilioStatusCallback({{"CallSid", "CA1"}, {"CallStatus", "busy\xff"}});
+  ASSERT_FALSE(status.ok());
+  EXPECT_EQ(status.error().field, "CallStatus");
+  auto key = ParseTwilioStatusCallback({{"CallSid", "CA1"}, {"CallStatus", "busy"}, {"\xc0", ""}});
+  ASSERT_FALSE(key.ok());
+  EXPECT_EQ(key.error().field, "body");
+  EXPECT_TRUE(ParseTwilioIncomingCall({{"CallSid", "CA1"},
+                                       {"From", "+15005550001"},
+                                       {"To", "+15005550006"},
+                                       {"CallerCity", "S\xc3\xa3o"}})
+                  .ok());
+}
+
+TEST_F(IntakeTest, Utf8CheckRejectsOverlongsSurrogatesAndTruncatedSequences) {
+  EXPECT_TRUE(IsUtf8(""));
+  EXPECT_TRUE(IsUtf8("plain ascii"));
+  EXPECT_TRUE(IsUtf8("\xc3\xa9 \xe2\x82\xb9 \xf0\x9f\x98\x80 \xf4\x8f\xbf\xbf"));
+  EXPECT_FALSE(IsUtf8("\xc0\xaf"));          // overlong '/'
+  EXPECT_FALSE(IsUtf8("\xe0\x80\xaf"));      // overlong
+  EXPECT_FALSE(IsUtf8("\xed\xa0\x80"));      // surrogate U+D800
+  EXPECT_FALSE(IsUtf8("\xf4\x90\x80\x80"));  // above U+10FFFF
+  EXPECT_FALSE(IsUtf8("\xe2\x82"));          // truncated
+  EXPECT_FALSE(IsUtf8("\x80"));              // lone continuation byte
+  Json item{{"text", "ok"},
+            {"content",
+             Json{{"attachments", Json::array({Json{{"name", "a"}}, Json{{"name", "\xff"}}})}}}};
+  auto st = CheckUtf8(item, "items[0]");
+  ASSERT_FALSE(st.ok());
+  EXPECT_EQ(st.error().field, "items[0].content.attachments[1].name");
+  EXPECT_EQ(st.error().rule, "utf8");
+  EXPECT_TRUE(CheckUtf8(Json{{"text", "\xc3\xa9"}}, "items[0]").ok());
+}
+
 TEST_F(IntakeTest, ParsesMultipartEmailWithAttachmentAndReferences) {
   const std::string raw =
       "From: Asha Rao <Asha.Rao@Example.COM>\r\n"
@@ -144,7 +190,8 @@ TEST_F(IntakeTest, ParsesMultipartEmailWithAttachmentAndReferences) {
       "MIME-Version: 1.0\r\n"
       "Content-Type: multipart/mixed; boundary=XX\r\n\r\n"
       "--XX\r\nContent-Type: text/html; charset=utf-8\r\n\r\n"
-      "<html><head><style>p{}</style></head><body><p>Hello &amp; help</p><p>me</p></body></html>\r\n"
+      "<html><head><style>p{}</style></head><body><p>Hello &amp; "
+      "help</p><p>me</p></body></html>\r\n"
       "--XX\r\nContent-Type: application/pdf\r\nContent-Disposition: attachment; "
       "filename=\"statement.pdf\"\r\nContent-Transfer-Encoding: base64\r\n\r\nSGVsbG8=\r\n"
       "--XX--\r\n";
@@ -186,24 +233,21 @@ TEST_F(IntakeTest, NormalisesPhonesToE164AndEmailsToLowerCaseDomains) {
 
 TEST_F(IntakeTest, ChatMessageNeedsAnIdentifierAndText) {
   const Instant now{1795342530000000};
-  auto ok = ParseChatMessage(Json{{"provider_message_id", "c1"},
-                                  {"from", {{"external_id", "crm-7"}}},
-                                  {"text", "hi"}},
-                             now);
+  auto ok = ParseChatMessage(
+      Json{{"provider_message_id", "c1"}, {"from", {{"external_id", "crm-7"}}}, {"text", "hi"}},
+      now);
   ASSERT_TRUE(ok.ok());
   EXPECT_FALSE(ok->contains("sent_at_us"));
-  EXPECT_EQ(ParseChatMessage(Json{{"provider_message_id", "c1"}, {"from", {{"name", "x"}}},
-                                  {"text", "hi"}},
-                             now)
+  EXPECT_EQ(ParseChatMessage(
+                Json{{"provider_message_id", "c1"}, {"from", {{"name", "x"}}}, {"text", "hi"}}, now)
                 .error()
                 .field,
             "from");
-  EXPECT_EQ(ParseChatMessage(Json{{"provider_message_id", "c1"},
-                                  {"from", {{"external_id", "x"}}}},
-                             now)
-                .error()
-                .field,
-            "text");
+  EXPECT_EQ(
+      ParseChatMessage(Json{{"provider_message_id", "c1"}, {"from", {{"external_id", "x"}}}}, now)
+          .error()
+          .field,
+      "text");
 }
 
 TEST_F(IntakeTest, ReopenWindowDecidesAppendReopenOrNew) {
@@ -237,7 +281,8 @@ TEST_F(IntakeTest, BuildsTheWhatsAppCloudApiSendRequest) {
   EXPECT_EQ(body["type"], "text");
   EXPECT_EQ(body["text"]["body"], "Hello");
   bool bearer = false;
-  for (const auto& [k, v] : r.headers) bearer = bearer || (k == "Authorization" && v == "Bearer tok");
+  for (const auto& [k, v] : r.headers)
+    bearer = bearer || (k == "Authorization" && v == "Bearer tok");
   EXPECT_TRUE(bearer);
 }
 

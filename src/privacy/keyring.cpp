@@ -4,6 +4,7 @@
 #include <sodium.h>
 
 #include <array>
+#include <atomic>
 #include <cstring>
 #include <optional>
 #include <list>
@@ -56,11 +57,33 @@ Error Unopenable(std::string rule, std::string message) {
   return Error{ErrorCode::kInternal, "value", std::move(rule), std::move(message)};
 }
 
+// Nonces: a random 16-byte prefix drawn once per process, then a 64-bit counter. XChaCha20's
+// 24-byte nonce only has to be unique per key; this avoids a getrandom() system call per sealed
+// value, and processes sharing keys (server, CLI) differ by their random prefix.
+class NonceSource {
+ public:
+  NonceSource() { randombytes_buf(prefix_.data(), prefix_.size()); }
+  void Next(unsigned char* out) {
+    const uint64_t n = counter_.fetch_add(1, std::memory_order_relaxed);
+    std::memcpy(out, prefix_.data(), prefix_.size());
+    for (size_t i = 0; i < 8; ++i) out[prefix_.size() + i] = static_cast<unsigned char>(n >> (8 * i));
+  }
+
+ private:
+  std::array<unsigned char, kNonceBytes - 8> prefix_{};
+  std::atomic<uint64_t> counter_{0};
+};
+
+NonceSource& Nonces() {
+  static NonceSource source;
+  return source;
+}
+
 // nonce || ciphertext+tag
 std::string AeadSeal(const uint8_t* key, std::string_view plaintext, std::string_view ad) {
   std::string out(kNonceBytes + plaintext.size() + kTagBytes, '\0');
   auto* nonce = reinterpret_cast<unsigned char*>(out.data());
-  randombytes_buf(nonce, kNonceBytes);
+  Nonces().Next(nonce);
   unsigned long long written = 0;
   crypto_aead_xchacha20poly1305_ietf_encrypt(nonce + kNonceBytes, &written, Bytes(plaintext),
                                              plaintext.size(), Bytes(ad), ad.size(), nullptr,

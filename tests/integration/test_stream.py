@@ -1,8 +1,10 @@
 """Goal: the live stream at /api/v1/tenants/{tenant}/stream is a WebSocket that authenticates
 like every route (API key in the Authorization header or ?access_token=, or the session cookie
 from this server's Origin), refuses topics the caller's roles do not allow, acknowledges a
-subscription, and carries a published update: a worker's activity change reaches an
-agent_activities subscriber. The client is a minimal RFC 6455 implementation on a socket."""
+subscription, and carries published updates: a worker's activity change reaches an
+agent_activities subscriber, and a task offered to an agent reaches that agent's
+my_reservations (its worker id is the user id, actor_id of GET /me). The client is a minimal
+RFC 6455 implementation on a socket."""
 
 import base64
 import hashlib
@@ -159,7 +161,8 @@ class Stream(harness.OpsboxTestCase):
                                      "Origin": "http://127.0.0.1:%d" % self.ops.port})
         self.assertEqual(good.status, 101, good.head)
 
-    def test_a_workers_activity_change_reaches_agent_activities_subscribers(self):
+    def agent_worker(self):
+        """Logs the agent ann in and registers her as a routing worker: (cookie, csrf, id)."""
         self.ops.create_user("acme", "ann", PASSWORD, "agent")
         login = self.ops.request("POST", "/api/v1/tenants/acme/sessions",
                                  {"username": "ann", "password": PASSWORD})
@@ -171,20 +174,59 @@ class Stream(harness.OpsboxTestCase):
         put = self.ops.request("PUT", "/api/v1/tenants/acme/routing/workers/" + worker_id,
                                {"name": "Ann", "attributes": {"languages": ["en"]},
                                 "capacity": {"chat": 1}}, key=self.key)
-        if put.status == 404:
-            self.skipTest("routing routes are not wired into this build yet")
-        self.assertIn(put.status, (200, 201), put.body)
-        c = self.connect(headers={"Authorization": "Bearer " + self.supervisor})
-        c.send_json({"subscribe": ["agent_activities"]})
-        self.assertEqual(c.read_json()["type"], "subscribed")
+        self.assertEqual(put.status, 200, put.body)
+        return cookie, csrf, worker_id
+
+    def set_available(self, cookie, csrf):
         r = self.ops.request("POST", "/api/v1/tenants/acme/routing/workers/me/activity",
                              {"activity": "available"},
                              headers={"Cookie": cookie, "X-CSRF-Token": csrf})
-        self.assertIn(r.status, (200, 201), r.body)
+        self.assertEqual(r.status, 200, r.body)
+
+    def test_a_workers_activity_change_reaches_agent_activities_subscribers(self):
+        cookie, csrf, worker_id = self.agent_worker()
+        c = self.connect(headers={"Authorization": "Bearer " + self.supervisor})
+        c.send_json({"subscribe": ["agent_activities"]})
+        self.assertEqual(c.read_json()["type"], "subscribed")
+        self.set_available(cookie, csrf)
         update = c.read_until(lambda m: m.get("type") == "agent_activity"
                               and m.get("worker_id") == worker_id
                               and m.get("activity") == "available")
-        self.assertEqual(update["worker_id"], worker_id)
+        self.assertEqual(update["name"], "Ann")
+        self.assertTrue(update["since"].endswith("Z"), update)
+
+    def test_an_offer_reaches_the_agents_own_reservations_then_its_acceptance(self):
+        cookie, csrf, worker_id = self.agent_worker()
+        for path, body in (("/routing/queues/support",
+                            {"name": "Support", "target_expression": "true"}),
+                           ("/routing/workflows/default",
+                            {"default_filter": {"targets": [{"queue_id": "support"}]}})):
+            r = self.ops.request("PUT", "/api/v1/tenants/acme" + path, body, key=self.key)
+            self.assertEqual(r.status, 200, r.body)
+        c = self.connect(headers={"Cookie": cookie,
+                                  "Origin": "http://127.0.0.1:%d" % self.ops.port})
+        self.assertEqual(c.status, 101, c.head)
+        c.send_json({"subscribe": ["my_reservations"]})
+        self.assertEqual(c.read_json(), {"type": "subscribed", "topics": ["my_reservations"]})
+        self.set_available(cookie, csrf)
+        task = self.ops.request("POST", "/api/v1/tenants/acme/routing/tasks",
+                                {"channel": "chat", "attributes": {"language": "en"}},
+                                key=self.key)
+        self.assertEqual(task.status, 201, task.body)
+        offer = c.read_until(lambda m: m.get("type") == "reservation")
+        self.assertEqual(offer["status"], "pending")
+        self.assertEqual(offer["task"]["channel"], "chat")
+        self.assertEqual(offer["task"]["queue_id"], "support")
+        self.assertTrue(offer["reservation_id"].startswith(offer["task_id"] + ".r"), offer)
+        self.assertTrue(offer["expires_at"].endswith("Z"), offer)
+        r = self.ops.request("POST", "/api/v1/tenants/acme/routing/reservations/%s/accept"
+                             % offer["reservation_id"], {},
+                             headers={"Cookie": cookie, "X-CSRF-Token": csrf})
+        self.assertEqual(r.status, 200, r.body)
+        accepted = c.read_until(lambda m: m.get("type") == "reservation"
+                                and m.get("status") != "pending")
+        self.assertEqual((accepted["reservation_id"], accepted["status"]),
+                         (offer["reservation_id"], "accepted"))
 
 
 if __name__ == "__main__":

@@ -87,7 +87,13 @@ function renderAgents(): void {
     tr.dataset.worker = a.worker_id;
     tr.appendChild(el("td", a.name || a.worker_id));
     tr.appendChild(el("td", a.activity.replace("_", "-"), "activity"));
-    tr.appendChild(el("td", a.since || ""));
+    const since = el("td");
+    if (a.since) {
+      const time = el("time", new Date(a.since).toLocaleTimeString());
+      time.setAttribute("datetime", a.since);
+      since.appendChild(time);
+    }
+    tr.appendChild(since);
     body.appendChild(tr);
     const key = a.activity === "wrap-up" ? "wrap_up" : a.activity;
     counts[key] = (counts[key] || 0) + 1;
@@ -108,6 +114,9 @@ function addPoint(waiting: number): void {
       width: Math.max(300, host.clientWidth || 500), height: 220,
       series: [{}, { label: "waiting", stroke: "#0b3d5c", width: 2 }],
       axes: [{}, { label: "tasks" }],
+      // The chart is an image with a text label (#chart): no legend or cursor read-out.
+      legend: { show: false },
+      cursor: { show: false },
     }, series, host);
   } else {
     chart.setData(series);
