@@ -64,6 +64,14 @@ std::string CanonicalJson(const Json& value) {
   return value.dump(-1, ' ', false, Json::error_handler_t::strict);
 }
 
+Result<std::string> TryCanonicalJson(const Json& value, std::string_view field) {
+  try {
+    return CanonicalJson(value);
+  } catch (const Json::exception&) {
+    return Error::Invalid(std::string(field), "utf8", "a string value is not valid UTF-8");
+  }
+}
+
 namespace {
 std::string Path(std::string_view prefix, std::string_view key) {
   if (prefix.empty()) return std::string(key);

@@ -20,6 +20,9 @@ Result<Json> ParseJson(std::string_view text, std::string_view field = "body");
 // with the minimal escapes, integers in shortest decimal. Equal JSON values encode to equal
 // bytes; this is what the ledger hash chain covers.
 std::string CanonicalJson(const Json& value);
+// CanonicalJson for values built from outside input: a string that is not valid UTF-8 is an
+// error naming `field` with rule "utf8" instead of an exception.
+Result<std::string> TryCanonicalJson(const Json& value, std::string_view field);
 
 // Field checks for request objects. Each names the field and the rule it breaks.
 // `allowed` lists every known key; an unknown key fails with rule "unknown_field".

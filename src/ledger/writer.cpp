@@ -49,8 +49,9 @@ struct Recorded {
   CommandOutcome outcome;
 };
 
-std::string RequestHash(const Command& c) {
-  return HexEncode(Sha256(c.type + "\n" + CanonicalJson(c.payload)));
+Result<std::string> RequestHash(const Command& c) {
+  OPSBOX_ASSIGN_OR_RETURN(auto payload, TryCanonicalJson(c.payload, "payload"));
+  return HexEncode(Sha256(c.type + "\n" + payload));
 }
 
 // Errors that mean the transaction itself is in doubt, as opposed to a command's own rejection.
@@ -193,7 +194,14 @@ Result<CommandOutcome> ApplyOne(store::Tx& tx, const Registry& registry, Random&
     e.actor = cmd.actor;
     e.command_id = cmd.command_id;
     e.type = std::move(ne.type);
-    e.payload = CanonicalJson(ne.payload);
+    // Handlers build payloads from validated input; a string that still is not UTF-8 fails
+    // this command only (nothing of it was written yet unless sealing created a key).
+    auto encoded = TryCanonicalJson(ne.payload, "payload");
+    if (!encoded.ok()) {
+      *dirty = true;
+      return std::move(encoded).error();
+    }
+    e.payload = std::move(*encoded);
     e.prev_hash = head.hash;
     e.hash = ComputeEventHash(e);
     e.payload_json = &ne.payload;
@@ -249,7 +257,12 @@ void Writer::Submit(Command command, CommandCallback done) {
     return;
   }
   Shard& shard = *shards_[std::hash<std::string>{}(command.tenant_id) % shards_.size()];
-  std::string request_hash = RequestHash(command);  // off the writer thread
+  auto hashed = RequestHash(command);  // off the writer thread
+  if (!hashed.ok()) {
+    done(std::move(hashed).error());
+    return;
+  }
+  std::string request_hash = std::move(*hashed);
   {
     std::lock_guard lock(shard.mu);
     if (shard.stop) {

@@ -35,6 +35,12 @@ Registry TestRegistry() {
     d.result = {{"text", c.payload["text"]}};
     return d;
   });
+  // Emits an event whose payload holds bytes that are not UTF-8 (as a careless adapter might).
+  r.AddCommand("bad_bytes", [](store::Tx&, const Command&, Instant, Random&) {
+    Decision d;
+    d.events.push_back({"noted", {{"text", std::string("caf\xe9")}}});
+    return Result<Decision>(d);
+  });
   r.AddCommand("break_projection", [](store::Tx&, const Command&, Instant, Random&) {
     Decision d;
     d.events.push_back({"broken", Json::object()});
@@ -108,6 +114,20 @@ TEST_P(WriterTest, AppendsEventsWithContiguousSeqAndLinkedHashes) {
     prev = row.Text(2);
   }
   EXPECT_EQ(Count("SELECT COUNT(*) FROM test_notes"), 5);
+}
+
+TEST_P(WriterTest, TextThatIsNotUtf8IsRefusedNamingTheRuleAndFailsOnlyItsCommand) {
+  Writer w(*db_, registry_, clock_, random_, {});
+  ASSERT_TRUE(w.Start().ok());
+  auto in_command = w.SubmitAndWait(Note("t1", std::string("\xff\xfe")));
+  ASSERT_FALSE(in_command.ok());
+  EXPECT_EQ(in_command.error().rule, "utf8");
+  auto in_event = w.SubmitAndWait(Command{"t1", "", "bad_bytes", "usr_test", Json::object()});
+  ASSERT_FALSE(in_event.ok());
+  EXPECT_EQ(in_event.error().rule, "utf8");
+  EXPECT_TRUE(w.SubmitAndWait(Note("t1", "fine")).ok());
+  w.Stop();
+  EXPECT_EQ(Count("SELECT COUNT(*) FROM ledger_events"), 1);
 }
 
 TEST_P(WriterTest, RetriedCommandReturnsTheFirstOutcomeAndAppendsNothing) {
