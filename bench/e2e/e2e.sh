@@ -7,7 +7,7 @@
 #
 #   bench/e2e/e2e.sh BUILD_DIR       e.g. bench/e2e/e2e.sh build/release
 # Environment: BENCH_E2E_RATE (1000 messages/s), BENCH_E2E_SECONDS (5, measured),
-# BENCH_E2E_WARMUP_S (1, same rate, not measured), BENCH_E2E_SENDERS (32 sender threads),
+# BENCH_E2E_WARMUP_S (1, same rate, not measured), BENCH_E2E_SENDERS (64 sender threads),
 # BENCH_E2E_AGENTS (0 = enough chat capacity for every message), BENCH_E2E_JSONL (a file to
 # keep the raw JSON lines in).
 set -euo pipefail
@@ -24,7 +24,7 @@ PY=/usr/bin/python3
 RATE=${BENCH_E2E_RATE:-1000}
 SECONDS_MEASURED=${BENCH_E2E_SECONDS:-5}
 WARMUP_S=${BENCH_E2E_WARMUP_S:-1}
-SENDERS=${BENCH_E2E_SENDERS:-32}
+SENDERS=${BENCH_E2E_SENDERS:-64}
 AGENTS=${BENCH_E2E_AGENTS:-0}
 readonly kTargetP99Ms=20
 

@@ -443,7 +443,7 @@ def main():
     ap.add_argument("--rate", type=float, default=1000.0, help="inbound messages per second")
     ap.add_argument("--seconds", type=float, default=5.0, help="measured seconds")
     ap.add_argument("--warmup-s", type=float, default=1.0, help="unmeasured seconds first")
-    ap.add_argument("--senders", type=int, default=32)
+    ap.add_argument("--senders", type=int, default=64)
     ap.add_argument("--agents", type=int, default=0, help="0: enough for every message")
     ap.add_argument("--capacity", type=int, default=100, help="chat capacity per agent (<= 100)")
     ap.add_argument("--server-threads", type=int, default=2)
