@@ -13,6 +13,7 @@
 #include "core/json.hpp"
 #include "core/result.hpp"
 #include "core/time.hpp"
+#include "routing/engine.hpp"
 #include "ledger/event.hpp"
 #include "ledger/registry.hpp"
 #include "routing/service.hpp"
@@ -25,14 +26,14 @@ namespace opsbox::routing::detail {
 const std::vector<std::string_view>& EventTypes();
 
 // ---- limits and defaults ---------------------------------------------------------------------
-inline constexpr size_t kIdBytesMax = 100;
+inline constexpr size_t kIdBytesMax = kEngineIdBytesMax;  // the engine's limit
 inline constexpr size_t kAttributesBytesMax = 16 * 1024;
 inline constexpr size_t kExpressionBytesMax = 4096;
-inline constexpr size_t kFiltersMax = 64;
-inline constexpr size_t kTargetsMax = 16;
-inline constexpr size_t kChannelsMax = 16;
-inline constexpr int64_t kCapacityPerChannelMax = 100;
-inline constexpr int64_t kPriorityMax = 1000;
+inline constexpr size_t kFiltersMax = kEngineFiltersMax;  // the engine's limit
+inline constexpr size_t kTargetsMax = kEngineTargetsMax;  // the engine's limit
+inline constexpr size_t kChannelsMax = kEngineChannelsMax;  // the engine's limit
+inline constexpr int64_t kCapacityPerChannelMax = kEngineCapacityPerChannelMax;  // the engine's limit
+inline constexpr int64_t kPriorityMax = kEnginePriorityMax;  // the engine's limit
 inline constexpr int64_t kTaskLifetimeSDefault = 24 * 3600;
 inline constexpr int64_t kTaskLifetimeSMax = 30 * 24 * 3600;
 inline constexpr int64_t kTargetTimeoutSMax = 7 * 24 * 3600;
