@@ -55,6 +55,9 @@ struct ApiDeps {
   std::function<bool()> ready;  // /readyz: writer running, database reachable
   std::string version;
   int64_t session_ttl_s = 28800;
+  // Several nodes (ledger/cluster.hpp): the shared secret that signs forwarded commands;
+  // empty when clustering is off (the internal route then answers 404).
+  std::string cluster_secret;
   // Issues #3 and #4 (null until the composition root wires the module).
   pii::Scanner* pii = nullptr;
   privacy::Keyring* keyring = nullptr;

@@ -8,6 +8,7 @@ namespace detail {
 void AddSystemRoutes(Router& router, const ApiDeps& deps);
 void AddIdentityRoutes(Router& router, const ApiDeps& deps);
 void AddLedgerRoutes(Router& router, const ApiDeps& deps);
+void AddClusterRoutes(Router& router, const ApiDeps& deps);
 void AddIntegrationsRoutes(Router& router, const ApiDeps& deps);
 void AddWfmRoutes(Router& router, const ApiDeps& deps);
 void AddPiiRoutes(Router& router, const ApiDeps& deps);
@@ -22,6 +23,7 @@ void AddRoutes(Router& router, const ApiDeps& deps) {
   detail::AddSystemRoutes(router, deps);
   detail::AddIdentityRoutes(router, deps);
   detail::AddLedgerRoutes(router, deps);
+  detail::AddClusterRoutes(router, deps);
   detail::AddIntegrationsRoutes(router, deps);
   detail::AddWfmRoutes(router, deps);
 #ifdef OPSBOX_WITH_PII_API

@@ -6,12 +6,16 @@
 #include <atomic>
 #include <condition_variable>
 #include <filesystem>
+#include <fstream>
+#include <sstream>
 #include <mutex>
 #include <set>
 #include <thread>
 
 #include "api/api.hpp"
+#include "app/cluster_forwarder.hpp"
 #include "core/crypto.hpp"
+#include "core/ids.hpp"
 #include "core/random.hpp"
 #include "core/time.hpp"
 #include "core/worker_pool.hpp"
@@ -19,11 +23,13 @@
 #include "integrations/integrations.hpp"
 #include "integrations/outbox_worker.hpp"
 #include "ledger/checkpoint.hpp"
+#include "ledger/cluster.hpp"
 #include "ledger/registry.hpp"
 #include "ledger/writer.hpp"
 #include "server/beast_http_client.hpp"
 #include "server/http_server.hpp"
 #include "server/metrics.hpp"
+#include "store/cluster.hpp"
 #include "store/postgres/postgres_store.hpp"
 #include "store/sqlite/sqlite_store.hpp"
 #include "wfm/planning.hpp"
@@ -82,6 +88,33 @@ identity::IdentityOptions IdentityOptionsFrom(const Config& c) {
   return o;
 }
 
+// Clustering (ledger/cluster.hpp) is on when the node has an advertise URL; it then needs
+// PostgreSQL and the shared secret.
+Result<std::string> LoadClusterSecret(const Config& c) {
+  if (c.cluster_advertise_url.empty()) return std::string();
+  if (c.cluster_advertise_url.rfind("http://", 0) != 0 &&
+      c.cluster_advertise_url.rfind("https://", 0) != 0) {
+    return Error::Invalid("cluster.advertise_url", "format", "http://HOST:PORT");
+  }
+  if (c.cluster_secret_file.empty()) {
+    return Error::Invalid("cluster.secret_file", "required",
+                          "several nodes need a shared secret file (cluster.advertise_url is set)");
+  }
+  std::ifstream in(c.cluster_secret_file, std::ios::binary);
+  if (!in) {
+    return Error::Invalid("cluster.secret_file", "readable",
+                          "cannot read " + c.cluster_secret_file);
+  }
+  std::stringstream ss;
+  ss << in.rdbuf();
+  std::string secret = ss.str();
+  while (!secret.empty() && (secret.back() == '\n' || secret.back() == '\r')) secret.pop_back();
+  if (secret.size() < 32) {
+    return Error::Invalid("cluster.secret_file", "length", "the secret needs at least 32 bytes");
+  }
+  return secret;
+}
+
 ledger::WriterOptions WriterOptionsFrom(const Config& c) {
   ledger::WriterOptions o;
   o.shards = static_cast<int>(c.database_writer_shards);
@@ -99,9 +132,13 @@ class CheckpointScheduler {
   ~CheckpointScheduler() { Stop(); }
 
   void Start() { thread_ = std::thread([this] { Run(); }); }
-  void Touched(const std::vector<ledger::Event>& events) {
+  // `owns(tenant)`: whether this node writes the tenant (with several nodes, the owner signs).
+  void Touched(const std::vector<ledger::Event>& events,
+               const std::function<bool(std::string_view)>& owns) {
     std::lock_guard lock(mu_);
-    for (const auto& e : events) dirty_.insert(e.tenant_id);
+    for (const auto& e : events) {
+      if (!owns || owns(e.tenant_id)) dirty_.insert(e.tenant_id);
+    }
   }
   void Stop() {
     {
@@ -180,6 +217,16 @@ class WriterStatsExporter {
     }
     m.SetGauge("opsbox_ledger_queue_depth", "Commands waiting for the writer", {},
                static_cast<double>(s.queue_depth.load()));
+    Add(m, "opsbox_ledger_batches_failed_total",
+        "Group commits rolled back as a whole (their commands then retried one by one)", {},
+        s.batches_failed.load(), last_.batches_failed);
+    Add(m, "opsbox_ledger_commands_forwarded_total",
+        "Commands forwarded to the node that writes their shard", {}, s.forwarded.load(),
+        last_.forwarded);
+    Add(m, "opsbox_ledger_shard_takeovers_total", "Writer shards this node took over", {},
+        s.shards_acquired.load(), last_.shards_acquired);
+    m.SetGauge("opsbox_ledger_shards_owned", "Writer shards this node writes", {},
+               static_cast<double>(s.shards_owned.load()));
   }
 
  private:
@@ -190,7 +237,7 @@ class WriterStatsExporter {
   }
   struct Last {
     uint64_t commands = 0, events = 0, commits = 0, rejected = 0, replayed = 0,
-             batch_size_sum = 0;
+             batch_size_sum = 0, batches_failed = 0, forwarded = 0, shards_acquired = 0;
     uint64_t buckets[14] = {};
   } last_;
 };
@@ -212,6 +259,9 @@ struct Server::Parts {
   std::unique_ptr<server::BeastHttpClient> http_client;
   std::unique_ptr<integrations::OutboxWorker> outbox;
   std::unique_ptr<WorkerPool> blocking;
+  // Several nodes on one PostgreSQL (null when clustering is off).
+  std::unique_ptr<ClusterForwarder> forwarder;
+  std::unique_ptr<ledger::Follower> follower;
   server::Metrics metrics;
   api::ApiDeps deps;
   api::Router router;
@@ -323,10 +373,52 @@ Status Server::Start() {
   // [intake:register] end
   p.registry.AddCommittedListener([&p](const std::vector<ledger::Event>& events) {
     p.auth->OnCommitted(events);
-    p.scheduler->Touched(events);
+    if (!p.follower) return p.scheduler->Touched(events, nullptr);
+    p.scheduler->Touched(events, [&p](std::string_view t) { return p.writer->OwnsTenant(t); });
   });
+  ledger::WriterOptions writer_options = WriterOptionsFrom(config_);
+  OPSBOX_ASSIGN_OR_RETURN(std::string cluster_secret, LoadClusterSecret(config_));
+  // Several nodes on one PostgreSQL (ledger/cluster.hpp): the forwarder and the follower, the
+  // follower started before the writer so that its cursors are the heads the modules'
+  // projections reflect.
+  auto start_cluster = [&p](const Config& c, const std::string& secret,
+                            ledger::WriterOptions& options) -> Status {
+    if (p.db->dialect() != store::Dialect::kPostgres) {
+      return Error::Invalid("cluster.advertise_url", "postgres_only",
+                            "several nodes need PostgreSQL; SQLite serves one node");
+    }
+    ForwarderOptions fo;
+    fo.forward_timeout_ms = c.cluster_forward_timeout_ms;
+    p.forwarder = std::make_unique<ClusterForwarder>(*p.db, *p.http_client, p.clock, secret, fo);
+    p.follower = std::make_unique<ledger::Follower>(
+        *p.db, p.registry,
+        [url = c.database_url] { return store::OpenPostgresListener(url, ledger::kLedgerChannel); },
+        [&p](std::string_view tenant) { return p.writer && p.writer->OwnsTenant(tenant); });
+    options.cluster.enabled = true;
+    options.cluster.node_id =
+        c.cluster_node_id.empty() ? NewId("node", p.clock.Now(), p.random) : c.cluster_node_id;
+    options.cluster.advertise_url = c.cluster_advertise_url;
+    options.cluster.rebalance_interval_ms = c.cluster_rebalance_interval_ms;
+    options.cluster.forwarder = p.forwarder.get();
+    options.cluster.on_shard_acquired = [&p](int shard) {
+      const int shards = p.writer->shard_count();
+      Status st = p.follower->CatchUp(
+          [&](std::string_view tenant) { return ledger::ShardOf(tenant, shards) == shard; });
+      if (!st.ok()) spdlog::warn("cluster: catching up shard {}: {}", shard, st.error().ToString());
+    };
+    p.registry.AddCommittedListener(
+        [&p](const std::vector<ledger::Event>& events) { p.follower->Advance(events); });
+    spdlog::info("cluster: node {} at {}", options.cluster.node_id, c.cluster_advertise_url);
+    return Ok();
+  };
+  if (!cluster_secret.empty()) OPSBOX_TRY(start_cluster(config_, cluster_secret, writer_options));
   p.writer = std::make_unique<ledger::Writer>(*p.db, p.registry, p.clock, p.random,
-                                              WriterOptionsFrom(config_));
+                                              writer_options);
+  if (p.forwarder) {
+    p.forwarder->SetWriter(p.writer.get());
+    p.forwarder->Start();
+    OPSBOX_TRY(p.follower->Start());
+  }
   OPSBOX_TRY(p.writer->Start());
   // Events appended while no server ran (CLI, a crash before the last checkpoint).
   if (auto st = p.checkpointer->CheckpointAll(); !st.ok()) {
@@ -339,6 +431,7 @@ Status Server::Start() {
   p.deps = api::ApiDeps{p.writer.get(), p.pool.get(), p.auth.get(), p.login.get(), &p.clock,
                         &p.random, p.blocking.get(), {p.checkpointer->public_key_hex()},
                         nullptr, nullptr, std::string(kVersion), config_.login_session_ttl_s};
+  p.deps.cluster_secret = cluster_secret;
   p.metrics.AddRefreshHook([&p, exporter = std::make_shared<WriterStatsExporter>()] {
     exporter->Export(p.metrics, p.writer->stats());
     p.metrics.SetGauge("opsbox_outbox_backlog", "Webhook deliveries pending", {},
@@ -423,7 +516,9 @@ void Server::Stop() {
   if (p.intake_outbound) p.intake_outbound->Stop();
   // [intake:stop-before-writer] end
   if (p.blocking) p.blocking->Stop();
+  if (p.forwarder) p.forwarder->Stop();
   if (p.writer) p.writer->Stop();
+  if (p.follower) p.follower->Stop();
   if (p.scheduler) p.scheduler->Stop();
   if (p.outbox) p.outbox->Stop();
 }

@@ -40,6 +40,12 @@ struct Config {
   int64_t login_address_window_s = 60;
   int64_t login_session_ttl_s = 8 * 3600;
 
+  std::string cluster_advertise_url;  // "" = one node
+  std::string cluster_secret_file;
+  std::string cluster_node_id;        // "" = generated per start
+  int64_t cluster_rebalance_interval_ms = 1000;
+  int64_t cluster_forward_timeout_ms = 10000;
+
   int64_t webhooks_threads = 2;
   int64_t webhooks_retry_max = 8;
   int64_t webhooks_retry_delay_ms_initial = 1000;

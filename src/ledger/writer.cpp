@@ -2,6 +2,8 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
+#include <chrono>
 #include <condition_variable>
 #include <deque>
 #include <future>
@@ -13,6 +15,7 @@
 #include "core/ids.hpp"
 #include "core/random.hpp"
 #include "core/time.hpp"
+#include "store/cluster.hpp"
 
 namespace opsbox::ledger {
 namespace {
@@ -30,11 +33,21 @@ constexpr std::string_view kChainHead =
     "SELECT seq, hash, recorded_at_us FROM ledger_events WHERE tenant_id = ? "
     "ORDER BY seq DESC LIMIT 1";
 
+constexpr std::string_view kRecordShardOwner =
+    "INSERT INTO ledger_shard_owners (shard, shards, node_id, advertise_url, since_us) "
+    "VALUES (?, ?, ?, ?, ?) ON CONFLICT (shard) DO UPDATE SET shards = excluded.shards, "
+    "node_id = excluded.node_id, advertise_url = excluded.advertise_url, "
+    "since_us = excluded.since_us";
+
 struct Pending {
   Command command;
   CommandCallback done;
   std::string request_hash;  // computed on the submitting thread
+  bool local_only = false;   // forwarded here by another node: never forward again
 };
+
+// What the shard thread should do about ownership between two batches.
+enum class Want { kNothing, kAcquire, kRelease };
 
 // The tip of one tenant's hash chain.
 struct Head {
@@ -116,6 +129,10 @@ struct Writer::Shard {
   std::condition_variable cv;
   std::deque<Pending> queue;
   bool stop = false;
+  // Clustering (cluster.hpp): `owned` is written by the shard thread under `mu`; `want` by
+  // the balancer under `mu`.
+  std::atomic<bool> owned{true};
+  Want want = Want::kNothing;
   std::unordered_map<std::string, Head> heads;  // only the shard thread touches it
 };
 
@@ -236,27 +253,81 @@ Writer::~Writer() { Stop(); }
 
 int Writer::shard_count() const { return static_cast<int>(shards_.size()); }
 
+bool Writer::OwnsShard(int shard) const {
+  // shards_ is complete once started_ is set (other threads may ask during Start()).
+  return started_.load() && shard >= 0 && static_cast<size_t>(shard) < shards_.size() &&
+         shards_[static_cast<size_t>(shard)]->owned.load();
+}
+
+bool Writer::OwnsTenant(std::string_view tenant_id) const {
+  if (!started_.load() || shards_.empty()) return false;
+  return OwnsShard(ShardOf(tenant_id, static_cast<int>(shards_.size())));
+}
+
 Status Writer::Start() {
   OPSBOX_ASSERT(shards_.empty());
   const int n = std::max(1, std::min(options_.shards, db_.WriterShardsMax()));
+  const bool cluster = options_.cluster.enabled;
+  if (cluster && db_.dialect() != store::Dialect::kPostgres) {
+    return Error::Invalid("cluster.advertise_url", "postgres_only",
+                          "several nodes need PostgreSQL; SQLite serves one node");
+  }
   for (int i = 0; i < n; ++i) {
     auto shard = std::make_unique<Shard>();
     shard->index = i;
     shard->completer = std::make_unique<Completer>();
+    shard->owned.store(!cluster);
     OPSBOX_ASSIGN_OR_RETURN(shard->conn, db_.Connect());
     shards_.push_back(std::move(shard));
   }
+  if (cluster) {
+    OPSBOX_TRY(ConnectControl());
+    // The first round runs here, so that a node starting alone owns its shards before it
+    // accepts its first command.
+    Balance();
+    for (auto& s : shards_) ApplyWant(*s);
+  }
+  stats_.shards_owned.store(static_cast<uint64_t>(
+      std::count_if(shards_.begin(), shards_.end(), [](auto& s) { return s->owned.load(); })));
   for (auto& s : shards_) s->thread = std::thread([this, sp = s.get()] { RunShard(*sp); });
+  started_.store(true);
+  if (cluster) balancer_ = std::thread([this] { RunBalancer(); });
   return Ok();
 }
 
 void Writer::Submit(Command command, CommandCallback done) {
+  Enqueue(std::move(command), std::move(done), false);
+}
+
+void Writer::SubmitLocal(Command command, CommandCallback done) {
+  Enqueue(std::move(command), std::move(done), true);
+}
+
+void Writer::ForwardOrRefuse(Shard& shard, Command command, CommandCallback done,
+                             bool local_only) {
+  if (stopping_.load()) {
+    done(Error::Unavailable("the ledger writer is shutting down"));
+  } else if (local_only || options_.cluster.forwarder == nullptr) {
+    done(Error{ErrorCode::kUnavailable, "tenant", "not_shard_owner",
+               "ledger shard " + std::to_string(shard.index) +
+                   " of this tenant is written by another node; retry"});
+  } else {
+    stats_.forwarded.fetch_add(1);
+    options_.cluster.forwarder->Forward(shard.index, std::move(command), std::move(done));
+  }
+}
+
+void Writer::Enqueue(Command command, CommandCallback done, bool local_only) {
   if (command.command_id.empty()) command.command_id = NewId("cmd", clock_.Now(), random_);
   if (shards_.empty() || stopping_.load()) {
     done(Error::Unavailable("the ledger writer is not running (shutting down)"));
     return;
   }
-  Shard& shard = *shards_[std::hash<std::string>{}(command.tenant_id) % shards_.size()];
+  Shard& shard = *shards_[static_cast<size_t>(
+      ShardOf(command.tenant_id, static_cast<int>(shards_.size())))];
+  if (!shard.owned.load()) {
+    return ForwardOrRefuse(shard, std::move(command), std::move(done), local_only);
+  }
   auto hashed = RequestHash(command);  // off the writer thread
   if (!hashed.ok()) {
     done(std::move(hashed).error());
@@ -264,18 +335,25 @@ void Writer::Submit(Command command, CommandCallback done) {
   }
   std::string request_hash = std::move(*hashed);
   {
-    std::lock_guard lock(shard.mu);
+    std::unique_lock lock(shard.mu);
     if (shard.stop) {
+      lock.unlock();
       done(Error::Unavailable("the ledger writer is shutting down"));
       return;
     }
+    if (!shard.owned.load()) {  // released meanwhile
+      lock.unlock();
+      return ForwardOrRefuse(shard, std::move(command), std::move(done), local_only);
+    }
     if (shard.queue.size() >= options_.queue_depth_max) {
+      lock.unlock();
       stats_.rejected.fetch_add(1);
       done(Error::Unavailable("ledger queue is full (" +
                               std::to_string(options_.queue_depth_max) + " waiting commands)"));
       return;
     }
-    shard.queue.push_back(Pending{std::move(command), std::move(done), std::move(request_hash)});
+    shard.queue.push_back(
+        Pending{std::move(command), std::move(done), std::move(request_hash), local_only});
     stats_.queue_depth.fetch_add(1);
   }
   shard.cv.notify_one();
@@ -292,6 +370,11 @@ Result<CommandOutcome> Writer::SubmitAndWait(Command command) {
 
 void Writer::Stop() {
   stopping_.store(true);
+  {
+    std::lock_guard lock(balancer_mu_);
+  }
+  balancer_cv_.notify_all();
+  if (balancer_.joinable()) balancer_.join();
   for (auto& s : shards_) {
     {
       std::lock_guard lock(s->mu);
@@ -302,10 +385,30 @@ void Writer::Stop() {
   for (auto& s : shards_) {
     if (s->thread.joinable()) s->thread.join();
     s->completer.reset();  // answers everything still queued, then joins
+    s->conn.reset();       // gives up the shard's lock at once, not at destruction
   }
+  control_.reset();
 }
 
 namespace {
+
+// Tells the other nodes' followers (cluster.hpp) each touched tenant's new head, delivered by
+// PostgreSQL only if the transaction commits: lines "<tenant> <last seq>", split to fit.
+Status NotifyHeads(store::Tx& tx, const std::vector<Event>& events) {
+  std::unordered_map<std::string_view, int64_t> heads;
+  for (const auto& e : events) heads[e.tenant_id] = std::max(heads[e.tenant_id], e.seq);
+  std::string payload;
+  for (const auto& [tenant, seq] : heads) {
+    std::string line = std::string(tenant) + ' ' + std::to_string(seq) + '\n';
+    if (payload.size() + line.size() > store::kNotifyPayloadBytesMax) {
+      OPSBOX_TRY(store::Notify(tx, store::Dialect::kPostgres, kLedgerChannel, payload));
+      payload.clear();
+    }
+    payload += line;
+  }
+  if (payload.empty()) return Ok();
+  return store::Notify(tx, store::Dialect::kPostgres, kLedgerChannel, payload);
+}
 
 void RecordBatchSize(WriterStats& stats, size_t n) {
   stats.batch_size_sum.fetch_add(n);
@@ -321,7 +424,7 @@ void RecordBatchSize(WriterStats& stats, size_t n) {
 static bool RunBatch(store::Connection& conn, const Registry& registry, Random& random,
                      Instant now, std::unordered_map<std::string, Head>& heads,
                      std::vector<Pending>& batch, WriterStats& stats, bool single,
-                     Completer& completer) {
+                     Completer& completer, bool notify) {
   BatchState state;
   std::vector<std::optional<Result<CommandOutcome>>> answers(batch.size());
   // After a rollback the chain heads of the touched tenants are dropped, not restored: they
@@ -355,6 +458,7 @@ static bool RunBatch(store::Connection& conn, const Registry& registry, Random& 
   }
   Status st = state.event_rows.empty() ? Ok() : tx.ExecBatch(kInsertEvent, state.event_rows);
   if (st.ok() && !state.command_rows.empty()) st = tx.ExecBatch(kInsertCommand, state.command_rows);
+  if (st.ok() && notify && !state.events.empty()) st = NotifyHeads(tx, state.events);
   if (st.ok()) st = tx.Commit();
   if (!st.ok()) {
     tx.Rollback();
@@ -385,31 +489,198 @@ static bool RunBatch(store::Connection& conn, const Registry& registry, Random& 
 }
 
 void Writer::RunShard(Shard& shard) {
+  const bool cluster = options_.cluster.enabled;
   std::vector<Pending> batch;
   batch.reserve(options_.batch_max);
   for (;;) {
     {
       std::unique_lock lock(shard.mu);
-      shard.cv.wait(lock, [&] { return shard.stop || !shard.queue.empty(); });
-      if (shard.queue.empty()) return;  // stopping and drained
+      shard.cv.wait(lock, [&] {
+        return shard.stop || !shard.queue.empty() || shard.want != Want::kNothing;
+      });
+      if (shard.stop && shard.queue.empty()) return;  // stopping and drained
+    }
+    if (cluster) ApplyWant(shard);
+    {
+      std::lock_guard lock(shard.mu);
+      OPSBOX_ASSERT_MSG(shard.owned.load() || shard.queue.empty(),
+                        "commands queued on a shard this node does not write");
       while (!shard.queue.empty() && batch.size() < options_.batch_max) {
         batch.push_back(std::move(shard.queue.front()));
         shard.queue.pop_front();
       }
       stats_.queue_depth.fetch_sub(batch.size());
     }
+    if (batch.empty()) continue;
     const Instant now = clock_.Now();
     if (!RunBatch(*shard.conn, registry_, random_, now, shard.heads, batch, stats_, false,
-                  *shard.completer)) {
+                  *shard.completer, cluster)) {
+      stats_.batches_failed.fetch_add(1);
       // Isolate the failure: each command in its own transaction.
       for (auto& p : batch) {
         std::vector<Pending> one;
         one.push_back(std::move(p));
         RunBatch(*shard.conn, registry_, random_, now, shard.heads, one, stats_, true,
-                 *shard.completer);
+                 *shard.completer, cluster);
       }
+      // A lost session took the shard's lock with it: stop writing, reconnect, and let the
+      // balancer take the shard again if no other node did.
+      if (cluster && shard.owned.load() && !shard.conn->Query("SELECT 1").ok()) Release(shard);
     }
     batch.clear();
+  }
+}
+
+// ---- clustering (cluster.hpp) ------------------------------------------------------------
+
+void Writer::ApplyWant(Shard& shard) {
+  Want want;
+  {
+    std::lock_guard lock(shard.mu);
+    want = shard.want;
+    shard.want = Want::kNothing;
+  }
+  if (want == Want::kAcquire && !shard.owned.load()) Acquire(shard);
+  if (want == Want::kRelease && shard.owned.load()) Release(shard);
+}
+
+void Writer::Acquire(Shard& shard) {
+  auto got = store::TryLock(*shard.conn, kShardLockSpace, shard.index);
+  if (!got.ok()) {
+    spdlog::warn("ledger: shard {}: {}; reconnecting", shard.index, got.error().ToString());
+    auto conn = db_.Connect();  // a lost session holds no lock: nothing to give back
+    if (conn.ok()) shard.conn = std::move(*conn);
+    return;
+  }
+  if (!*got) return;  // another node was faster
+  // The previous owner may have appended until its last moment: its events reach this node's
+  // listeners first, and the chain heads are read again from the database.
+  shard.heads.clear();
+  if (options_.cluster.on_shard_acquired) options_.cluster.on_shard_acquired(shard.index);
+  store::Value row[] = {int64_t{shard.index}, static_cast<int64_t>(shards_.size()),
+                        options_.cluster.node_id, options_.cluster.advertise_url,
+                        clock_.Now().us};
+  if (auto r = shard.conn->Exec(kRecordShardOwner, row); !r.ok()) {
+    spdlog::warn("ledger: shard {}: recording the owner: {}", shard.index, r.error().ToString());
+  }
+  {
+    std::lock_guard lock(shard.mu);
+    shard.owned.store(true);
+  }
+  stats_.shards_acquired.fetch_add(1);
+  stats_.shards_owned.fetch_add(1);
+  spdlog::info("ledger: node {} now writes shard {}", options_.cluster.node_id, shard.index);
+}
+
+void Writer::Release(Shard& shard) {
+  std::deque<Pending> waiting;
+  {
+    std::lock_guard lock(shard.mu);
+    shard.owned.store(false);
+    waiting.swap(shard.queue);
+    stats_.queue_depth.fetch_sub(waiting.size());
+  }
+  if (Status st = store::Unlock(*shard.conn, kShardLockSpace, shard.index); !st.ok()) {
+    // Closing the session gives the lock back too.
+    spdlog::warn("ledger: shard {}: {}; reconnecting", shard.index, st.error().ToString());
+    auto conn = db_.Connect();
+    if (conn.ok()) shard.conn = std::move(*conn);
+  }
+  shard.heads.clear();
+  stats_.shards_released.fetch_add(1);
+  stats_.shards_owned.fetch_sub(1);
+  spdlog::info("ledger: node {} gave shard {} back", options_.cluster.node_id, shard.index);
+  for (auto& p : waiting) {
+    ForwardOrRefuse(shard, std::move(p.command), std::move(p.done), p.local_only);
+  }
+}
+
+Status Writer::ConnectControl() {
+  OPSBOX_ASSIGN_OR_RETURN(auto conn, db_.Connect());
+  OPSBOX_ASSIGN_OR_RETURN(auto live, store::LockedKeys(*conn, kNodeLockSpace));
+  if (live.empty()) {
+    // No other node runs: owners recorded earlier are history (their shard count too).
+    OPSBOX_TRY(conn->Exec("DELETE FROM ledger_shard_owners"));
+  } else {
+    store::Value p[] = {static_cast<int64_t>(shards_.size())};
+    OPSBOX_ASSIGN_OR_RETURN(
+        auto other, conn->Query("SELECT shards, node_id FROM ledger_shard_owners "
+                                "WHERE shards <> ? LIMIT 1",
+                                p));
+    if (!other.empty()) {
+      return Error::Invalid("database.writer_shards", "same_on_every_node",
+                            "this node has " + std::to_string(shards_.size()) +
+                                " writer shards, node " + other[0].Text(1) + " has " +
+                                std::to_string(other[0].Int(0)));
+    }
+  }
+  for (int attempt = 0; attempt < 16; ++attempt) {
+    const auto key = static_cast<int32_t>(random_.Uniform(uint64_t{1} << 31));
+    OPSBOX_ASSIGN_OR_RETURN(bool got, store::TryLock(*conn, kNodeLockSpace, key));
+    if (got) {
+      control_ = std::move(conn);
+      return Ok();
+    }
+  }
+  return Error::Unavailable("no free node lock key after 16 attempts");
+}
+
+// Aims at ceil(shards / live nodes) shards: takes free ones while below, gives back the
+// highest while above. Acting is left to the shard threads, between their batches.
+void Writer::Balance() {
+  if (!control_) {
+    if (Status st = ConnectControl(); !st.ok()) {
+      spdlog::warn("ledger: cluster control connection: {}", st.error().ToString());
+      return;
+    }
+  }
+  auto live = store::LockedKeys(*control_, kNodeLockSpace);
+  auto held = live.ok() ? store::LockedKeys(*control_, kShardLockSpace) : live;
+  if (!live.ok() || !held.ok()) {
+    spdlog::warn("ledger: cluster balance: {}",
+                 (live.ok() ? held.error() : live.error()).ToString());
+    control_.reset();
+    return;
+  }
+  const size_t n = shards_.size();
+  const size_t nodes = std::max<size_t>(1, live->size());
+  const size_t target = (n + nodes - 1) / nodes;
+  // Counted as the shard threads will leave them: a wish not yet acted on counts as done.
+  size_t owned = 0;
+  for (auto& s : shards_) {
+    std::lock_guard lock(s->mu);
+    const bool will_own = s->want == Want::kNothing ? s->owned.load() : s->want == Want::kAcquire;
+    owned += will_own ? 1 : 0;
+  }
+  auto is_held = [&](int shard) {
+    return std::find(held->begin(), held->end(), shard) != held->end();
+  };
+  for (size_t i = 0; i < n && owned < target; ++i) {
+    Shard& s = *shards_[i];
+    std::lock_guard lock(s.mu);
+    if (s.want != Want::kNothing || s.owned.load() || is_held(s.index)) continue;
+    s.want = Want::kAcquire;
+    ++owned;
+  }
+  for (size_t i = n; i > 0 && owned > target; --i) {
+    Shard& s = *shards_[i - 1];
+    std::lock_guard lock(s.mu);
+    if (s.want != Want::kNothing || !s.owned.load()) continue;
+    s.want = Want::kRelease;
+    --owned;
+  }
+  for (auto& s : shards_) s->cv.notify_one();
+}
+
+void Writer::RunBalancer() {
+  const auto interval = std::chrono::milliseconds(options_.cluster.rebalance_interval_ms);
+  for (;;) {
+    {
+      std::unique_lock lock(balancer_mu_);
+      balancer_cv_.wait_for(lock, interval, [&] { return stopping_.load(); });
+      if (stopping_.load()) return;
+    }
+    Balance();
   }
 }
 

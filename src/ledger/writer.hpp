@@ -8,19 +8,29 @@
 // commands are retried one transaction each, so one bad command cannot fail its neighbours.
 // No command is answered before its events are durable.
 //
+// Several nodes on one PostgreSQL (options.cluster.enabled; cluster.hpp): a shard is written
+// only while this node holds its advisory lock; Submit() hands commands of shards owned
+// elsewhere to the cluster's Forwarder, SubmitLocal() refuses them (rule "not_shard_owner").
+// Each commit then NOTIFYs the other nodes' followers.
+//
 // Thread safety: Submit() from any thread; callbacks run on the shard thread and must not
 // block (post the answer to the caller's executor).
 #pragma once
 
 #include <atomic>
+#include <condition_variable>
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <mutex>
 #include <string>
+#include <string_view>
+#include <thread>
 #include <vector>
 
 #include "core/clock_fwd.hpp"
 #include "core/result.hpp"
+#include "ledger/cluster.hpp"
 #include "ledger/registry.hpp"
 #include "store/store.hpp"
 
@@ -30,6 +40,7 @@ struct WriterOptions {
   int shards = 1;                    // tenant shards; capped at Database::WriterShardsMax()
   size_t batch_max = 512;            // commands per transaction at most
   size_t queue_depth_max = 100000;   // waiting commands at most; more answer kUnavailable
+  ClusterOptions cluster{};          // off: this process owns every shard
 };
 
 struct CommandOutcome {
@@ -53,6 +64,11 @@ struct WriterStats {
   std::atomic<uint64_t> queue_depth{0};
   // Histogram of batch sizes: bucket i counts batches of size <= 2^i (i = 0..12), last +Inf.
   std::atomic<uint64_t> batch_size_buckets[14]{};
+  std::atomic<uint64_t> batches_failed{0};   // whole batches rolled back (then retried one by one)
+  std::atomic<uint64_t> forwarded{0};        // commands handed to the cluster's forwarder
+  std::atomic<uint64_t> shards_acquired{0};  // shard take-overs by this node
+  std::atomic<uint64_t> shards_released{0};
+  std::atomic<uint64_t> shards_owned{0};
 };
 
 class Writer {
@@ -67,6 +83,9 @@ class Writer {
   Status Start();
   // Thread-safe. `done` is called exactly once.
   void Submit(Command command, CommandCallback done);
+  // For commands forwarded by another node: never forwards again; a command whose shard this
+  // node does not own answers kUnavailable with rule "not_shard_owner".
+  void SubmitLocal(Command command, CommandCallback done);
   // Convenience for the CLI and tests: submits and waits.
   Result<CommandOutcome> SubmitAndWait(Command command);
   // Stops accepting (new submissions answer kUnavailable), commits and answers everything
@@ -75,10 +94,21 @@ class Writer {
 
   const WriterStats& stats() const { return stats_; }
   int shard_count() const;
+  // Whether this node writes the tenant's shard now (always true without clustering).
+  bool OwnsTenant(std::string_view tenant_id) const;
+  bool OwnsShard(int shard) const;
 
  private:
   struct Shard;
+  void Enqueue(Command command, CommandCallback done, bool local_only);
+  void ForwardOrRefuse(Shard& shard, Command command, CommandCallback done, bool local_only);
   void RunShard(Shard& shard);
+  void ApplyWant(Shard& shard);
+  void Acquire(Shard& shard);
+  void Release(Shard& shard);
+  Status ConnectControl();
+  void Balance();
+  void RunBalancer();
   store::Database& db_;
   const Registry& registry_;
   Clock& clock_;
@@ -87,6 +117,13 @@ class Writer {
   WriterStats stats_;
   std::vector<std::unique_ptr<Shard>> shards_;
   std::atomic<bool> stopping_{false};
+  std::atomic<bool> started_{false};
+  // Clustering: the control connection holds this node's liveness lock; only the balancer
+  // thread uses it after Start().
+  std::unique_ptr<store::Connection> control_;
+  std::thread balancer_;
+  std::mutex balancer_mu_;
+  std::condition_variable balancer_cv_;
 };
 
 }  // namespace opsbox::ledger

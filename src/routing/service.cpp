@@ -129,6 +129,9 @@ std::vector<ledger::Command> Service::State::Collect(Instant now) {
   if (!broken.empty()) Rebuild(broken);
   std::lock_guard lock(mu);
   for (auto& [tenant, engine] : engines) {
+    // With several nodes, only the node that writes the tenant's shard decides for it; the
+    // others' engines follow the ledger (ledger/cluster.hpp).
+    if (writer != nullptr && !writer->OwnsTenant(tenant)) continue;
     Decisions d = engine.Tick(now);
     d.Append(engine.Dispatch(now, options.offers_per_round_max));
     detail::DecisionsToCommands(tenant, d, now, out);

@@ -186,6 +186,7 @@ CREATE INDEX wfm_contacts_arrival ON wfm_contacts (tenant_id, queue, arrival_at_
 #include "store/migrations/v6_privacy_governance.inc"
 #include "store/migrations/v7_intake.inc"
 #include "store/migrations/v8_routing.inc"
+#include "store/migrations/v9_ledger_shards.inc"
   };
   return kMigrations;
 }

@@ -9,10 +9,12 @@
 #include "store/postgres/postgres_store.hpp"
 
 #include <libpq-fe.h>
+#include <poll.h>
 
 #include <algorithm>
 #include <array>
 #include <bit>
+#include <cerrno>
 #include <charconv>
 #include <optional>
 #include <cstring>
@@ -20,6 +22,7 @@
 #include <unordered_map>
 
 #include "core/assert.hpp"
+#include "store/cluster.hpp"
 #include "store/postgres/placeholders.hpp"
 
 namespace opsbox::store {
@@ -460,7 +463,70 @@ class PgDatabase final : public Database {
   PostgresOptions options_;
 };
 
+// One session that LISTENs on one channel (store/cluster.hpp).
+class PgListener final : public Listener {
+ public:
+  explicit PgListener(PGconn* conn) : conn_(conn) {}
+  ~PgListener() override { PQfinish(conn_); }
+
+  Status Listen(std::string_view channel) {
+    if (channel.empty() || channel.find_first_not_of("abcdefghijklmnopqrstuvwxyz_") !=
+                               std::string_view::npos) {
+      return Error::Invalid("channel", "format", "a LISTEN channel is [a-z_]+");
+    }
+    const std::string sql = "LISTEN " + std::string(channel);
+    PgResult res(PQexec(conn_, sql.c_str()));
+    if (PQresultStatus(res.get()) != PGRES_COMMAND_OK) return PgError(conn_, res.get(), "LISTEN");
+    return Ok();
+  }
+
+  Result<std::vector<Notification>> Wait(int timeout_ms) override {
+    std::vector<Notification> out;
+    OPSBOX_TRY(Take(out));
+    if (!out.empty()) return out;
+    pollfd pfd{PQsocket(conn_), POLLIN, 0};
+    if (pfd.fd < 0) return Error::Unavailable("postgres: the LISTEN session is closed");
+    if (poll(&pfd, 1, timeout_ms) < 0 && errno != EINTR) {
+      return Error::Unavailable("postgres: poll on the LISTEN session failed");
+    }
+    OPSBOX_TRY(Take(out));
+    return out;
+  }
+
+ private:
+  Status Take(std::vector<Notification>& out) {
+    if (PQconsumeInput(conn_) != 1) return PgError(conn_, nullptr, "LISTEN");
+    while (PGnotify* n = PQnotifies(conn_)) {
+      out.push_back(Notification{n->relname, n->extra != nullptr ? n->extra : ""});
+      PQfreemem(n);
+    }
+    if (PQstatus(conn_) != CONNECTION_OK) return PgError(conn_, nullptr, "LISTEN");
+    return Ok();
+  }
+  PGconn* conn_;
+};
+
+PGconn* ConnectRaw(const std::string& url) {
+  // Defaults first: settings inside the URL override them.
+  const char* keys[] = {"connect_timeout", "client_encoding", "dbname", nullptr};
+  const char* values[] = {"10", "UTF8", url.c_str(), nullptr};
+  return PQconnectdbParams(keys, values, 1);
+}
+
 }  // namespace
+
+Result<std::unique_ptr<Listener>> OpenPostgresListener(const std::string& url,
+                                                       std::string_view channel) {
+  PGconn* conn = ConnectRaw(url);
+  if (conn == nullptr) return Error::Unavailable("postgres: out of memory");
+  auto listener = std::make_unique<PgListener>(conn);
+  if (PQstatus(conn) != CONNECTION_OK) {
+    return Error::Unavailable("postgres connect: " + TrimmedMessage(PQerrorMessage(conn)));
+  }
+  PQsetNoticeProcessor(conn, IgnoreNotice, nullptr);
+  OPSBOX_TRY(listener->Listen(channel));
+  return std::unique_ptr<Listener>(std::move(listener));
+}
 
 Result<std::unique_ptr<Database>> OpenPostgres(const PostgresOptions& options) {
   if (options.url.empty()) return Error::Invalid("postgres.url", "required", "connection URL");

@@ -3,6 +3,7 @@
 
 #include <memory>
 #include <string>
+#include <string_view>
 
 #include "store/store.hpp"
 
@@ -14,5 +15,10 @@ struct PostgresOptions {
 };
 
 Result<std::unique_ptr<Database>> OpenPostgres(const PostgresOptions& options);
+
+class Listener;
+// A new session on `url` that LISTENs on `channel` ([a-z_]+); see store/cluster.hpp.
+Result<std::unique_ptr<Listener>> OpenPostgresListener(const std::string& url,
+                                                       std::string_view channel);
 
 }  // namespace opsbox::store
