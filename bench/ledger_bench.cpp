@@ -176,14 +176,13 @@ std::unique_ptr<store::Database> FreshDatabase(const Options& o, const std::stri
   return db;
 }
 
-// `count` tenant ids that the writer spreads over distinct shards (it picks a shard by
-// std::hash of the tenant id modulo the shard count).
+// `count` tenant ids that the writer spreads over distinct shards (ledger::ShardOf).
 std::vector<std::string> PickTenants(int count, int shards) {
   std::vector<std::string> out;
   std::map<size_t, int> per_shard;
   for (int i = 0; static_cast<int>(out.size()) < count; ++i) {
     std::string t = "bench-" + std::to_string(i);
-    const size_t shard = std::hash<std::string>{}(t) % static_cast<size_t>(shards);
+    const auto shard = static_cast<size_t>(ledger::ShardOf(t, shards));
     if (per_shard[shard] * shards > static_cast<int>(out.size())) continue;
     ++per_shard[shard];
     out.push_back(std::move(t));

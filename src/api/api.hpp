@@ -57,7 +57,7 @@ struct ApiDeps {
   int64_t session_ttl_s = 28800;
   // Several nodes (ledger/cluster.hpp): the shared secret that signs forwarded commands;
   // empty when clustering is off (the internal route then answers 404).
-  std::string cluster_secret;
+  std::string cluster_secret{};
   // Issues #3 and #4 (null until the composition root wires the module).
   pii::Scanner* pii = nullptr;
   privacy::Keyring* keyring = nullptr;

@@ -101,7 +101,9 @@ Result<std::string> ClusterForwarder::State::Owner(std::unique_ptr<store::Connec
     std::lock_guard lock(mu);
     if (auto it = owners.find(shard); it != owners.end()) return it->second;
   }
-  if (!conn) OPSBOX_ASSIGN_OR_RETURN(conn, db.Connect());
+  if (!conn) {
+    OPSBOX_ASSIGN_OR_RETURN(conn, db.Connect());
+  }
   auto url = ledger::ShardOwnerUrl(*conn, shard);
   if (!url.ok()) {
     conn.reset();

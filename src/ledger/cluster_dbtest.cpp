@@ -102,8 +102,8 @@ TEST_P(ClusterTest, AdvisoryLocksAreExclusiveAndEndWithTheirSession) {
   EXPECT_TRUE(*store::TryLock(**b, kShardLockSpace, 2));
   EXPECT_EQ(*store::LockedKeys(**b, kShardLockSpace), (std::vector<int32_t>{1, 2}));
   EXPECT_TRUE(store::LockedKeys(**b, kNodeLockSpace)->empty());
-  a->reset();  // the session ends: its lock goes with it
-  EXPECT_TRUE(*store::TryLock(**b, kShardLockSpace, 1));
+  a->reset();  // the session ends (its server process exits a moment later): its lock goes
+  EXPECT_TRUE(Eventually([&] { return *store::TryLock(**b, kShardLockSpace, 1); }));
   ASSERT_TRUE(store::Unlock(**b, kShardLockSpace, 2).ok());
   EXPECT_EQ(*store::LockedKeys(**b, kShardLockSpace), (std::vector<int32_t>{1}));
 }

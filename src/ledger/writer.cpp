@@ -26,9 +26,13 @@ constexpr std::string_view kInsertEvent =
 constexpr std::string_view kInsertCommand =
     "INSERT INTO ledger_commands (tenant_id, command_id, command_type, request_hash, result, "
     "first_seq, last_seq, recorded_at_us) VALUES (?, ?, ?, ?, ?, ?, ?, ?)";
-constexpr std::string_view kFindCommand =
-    "SELECT request_hash, result, first_seq, last_seq FROM ledger_commands "
-    "WHERE tenant_id = ? AND command_id = ?";
+// The recorded outcomes of a batch's command ids, in one query per kPrefetchKeysMax ids (issue
+// #20 item 2): sizes are powers of two, padded by repeating the last key, so that a connection
+// prepares at most a handful of these statements.
+constexpr size_t kPrefetchKeysMax = 128;
+constexpr std::string_view kFindCommandsPrefix =
+    "SELECT tenant_id, command_id, request_hash, result, first_seq, last_seq FROM ledger_commands "
+    "WHERE (tenant_id, command_id) IN (";
 constexpr std::string_view kChainHead =
     "SELECT seq, hash, recorded_at_us FROM ledger_events WHERE tenant_id = ? "
     "ORDER BY seq DESC LIMIT 1";
@@ -142,6 +146,8 @@ struct BatchState {
   std::vector<std::vector<store::Value>> command_rows;
   std::vector<Event> events;
   std::unordered_map<std::string, Recorded> seen;  // tenant + '\n' + command id
+  // Outcomes recorded before this batch, for the batch's command ids (same key as `seen`).
+  std::unordered_map<std::string, Recorded> stored;
   std::unordered_map<std::string, Head> heads_before;
 };
 
@@ -167,14 +173,8 @@ Result<CommandOutcome> ApplyOne(store::Tx& tx, const Registry& registry, Random&
   if (auto it = batch.seen.find(seen_key); it != batch.seen.end()) {
     return replay(it->second.request_hash, it->second.outcome);
   }
-  store::Value key_params[] = {cmd.tenant_id, cmd.command_id};
-  OPSBOX_ASSIGN_OR_RETURN(auto found, tx.Query(kFindCommand, key_params));
-  if (!found.empty()) {
-    auto result = ParseJson(found[0].Text(1), "result");
-    OPSBOX_ASSERT_MSG(result.ok(), "stored command result is not JSON");
-    CommandOutcome o{cmd.command_id, std::move(*result), Json::object(), found[0].Int(2),
-                     found[0].Int(3), false};
-    return replay(found[0].Text(0), std::move(o));
+  if (auto it = batch.stored.find(seen_key); it != batch.stored.end()) {
+    return replay(it->second.request_hash, it->second.outcome);
   }
   const CommandHandler* handler = registry.FindCommand(cmd.type);
   if (handler == nullptr) {
@@ -239,6 +239,45 @@ Result<CommandOutcome> ApplyOne(store::Tx& tx, const Registry& registry, Random&
                                 outcome.last_seq, now.us});
   batch.seen.emplace(seen_key, Recorded{request_hash, outcome});
   return outcome;
+}
+
+// Fills batch.stored with the recorded outcomes of `commands`' ids: one query per
+// kPrefetchKeysMax ids instead of one per command.
+template <typename Pendings>
+Status PrefetchRecorded(store::Tx& tx, const Pendings& commands, BatchState& batch) {
+  std::vector<store::Value> params;
+  auto flush = [&](size_t keys) -> Status {
+    if (keys == 0) return Ok();
+    size_t padded = 1;
+    while (padded < keys) padded *= 2;
+    for (size_t i = keys; i < padded; ++i) {
+      params.push_back(params[params.size() - 2]);
+      params.push_back(params[params.size() - 2]);
+    }
+    std::string sql(kFindCommandsPrefix);
+    for (size_t i = 0; i < padded; ++i) sql += i == 0 ? "(?, ?)" : ", (?, ?)";
+    sql += ")";
+    OPSBOX_ASSIGN_OR_RETURN(auto rows, tx.Query(sql, params));
+    for (const auto& r : rows) {
+      auto result = ParseJson(r.Text(3), "result");
+      OPSBOX_ASSERT_MSG(result.ok(), "stored command result is not JSON");
+      CommandOutcome o{r.Text(1), std::move(*result), Json::object(), r.Int(4), r.Int(5), false};
+      batch.stored.insert_or_assign(r.Text(0) + '\n' + r.Text(1),
+                                    Recorded{r.Text(2), std::move(o)});
+    }
+    params.clear();
+    return Ok();
+  };
+  size_t keys = 0;
+  for (const auto& p : commands) {
+    params.emplace_back(p.command.tenant_id);
+    params.emplace_back(p.command.command_id);
+    if (++keys == kPrefetchKeysMax) {
+      OPSBOX_TRY(flush(keys));
+      keys = 0;
+    }
+  }
+  return flush(keys);
 }
 
 }  // namespace
@@ -441,6 +480,13 @@ static bool RunBatch(store::Connection& conn, const Registry& registry, Random& 
     return true;
   }
   auto& tx = **tx_r;
+  if (Status prefetched = PrefetchRecorded(tx, batch, state); !prefetched.ok()) {
+    tx.Rollback();
+    restore();
+    if (!single) return false;
+    batch[0].done(std::move(prefetched).error());
+    return true;
+  }
   for (size_t i = 0; i < batch.size(); ++i) {
     bool dirty = false;
     auto r = ApplyOne(tx, registry, random, now, heads, state, batch[i].command,
