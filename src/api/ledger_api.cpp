@@ -54,7 +54,7 @@ void Verify(const ApiDeps& deps, HttpRequest& req, const identity::Principal& wh
                   {"reason", report.reason}};
     });
   };
-  if (!deps.blocking->Post(std::move(work))) {
+  if (!deps.compute->Post(std::move(work))) {
     respond(Problem(Error::Unavailable("too many verifications in progress"), req.path));
   }
 }

@@ -67,6 +67,8 @@ HttpResponse ProblemWithStatus(int status, const Error& error, std::string_view 
   response.content_type = "application/problem+json";
   // Messages may quote bad input; replace invalid UTF-8 rather than throw.
   response.body = body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+  // A busy or stopping server says when to come back (429s set their own, exact value).
+  if (status == 503) response.headers.emplace_back("Retry-After", "2");
   return response;
 }
 

@@ -10,13 +10,17 @@ void AddIdentityRoutes(Router& router, const ApiDeps& deps);
 void AddLedgerRoutes(Router& router, const ApiDeps& deps);
 void AddIntegrationsRoutes(Router& router, const ApiDeps& deps);
 void AddWfmRoutes(Router& router, const ApiDeps& deps);
-void AddPiiRoutes(Router& router, const ApiDeps& deps);
 void AddPrivacyRoutes(Router& router, const ApiDeps& deps);
 void AddPrivacyKeysRoutes(Router& router, const ApiDeps& deps);
 void AddIntakeRoutes(Router& router, const ApiDeps& deps);
 void AddRoutingRoutes(Router& router, const ApiDeps& deps);
 void AddStreamRoutes(Router& router, const ApiDeps& deps);
+void SubmitRejectionCounts(const ApiDeps& deps, bool all);
 }  // namespace detail
+
+void RecordRejectedSignatures(const ApiDeps& deps, bool all) {
+  detail::SubmitRejectionCounts(deps, all);
+}
 
 void AddRoutes(Router& router, const ApiDeps& deps) {
   detail::AddSystemRoutes(router, deps);
@@ -24,24 +28,11 @@ void AddRoutes(Router& router, const ApiDeps& deps) {
   detail::AddLedgerRoutes(router, deps);
   detail::AddIntegrationsRoutes(router, deps);
   detail::AddWfmRoutes(router, deps);
-#ifdef OPSBOX_WITH_PII_API
-  detail::AddPiiRoutes(router, deps);
-#endif
-#ifdef OPSBOX_WITH_PRIVACY_API
   detail::AddPrivacyRoutes(router, deps);
-#endif
-#ifdef OPSBOX_WITH_PRIVACY_KEYS_API
   detail::AddPrivacyKeysRoutes(router, deps);
-#endif
-#ifdef OPSBOX_WITH_INTAKE_API
   detail::AddIntakeRoutes(router, deps);
-#endif
-#ifdef OPSBOX_WITH_ROUTING_API
   detail::AddRoutingRoutes(router, deps);
-#endif
-#ifdef OPSBOX_WITH_STREAM_API
   detail::AddStreamRoutes(router, deps);
-#endif
 }
 
 }  // namespace opsbox::api

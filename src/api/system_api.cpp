@@ -19,9 +19,9 @@ extern const std::string_view kLiveCss;
 namespace opsbox::api::detail {
 namespace {
 
-void AddAsset(Router& router, std::string path, std::string summary,
+void AddAsset(Router& router, const ApiDeps& deps, std::string path, std::string summary,
               std::string_view content_type, const std::string_view& body) {
-  AddPublic(router, "GET", std::move(path), std::move(summary),
+  AddPublic(router, deps, Budget::kAddress, "GET", std::move(path), std::move(summary),
             [content_type, &body](HttpRequest&, Respond respond) {
               respond(StaticAsset(content_type, body));
             });
@@ -33,45 +33,45 @@ constexpr std::string_view kScript = "text/javascript; charset=utf-8";
 }  // namespace
 
 void AddSystemRoutes(Router& router, const ApiDeps& deps) {
-  AddPublic(router, "GET", "/healthz", "Liveness: the process answers",
+  AddPublic(router, deps, Budget::kNone, "GET", "/healthz", "Liveness: the process answers",
             [](HttpRequest&, Respond respond) { respond(Ok(Json{{"status", "ok"}})); });
-  AddPublic(router, "GET", "/readyz", "Readiness: database reachable and ledger writer running",
+  AddPublic(router, deps, Budget::kNone, "GET", "/readyz", "Readiness: database reachable and ledger writer running",
             [&deps](HttpRequest& req, Respond respond) {
               if (deps.ready && deps.ready()) return respond(Ok(Json{{"status", "ready"}}));
               respond(Problem(Error::Unavailable("not ready: starting or shutting down"),
                               req.path));
             });
-  AddPublic(router, "GET", "/metrics", "Prometheus metrics (text exposition format)",
+  AddPublic(router, deps, Budget::kAddress, "GET", "/metrics", "Prometheus metrics (text exposition format)",
             [&deps](HttpRequest&, Respond respond) {
               HttpResponse r;
               r.content_type = "text/plain; version=0.0.4";
               r.body = deps.render_metrics ? deps.render_metrics() : "";
               respond(std::move(r));
             });
-  AddPublic(router, "GET", "/api/v1/openapi.json", "This API's OpenAPI 3.1 document",
+  AddPublic(router, deps, Budget::kAddress, "GET", "/api/v1/openapi.json", "This API's OpenAPI 3.1 document",
             [](HttpRequest&, Respond respond) { respond(JsonResponse(200, OpenApiDocument())); });
-  AddPublic(router, "GET", "/api/v1/version", "The server's version",
+  AddPublic(router, deps, Budget::kAddress, "GET", "/api/v1/version", "The server's version",
             [&deps](HttpRequest&, Respond respond) {
               respond(Ok(Json{{"version", deps.version}}));
             });
-  AddPublic(router, "GET", "/", "The web page (log in, recent ledger events)",
+  AddPublic(router, deps, Budget::kAddress, "GET", "/", "The web page (log in, recent ledger events)",
             [](HttpRequest&, Respond respond) {
               respond(StaticAsset("text/html; charset=utf-8", web::kIndexHtml));
             });
-  AddPublic(router, "GET", "/app.js", "The web page's script",
+  AddPublic(router, deps, Budget::kAddress, "GET", "/app.js", "The web page's script",
             [](HttpRequest&, Respond respond) {
               respond(StaticAsset("text/javascript; charset=utf-8", web::kAppJs));
             });
-  AddPublic(router, "GET", "/app.css", "The web page's style sheet",
+  AddPublic(router, deps, Budget::kAddress, "GET", "/app.css", "The web page's style sheet",
             [](HttpRequest&, Respond respond) {
               respond(StaticAsset("text/css; charset=utf-8", web::kAppCss));
             });
-  AddAsset(router, "/desktop", "The agent desktop page", kHtml, web::kDesktopHtml);
-  AddAsset(router, "/desktop.js", "The agent desktop's script", kScript, web::kDesktopJs);
-  AddAsset(router, "/wallboard", "The supervisor wallboard page", kHtml, web::kWallboardHtml);
-  AddAsset(router, "/wallboard.js", "The wallboard's script", kScript, web::kWallboardJs);
-  AddAsset(router, "/shared.js", "Script code the web pages share", kScript, web::kSharedJs);
-  AddAsset(router, "/live.css", "The live pages' style sheet", "text/css; charset=utf-8",
+  AddAsset(router, deps, "/desktop", "The agent desktop page", kHtml, web::kDesktopHtml);
+  AddAsset(router, deps, "/desktop.js", "The agent desktop's script", kScript, web::kDesktopJs);
+  AddAsset(router, deps, "/wallboard", "The supervisor wallboard page", kHtml, web::kWallboardHtml);
+  AddAsset(router, deps, "/wallboard.js", "The wallboard's script", kScript, web::kWallboardJs);
+  AddAsset(router, deps, "/shared.js", "Script code the web pages share", kScript, web::kSharedJs);
+  AddAsset(router, deps, "/live.css", "The live pages' style sheet", "text/css; charset=utf-8",
            web::kLiveCss);
 }
 

@@ -6,6 +6,7 @@
 #include <atomic>
 #include <condition_variable>
 #include <filesystem>
+#include <functional>
 #include <mutex>
 #include <set>
 #include <thread>
@@ -27,27 +28,15 @@
 #include "store/postgres/postgres_store.hpp"
 #include "store/sqlite/sqlite_store.hpp"
 #include "wfm/planning.hpp"
-// [pii:includes] begin
 #include "pii/pii.hpp"
-// [pii:includes] end
-// [privacy-keys:includes] begin
 #include "privacy/erasure.hpp"
 #include "privacy/keyring.hpp"
-// [privacy-keys:includes] end
-// [privacy-governance:includes] begin
 #include "privacy/governance.hpp"
 #include "privacy/retention.hpp"
-// [privacy-governance:includes] end
-// [live:includes] begin
 #include "live/hub.hpp"
-// [live:includes] end
-// [routing:includes] begin
 #include "routing/service.hpp"
-// [routing:includes] end
-// [intake:includes] begin
 #include "intake/bridge.hpp"
 #include "intake/outbound.hpp"
-// [intake:includes] end
 
 namespace opsbox::app {
 
@@ -87,8 +76,16 @@ ledger::WriterOptions WriterOptionsFrom(const Config& c) {
   o.shards = static_cast<int>(c.database_writer_shards);
   o.batch_max = static_cast<size_t>(c.ledger_batch_max);
   o.queue_depth_max = static_cast<size_t>(c.ledger_queue_depth_max);
+  o.command_bytes_max = static_cast<size_t>(c.ledger_command_bytes_max);
+  o.event_bytes_max = static_cast<size_t>(c.ledger_event_bytes_max);
+  o.batch_bytes_max = static_cast<size_t>(c.ledger_batch_bytes_max);
   return o;
 }
+
+// Waiting work per pool: logins queue behind each other for at most a few seconds; long
+// computations beyond a handful are refused (503) rather than queued for minutes.
+constexpr size_t kInteractiveQueueDepthMax = 1024;
+constexpr size_t kComputeQueueDepthMax = 16;
 
 // Signs checkpoints for tenants the writer touched, every interval and once more at shutdown,
 // off the writer thread.
@@ -153,6 +150,41 @@ class CheckpointScheduler {
   std::thread thread_;
 };
 
+// Runs `work` every `interval` on a thread of its own until Stop() (then joins).
+class Periodic {
+ public:
+  Periodic(Duration interval, std::function<void()> work)
+      : interval_(interval), work_(std::move(work)), thread_([this] { Run(); }) {}
+  ~Periodic() { Stop(); }
+  void Stop() {
+    {
+      std::lock_guard lock(mu_);
+      stop_ = true;
+    }
+    cv_.notify_all();
+    if (thread_.joinable()) thread_.join();
+  }
+
+ private:
+  void Run() {
+    std::unique_lock lock(mu_);
+    while (!cv_.wait_for(lock, std::chrono::microseconds(interval_.us), [&] { return stop_; })) {
+      lock.unlock();
+      work_();
+      lock.lock();
+    }
+  }
+  Duration interval_;
+  std::function<void()> work_;
+  std::mutex mu_;
+  std::condition_variable cv_;
+  bool stop_ = false;
+  std::thread thread_;
+};
+
+// How often counted-but-unrecorded forged provider requests are put on the ledger.
+constexpr Duration kRejectedSignaturesFlushInterval = Duration::Seconds(15);
+
 // Copies the writer's cumulative statistics into Prometheus counters (by the increase since
 // the previous scrape) and its queue depth into a gauge. Hooks run one at a time.
 class WriterStatsExporter {
@@ -195,6 +227,62 @@ class WriterStatsExporter {
   } last_;
 };
 
+
+// Every domain module the ledger writer knows, registered in one place for the server and the
+// CLI alike (issue #9: two registration paths had drifted). Members are declared in
+// dependency order, so they are destroyed after what uses them.
+struct Modules {
+  ledger::Registry registry;
+  integrations::SubscriptionCache subscriptions;
+  std::unique_ptr<pii::Scanner> pii;
+  std::unique_ptr<privacy::Keyring> keyring;  // before the modules that seal or scrub with it
+  std::unique_ptr<privacy::Governance> governance;
+  std::unique_ptr<routing::Service> routing;
+  std::unique_ptr<intake::Intake> intake;
+};
+
+// What differs between the server and the CLI: the server has an outbox to wake, a live hub to
+// publish to and background threads.
+struct ModuleWiring {
+  store::Database& db;
+  Clock& clock;
+  const Config& config;
+  integrations::OutboxWorker* outbox = nullptr;  // null in the CLI
+  live::Hub* hub = nullptr;                      // null in the CLI
+  bool run_threads = true;
+};
+
+Status RegisterModules(Modules& m, const ModuleWiring& w) {
+  identity::RegisterIdentity(m.registry, IdentityOptionsFrom(w.config));
+  integrations::RegisterIntegrations(m.registry, m.subscriptions, w.outbox);
+  wfm::RegisterWfm(m.registry);
+  OPSBOX_ASSIGN_OR_RETURN(m.pii, pii::Scanner::Create());
+  {
+    std::error_code dir_ec;  // a missing folder surfaces as the key file's own error
+    std::filesystem::create_directories(w.config.data_dir, dir_ec);
+    OPSBOX_ASSIGN_OR_RETURN(auto key_provider,
+                            privacy::OpenKeyFile(w.config.data_dir + "/privacy-keys.json"));
+    OPSBOX_ASSIGN_OR_RETURN(m.keyring, privacy::Keyring::Create(std::move(key_provider), w.clock));
+  }
+  m.keyring->Register(m.registry);
+  privacy::RegisterErasure(m.registry, *m.keyring);
+  m.governance = std::make_unique<privacy::Governance>();
+  m.governance->Register(m.registry);
+  {
+    // The CLI used to skip this load, so its governance decisions started from empty state.
+    OPSBOX_ASSIGN_OR_RETURN(auto governance_conn, w.db.Connect());
+    OPSBOX_TRY(m.governance->Load(*governance_conn, w.clock.Now()));
+  }
+  m.routing = std::make_unique<routing::Service>(
+      w.db, w.clock, w.hub, routing::ServiceOptions{.run_threads = w.run_threads});
+  m.routing->Register(m.registry);
+  m.intake = std::make_unique<intake::Intake>(intake::MakeHooks(*m.pii, *m.keyring),
+                                              intake::IntakeOptions{});
+  m.intake->Register(m.registry);
+  intake::RegisterWithPrivacy(*m.intake, *m.keyring, *m.governance);
+  return Ok();
+}
+
 }  // namespace
 
 struct Server::Parts {
@@ -202,8 +290,8 @@ struct Server::Parts {
   SystemRandom random;
   std::unique_ptr<store::Database> db;
   std::unique_ptr<store::Pool> pool;
-  ledger::Registry registry;
-  std::unique_ptr<integrations::SubscriptionCache> subscriptions;
+  std::unique_ptr<live::Hub> hub;  // before the modules that publish to it
+  Modules m;
   std::unique_ptr<ledger::Writer> writer;
   std::unique_ptr<ledger::Checkpointer> checkpointer;
   std::unique_ptr<CheckpointScheduler> scheduler;
@@ -211,34 +299,18 @@ struct Server::Parts {
   std::unique_ptr<identity::LoginService> login;
   std::unique_ptr<server::BeastHttpClient> http_client;
   std::unique_ptr<integrations::OutboxWorker> outbox;
-  std::unique_ptr<WorkerPool> blocking;
+  std::unique_ptr<WorkerPool> interactive;  // short blocking work: password hashing
+  std::unique_ptr<WorkerPool> compute;      // long work: solves, forecasts, verification
   server::Metrics metrics;
   api::ApiDeps deps;
   api::Router router;
   std::unique_ptr<server::HttpServer> http;
   std::atomic<bool> ready{false};
   bool stopped = false;
-  // Issues #3 and #4: each module's parts (declared after the parts they use).
-  // [pii:parts] begin
-  std::unique_ptr<pii::Scanner> pii;
-  // [pii:parts] end
-  // [privacy-keys:parts] begin
-  std::unique_ptr<privacy::Keyring> keyring;  // before the modules that seal or scrub with it
-  // [privacy-keys:parts] end
-  // [privacy-governance:parts] begin
-  std::unique_ptr<privacy::Governance> governance;
   std::unique_ptr<privacy::RetentionScheduler> retention;
-  // [privacy-governance:parts] end
-  // [live:parts] begin
-  std::unique_ptr<live::Hub> hub;  // before routing and intake, which publish to it
-  // [live:parts] end
-  // [routing:parts] begin
-  std::unique_ptr<routing::Service> routing;
-  // [routing:parts] end
-  // [intake:parts] begin
-  std::unique_ptr<intake::Intake> intake;
   std::unique_ptr<intake::OutboundWorker> intake_outbound;
-  // [intake:parts] end
+  std::unique_ptr<api::RateLimits> rate_limits;
+  std::unique_ptr<Periodic> rejected_signatures_flush;
 };
 
 Server::Server(Config config) : config_(std::move(config)), parts_(std::make_unique<Parts>()) {}
@@ -254,16 +326,15 @@ Status Server::Start() {
   std::filesystem::create_directories(config_.data_dir, ec);
   OPSBOX_ASSIGN_OR_RETURN(p.db, OpenDatabase(config_.database_url, config_));
   OPSBOX_TRY(p.db->Migrate());
-  p.pool = std::make_unique<store::Pool>(*p.db,
-                                         static_cast<size_t>(config_.database_pool_connections_max));
+  p.pool = std::make_unique<store::Pool>(
+      *p.db, static_cast<size_t>(config_.database_pool_connections_max),
+      config_.database_pool_acquire_timeout_ms);
   OPSBOX_ASSIGN_OR_RETURN(auto key, ledger::LoadOrCreateSigningKey(config_.SigningKeyPath()));
   p.checkpointer = std::make_unique<ledger::Checkpointer>(
       *p.db, key, p.clock, config_.ledger_checkpoint_interval_events);
   p.scheduler = std::make_unique<CheckpointScheduler>(
       *p.checkpointer, *p.db, Duration::Millis(config_.ledger_checkpoint_interval_ms));
   const auto identity_options = IdentityOptionsFrom(config_);
-  identity::RegisterIdentity(p.registry, identity_options);
-  p.subscriptions = std::make_unique<integrations::SubscriptionCache>();
   p.auth = std::make_unique<identity::Authenticator>(*p.pool, identity_options);
   p.login = std::make_unique<identity::LoginService>(identity_options, p.random);
   p.http_client = std::make_unique<server::BeastHttpClient>();
@@ -276,43 +347,12 @@ Status Server::Start() {
   oo.poll_interval_ms = static_cast<int>(config_.webhooks_poll_interval_ms);
   p.outbox = std::make_unique<integrations::OutboxWorker>(*p.db, *p.http_client, p.clock,
                                                           p.random, oo);
-  integrations::RegisterIntegrations(p.registry, *p.subscriptions, p.outbox.get());
-  wfm::RegisterWfm(p.registry);
-  // [pii:register] begin
-  OPSBOX_ASSIGN_OR_RETURN(p.pii, pii::Scanner::Create());
-  // [pii:register] end
-  // [privacy-keys:register] begin
-  {
-    OPSBOX_ASSIGN_OR_RETURN(auto key_provider,
-                            privacy::OpenKeyFile(config_.data_dir + "/privacy-keys.json"));
-    OPSBOX_ASSIGN_OR_RETURN(p.keyring, privacy::Keyring::Create(std::move(key_provider), p.clock));
-  }
-  p.keyring->Register(p.registry);
-  privacy::RegisterErasure(p.registry, *p.keyring);
-  // [privacy-keys:register] end
-  // [privacy-governance:register] begin
-  p.governance = std::make_unique<privacy::Governance>();
-  p.governance->Register(p.registry);
-  {
-    OPSBOX_ASSIGN_OR_RETURN(auto governance_conn, p.db->Connect());
-    OPSBOX_TRY(p.governance->Load(*governance_conn, p.clock.Now()));
-  }
-  // [privacy-governance:register] end
-  // [live:register] begin
   p.hub = std::make_unique<live::Hub>();
-  // [live:register] end
-  // [routing:register] begin
-  p.routing = std::make_unique<routing::Service>(*p.db, p.clock, p.hub.get());
-  p.routing->Register(p.registry);
-  // [routing:register] end
-  // [intake:register] begin
-  p.intake = std::make_unique<intake::Intake>(intake::MakeHooks(*p.pii, *p.keyring),
-                                              intake::IntakeOptions{});
-  p.intake->Register(p.registry);
-  intake::RegisterWithPrivacy(*p.intake, *p.keyring, *p.governance);
+  OPSBOX_TRY(RegisterModules(p.m, ModuleWiring{*p.db, p.clock, config_, p.outbox.get(),
+                                               p.hub.get(), /*run_threads=*/true}));
   p.intake_outbound = std::make_unique<intake::OutboundWorker>(
-      *p.db, *p.http_client, p.clock, p.random, *p.intake, intake::OutboundOptions{});
-  p.registry.AddCommittedListener([&p](const std::vector<ledger::Event>& events) {
+      *p.db, *p.http_client, p.clock, p.random, *p.m.intake, intake::OutboundOptions{});
+  p.m.registry.AddCommittedListener([&p](const std::vector<ledger::Event>& events) {
     for (const auto& e : events) {
       if (e.type == intake::kMessageSent) {
         p.intake_outbound->Wake();
@@ -320,12 +360,11 @@ Status Server::Start() {
       }
     }
   });
-  // [intake:register] end
-  p.registry.AddCommittedListener([&p](const std::vector<ledger::Event>& events) {
+  p.m.registry.AddCommittedListener([&p](const std::vector<ledger::Event>& events) {
     p.auth->OnCommitted(events);
     p.scheduler->Touched(events);
   });
-  p.writer = std::make_unique<ledger::Writer>(*p.db, p.registry, p.clock, p.random,
+  p.writer = std::make_unique<ledger::Writer>(*p.db, p.m.registry, p.clock, p.random,
                                               WriterOptionsFrom(config_));
   OPSBOX_TRY(p.writer->Start());
   // Events appended while no server ran (CLI, a crash before the last checkpoint).
@@ -334,50 +373,76 @@ Status Server::Start() {
   }
   p.scheduler->Start();
   OPSBOX_TRY(p.outbox->Start());
-  p.blocking = std::make_unique<WorkerPool>(2, 1024);
+  p.interactive = std::make_unique<WorkerPool>(
+      static_cast<size_t>(config_.server_interactive_threads), kInteractiveQueueDepthMax);
+  p.compute = std::make_unique<WorkerPool>(static_cast<size_t>(config_.server_compute_threads),
+                                           kComputeQueueDepthMax);
 
-  p.deps = api::ApiDeps{p.writer.get(), p.pool.get(), p.auth.get(), p.login.get(), &p.clock,
-                        &p.random, p.blocking.get(), {p.checkpointer->public_key_hex()},
-                        nullptr, nullptr, std::string(kVersion), config_.login_session_ttl_s};
+  p.deps.writer = p.writer.get();
+  p.deps.pool = p.pool.get();
+  p.deps.auth = p.auth.get();
+  p.deps.login = p.login.get();
+  p.deps.clock = &p.clock;
+  p.deps.random = &p.random;
+  p.deps.interactive = p.interactive.get();
+  p.deps.compute = p.compute.get();
+  p.deps.trusted_public_keys_hex = {p.checkpointer->public_key_hex()};
+  p.deps.version = std::string(kVersion);
+  p.deps.session_ttl_s = config_.login_session_ttl_s;
+  p.deps.tls = !config_.server_tls_cert_file.empty();
+  p.rate_limits = std::make_unique<api::RateLimits>(
+      RateLimit{config_.rate_limit_api_key_per_s, config_.rate_limit_api_key_burst},
+      RateLimit{config_.rate_limit_session_per_s, config_.rate_limit_session_burst},
+      RateLimit{config_.rate_limit_address_per_s, config_.rate_limit_address_burst},
+      RateLimit{config_.rate_limit_provider_per_s, config_.rate_limit_provider_burst});
+  p.deps.rate_limits = p.rate_limits.get();
+  p.rejected_signatures_flush = std::make_unique<Periodic>(
+      kRejectedSignaturesFlushInterval, [&p] { api::RecordRejectedSignatures(p.deps); });
+  p.metrics.AddRefreshHook([&p, last = std::make_shared<std::pair<uint64_t, uint64_t>>()] {
+    const uint64_t rejected = p.rate_limits->signatures_rejected.load();
+    const uint64_t limited = p.rate_limits->requests_limited.load();
+    p.metrics.AddCounter("opsbox_channel_signatures_rejected_total",
+                         "Provider webhook requests refused for a missing or wrong signature", {},
+                         static_cast<double>(rejected - last->first));
+    p.metrics.AddCounter("opsbox_http_rate_limited_total",
+                         "Requests answered 429 because a request budget was spent", {},
+                         static_cast<double>(limited - last->second));
+    *last = {rejected, limited};
+  });
   p.metrics.AddRefreshHook([&p, exporter = std::make_shared<WriterStatsExporter>()] {
     exporter->Export(p.metrics, p.writer->stats());
     p.metrics.SetGauge("opsbox_outbox_backlog", "Webhook deliveries pending", {},
                        static_cast<double>(p.outbox->Backlog()));
   });
-  // [pii:deps] begin
-  p.deps.pii = p.pii.get();
-  // [pii:deps] end
-  // [privacy-keys:deps] begin
-  p.deps.keyring = p.keyring.get();
+  p.metrics.AddRefreshHook([&p, last = std::make_shared<uint64_t>(0)] {
+    const uint64_t seen = p.m.registry.ModuleExceptions();
+    p.metrics.AddCounter("opsbox_ledger_module_exceptions_total",
+                         "Exceptions thrown by module handlers, projectors or listeners", {},
+                         static_cast<double>(seen - *last));
+    *last = seen;
+  });
+  p.deps.pii = p.m.pii.get();
+  p.deps.keyring = p.m.keyring.get();
   p.metrics.AddRefreshHook([&p] {
     p.metrics.SetGauge("opsbox_privacy_cached_data_keys", "Unwrapped data keys held in memory",
-                       {}, static_cast<double>(p.keyring->CachedKeys()));
+                       {}, static_cast<double>(p.m.keyring->CachedKeys()));
   });
-  // [privacy-keys:deps] end
-  // [privacy-governance:deps] begin
-  p.deps.privacy = p.governance.get();
+  p.deps.privacy = p.m.governance.get();
   p.retention = std::make_unique<privacy::RetentionScheduler>(*p.db, *p.writer, p.clock,
                                                               privacy::kRetentionRunInterval);
   p.retention->Start();
   p.metrics.AddRefreshHook([&p, last = std::make_shared<uint64_t>(0)] {
-    const uint64_t seen = p.governance->SensitiveDataExceptionsSeen();
+    const uint64_t seen = p.m.governance->SensitiveDataExceptionsSeen();
     p.metrics.AddCounter("opsbox_sensitive_data_exceptions_total",
                          "Sensitive data exceptions recorded (card numbers and other PII in messages)",
                          {}, static_cast<double>(seen - *last));
     *last = seen;
   });
-  // [privacy-governance:deps] end
-  // [live:deps] begin
   p.deps.hub = p.hub.get();
-  // [live:deps] end
-  // [routing:deps] begin
-  OPSBOX_TRY(p.routing->Start(*p.writer));
-  p.deps.routing = p.routing.get();
-  // [routing:deps] end
-  // [intake:deps] begin
-  p.deps.intake = p.intake.get();
+  OPSBOX_TRY(p.m.routing->Start(*p.writer));
+  p.deps.routing = p.m.routing.get();
+  p.deps.intake = p.m.intake.get();
   OPSBOX_TRY(p.intake_outbound->Start());
-  // [intake:deps] end
   p.deps.render_metrics = [&p] { return p.metrics.Render(); };
   p.deps.ready = [&p] { return p.ready.load(); };
   api::AddRoutes(p.router, p.deps);
@@ -392,6 +457,9 @@ Status Server::Start() {
   so.header_timeout_ms = static_cast<int>(config_.server_header_timeout_ms);
   so.idle_timeout_ms = static_cast<int>(config_.server_idle_timeout_ms);
   so.shutdown_grace_ms = static_cast<int>(config_.server_shutdown_grace_ms);
+  so.tls_cert_file = config_.server_tls_cert_file;
+  so.tls_key_file = config_.server_tls_key_file;
+  so.hsts_max_age_s = config_.server_hsts_max_age_s;
   p.http = std::make_unique<server::HttpServer>(so, p.router, p.metrics);
   OPSBOX_TRY(p.http->Start());
   p.ready.store(true);
@@ -407,22 +475,15 @@ void Server::Stop() {
   // answered by the still-running writer), then the writer drains and stops, then the last
   // checkpoint covers everything it appended.
   if (p.http) p.http->Stop();
-  // [pii:stop-before-writer] begin
-  // [pii:stop-before-writer] end
-  // [privacy-keys:stop-before-writer] begin
-  // [privacy-keys:stop-before-writer] end
-  // [privacy-governance:stop-before-writer] begin
+  if (p.rejected_signatures_flush) {
+    p.rejected_signatures_flush->Stop();
+    api::RecordRejectedSignatures(p.deps, /*all=*/true);  // what the last minute counted
+  }
   if (p.retention) p.retention->Stop();
-  // [privacy-governance:stop-before-writer] end
-  // [live:stop-before-writer] begin
-  // [live:stop-before-writer] end
-  // [routing:stop-before-writer] begin
-  if (p.routing) p.routing->Stop();
-  // [routing:stop-before-writer] end
-  // [intake:stop-before-writer] begin
+  if (p.m.routing) p.m.routing->Stop();
   if (p.intake_outbound) p.intake_outbound->Stop();
-  // [intake:stop-before-writer] end
-  if (p.blocking) p.blocking->Stop();
+  if (p.interactive) p.interactive->Stop();
+  if (p.compute) p.compute->Stop();
   if (p.writer) p.writer->Stop();
   if (p.scheduler) p.scheduler->Stop();
   if (p.outbox) p.outbox->Stop();
@@ -432,25 +493,7 @@ struct Offline::Parts {
   SystemClock clock;
   SystemRandom random;
   std::unique_ptr<store::Database> db;
-  ledger::Registry registry;
-  integrations::SubscriptionCache subscriptions;
-  // [pii:offline-parts] begin
-  std::unique_ptr<pii::Scanner> pii;
-  // [pii:offline-parts] end
-  // [privacy-keys:offline-parts] begin
-  std::unique_ptr<privacy::Keyring> keyring;
-  // [privacy-keys:offline-parts] end
-  // [privacy-governance:offline-parts] begin
-  std::unique_ptr<privacy::Governance> governance;
-  // [privacy-governance:offline-parts] end
-  // [live:offline-parts] begin
-  // [live:offline-parts] end
-  // [routing:offline-parts] begin
-  std::unique_ptr<routing::Service> routing;
-  // [routing:offline-parts] end
-  // [intake:offline-parts] begin
-  std::unique_ptr<intake::Intake> intake;
-  // [intake:offline-parts] end
+  Modules m;
   std::unique_ptr<ledger::Writer> writer;
   std::unique_ptr<ledger::Checkpointer> checkpointer;
   std::string actor;
@@ -467,43 +510,11 @@ Result<std::unique_ptr<Offline>> Offline::Open(const std::string& db_url, const 
   auto& p = *o->parts_;
   OPSBOX_ASSIGN_OR_RETURN(p.db, OpenDatabase(db_url, config));
   OPSBOX_TRY(p.db->Migrate());
-  identity::RegisterIdentity(p.registry, IdentityOptionsFrom(config));
-  integrations::RegisterIntegrations(p.registry, p.subscriptions, nullptr);
-  wfm::RegisterWfm(p.registry);
-  // [pii:offline-register] begin
-  OPSBOX_ASSIGN_OR_RETURN(p.pii, pii::Scanner::Create());
-  // [pii:offline-register] end
-  // [privacy-keys:offline-register] begin
-  {
-    std::error_code dir_ec;  // a missing folder surfaces as the key file's own error
-    std::filesystem::create_directories(config.data_dir, dir_ec);
-    OPSBOX_ASSIGN_OR_RETURN(auto key_provider,
-                            privacy::OpenKeyFile(config.data_dir + "/privacy-keys.json"));
-    OPSBOX_ASSIGN_OR_RETURN(p.keyring, privacy::Keyring::Create(std::move(key_provider), p.clock));
-  }
-  p.keyring->Register(p.registry);
-  privacy::RegisterErasure(p.registry, *p.keyring);
-  // [privacy-keys:offline-register] end
-  // [privacy-governance:offline-register] begin
-  p.governance = std::make_unique<privacy::Governance>();
-  p.governance->Register(p.registry);
-  // [privacy-governance:offline-register] end
-  // [live:offline-register] begin
-  // [live:offline-register] end
-  // [routing:offline-register] begin
-  p.routing = std::make_unique<routing::Service>(
-      *p.db, p.clock, nullptr, routing::ServiceOptions{.run_threads = false});
-  p.routing->Register(p.registry);
-  // [routing:offline-register] end
-  // [intake:offline-register] begin
-  p.intake = std::make_unique<intake::Intake>(intake::MakeHooks(*p.pii, *p.keyring),
-                                              intake::IntakeOptions{});
-  p.intake->Register(p.registry);
-  intake::RegisterWithPrivacy(*p.intake, *p.keyring, *p.governance);
-  // [intake:offline-register] end
+  OPSBOX_TRY(RegisterModules(p.m, ModuleWiring{*p.db, p.clock, config, nullptr, nullptr,
+                                               /*run_threads=*/false}));
   ledger::WriterOptions wo = WriterOptionsFrom(config);
   wo.shards = 1;
-  p.writer = std::make_unique<ledger::Writer>(*p.db, p.registry, p.clock, p.random, wo);
+  p.writer = std::make_unique<ledger::Writer>(*p.db, p.m.registry, p.clock, p.random, wo);
   OPSBOX_TRY(p.writer->Start());
   const char* user = getenv("USER");
   p.actor = std::string("cli:") + (user != nullptr ? user : std::to_string(getuid()));

@@ -55,10 +55,17 @@ int Fail(const Error& e) {
   return e.code == ErrorCode::kInvalidArgument ? 2 : 1;
 }
 
-int Serve(const Common& c, const std::string& listen) {
+struct TlsFlags {
+  std::string cert_file;
+  std::string key_file;
+};
+
+int Serve(const Common& c, const std::string& listen, const TlsFlags& tls) {
   auto config = LoadConfig(c);
   if (!config.ok()) return Fail(config.error());
   if (!listen.empty()) config->server_listen = listen;
+  if (!tls.cert_file.empty()) config->server_tls_cert_file = tls.cert_file;
+  if (!tls.key_file.empty()) config->server_tls_key_file = tls.key_file;
   if (auto lp = ParseListen(config->server_listen); !lp.ok()) return Fail(lp.error());
   spdlog::set_level(spdlog::level::from_str(config->log_level));
   // Block the signals in every thread; one thread waits for them.
@@ -69,7 +76,8 @@ int Serve(const Common& c, const std::string& listen) {
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
   Server server(*config);
   if (auto st = server.Start(); !st.ok()) return Fail(st.error());
-  spdlog::info("opsbox {} listening on http://{}:{} (database {})", kVersion,
+  spdlog::info("opsbox {} listening on {}://{}:{} (database {})", kVersion,
+               config->server_tls_cert_file.empty() ? "http" : "https",
                ParseListen(config->server_listen)->first, server.port(), config->database_url);
   std::cout << "listening on port " << server.port() << std::endl;
   int sig = 0;
@@ -174,6 +182,10 @@ int Main(int argc, char** argv) {
   auto* serve = app.add_subcommand("serve", "Run the HTTP server");
   add_db(serve, false);
   serve->add_option("--listen", listen, "HOST:PORT (port 0: any free port)");
+  TlsFlags tls;
+  serve->add_option("--tls-cert", tls.cert_file,
+                    "PEM certificate chain: serve HTTPS and WSS only (with --tls-key)");
+  serve->add_option("--tls-key", tls.key_file, "PEM private key of --tls-cert");
   auto* migrate = app.add_subcommand("migrate", "Apply database migrations");
   add_db(migrate, true);
   app.add_subcommand("version", "Print the version");
@@ -240,7 +252,7 @@ int Main(int argc, char** argv) {
     std::cout << "opsbox " << kVersion << "\n";
     return 0;
   }
-  if (serve->parsed()) return Serve(common, listen);
+  if (serve->parsed()) return Serve(common, listen, tls);
   if (migrate->parsed()) {
     return WithOffline(common, [](Offline& off) {
       auto v = off.db().SchemaVersion();

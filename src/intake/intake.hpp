@@ -22,8 +22,9 @@
 //       WhatsApp replies are then delivered by OutboundWorker. Result {message_id,
 //       conversation_id, status}.
 //   close_conversation {conversation_id, reason} -> conversation_closed.
-//   record_channel_signature_rejected {channel, reason, remote_address}
-//       -> channel_signature_rejected (a security event).
+//   record_channel_signature_rejected {channel, reason, remote_address, count?}
+//       -> channel_signature_rejected {…, count} (a security event standing for `count`
+//       rejected requests: the API records at most one per source, channel and minute).
 // Event payloads are listed in docs of each Decide* function in decide.cpp and in
 // src/api/openapi/intake.json.
 //
@@ -66,6 +67,7 @@ inline constexpr std::string_view kRecordSignatureRejected = "record_channel_sig
 // Events.
 inline constexpr std::string_view kChannelConfigured = "channel_configured";
 inline constexpr std::string_view kChannelSignatureRejected = "channel_signature_rejected";
+inline constexpr int64_t kSignatureRejectionCountMax = 1'000'000'000;
 inline constexpr std::string_view kCustomerCreated = "customer_created";
 inline constexpr std::string_view kCustomerIdentityLinked = "customer_identity_linked";
 inline constexpr std::string_view kConversationOpened = "conversation_opened";

@@ -1,8 +1,33 @@
 #include "ledger/registry.hpp"
 
+#include <spdlog/spdlog.h>
+
+#include <exception>
+
 #include "core/assert.hpp"
 
 namespace opsbox::ledger {
+namespace {
+
+// The one exception boundary between the writer and module code. `what_ran` names the command
+// or event for the operator reading the log and the error.
+template <class F>
+auto Guard(std::atomic<uint64_t>& counter, std::string_view what_ran, F&& f) -> decltype(f()) {
+  std::string why;
+  try {
+    return f();
+  } catch (const std::exception& e) {
+    why = e.what();
+  } catch (...) {
+    why = "unknown exception";
+  }
+  counter.fetch_add(1);
+  spdlog::error("ledger: {} threw: {}", what_ran, why);
+  return Error{ErrorCode::kInternal, "", "module_exception",
+               std::string(what_ran) + " failed with an internal error: " + why};
+}
+
+}  // namespace
 
 void Registry::AddCommand(std::string type, CommandHandler handler) {
   OPSBOX_ASSERT_MSG(!commands_.contains(type), "command registered twice");
@@ -36,30 +61,54 @@ Status Registry::Seal(store::Tx& tx, const std::string& tenant, NewEvent& e) con
     return Error{ErrorCode::kInternal, "subject_id", "required",
                  "event " + e.type + " carries personal fields without a subject id"};
   }
-  return sealer_(tx, tenant, e.subject_id, e.payload, e.personal_fields);
+  return Guard(*module_exceptions_, "sealing event " + e.type, [&]() -> Status {
+    return sealer_(tx, tenant, e.subject_id, e.payload, e.personal_fields);
+  });
 }
 
-const CommandHandler* Registry::FindCommand(const std::string& type) const {
-  auto it = commands_.find(type);
-  return it == commands_.end() ? nullptr : &it->second;
+bool Registry::HasCommand(const std::string& type) const { return commands_.contains(type); }
+
+Result<Decision> Registry::Decide(store::Tx& tx, const Command& cmd, Instant now,
+                                  Random& rnd) const {
+  auto it = commands_.find(cmd.type);
+  if (it == commands_.end()) {
+    return Error::Invalid("type", "unknown_command", "no command named " + cmd.type);
+  }
+  return Guard(*module_exceptions_, "command " + cmd.type, [&]() -> Result<Decision> {
+    return it->second(tx, cmd, now, rnd);
+  });
 }
 
 Status Registry::Project(store::Tx& tx, const Event& e) const {
-  if (auto it = projectors_.find(e.type); it != projectors_.end()) {
-    for (const auto& p : it->second) OPSBOX_TRY(p(tx, e));
-  }
-  if (auto it = projectors_.find("*"); it != projectors_.end()) {
-    for (const auto& p : it->second) OPSBOX_TRY(p(tx, e));
-  }
+  auto run = [&](const std::vector<Projector>& list) -> Status {
+    for (const auto& p : list) {
+      OPSBOX_TRY(Guard(*module_exceptions_, "projection of event " + e.type,
+                       [&]() -> Status { return p(tx, e); }));
+    }
+    return Ok();
+  };
+  if (auto it = projectors_.find(e.type); it != projectors_.end()) OPSBOX_TRY(run(it->second));
+  if (auto it = projectors_.find("*"); it != projectors_.end()) OPSBOX_TRY(run(it->second));
   return Ok();
 }
 
 void Registry::NotifyCommitted(const std::vector<Event>& events) const {
-  for (const auto& l : listeners_) l(events);
+  for (const auto& l : listeners_) {
+    // The batch is durable: a failing listener is logged and counted, never fatal.
+    (void)Guard(*module_exceptions_, "a committed-events listener", [&]() -> Status {
+      l(events);
+      return Ok();
+    });
+  }
 }
 
 void Registry::NotifyRolledBack() const {
-  for (const auto& l : rollback_listeners_) l();
+  for (const auto& l : rollback_listeners_) {
+    (void)Guard(*module_exceptions_, "a rollback listener", [&]() -> Status {
+      l();
+      return Ok();
+    });
+  }
 }
 
 std::vector<std::string> Registry::CommandTypes() const {

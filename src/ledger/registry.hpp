@@ -3,8 +3,11 @@
 // safe to share between threads.
 #pragma once
 
+#include <atomic>
+#include <cstdint>
 #include <functional>
 #include <map>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -56,7 +59,14 @@ class Registry {
   // to append (rule "no_sealer") rather than storing personal data in clear.
   void SetSealer(Sealer sealer);
 
-  const CommandHandler* FindCommand(const std::string& type) const;
+  // Every call into module code below goes through one exception boundary (issue #9): an
+  // exception thrown by a handler, projector, sealer or listener becomes an Error with code
+  // kInternal and rule "module_exception" naming the command or event type, for that command
+  // only; the writer keeps serving. Listeners cannot fail a committed batch: their exceptions
+  // are logged and counted (ModuleExceptions()).
+  bool HasCommand(const std::string& type) const;
+  // Runs the handler registered for cmd.type; kInvalidArgument "unknown_command" when none.
+  Result<Decision> Decide(store::Tx& tx, const Command& cmd, Instant now, Random& rnd) const;
   // Runs the projectors registered for e.type and for "*".
   Status Project(store::Tx& tx, const Event& e) const;
   void NotifyCommitted(const std::vector<Event>& events) const;
@@ -64,6 +74,8 @@ class Registry {
   // Seals e.personal_fields of e.payload for the tenant; ok and a no-op when there are none.
   Status Seal(store::Tx& tx, const std::string& tenant, NewEvent& e) const;
   std::vector<std::string> CommandTypes() const;
+  // Exceptions caught at the boundary since start (all kinds), for metrics.
+  uint64_t ModuleExceptions() const { return module_exceptions_->load(); }
 
  private:
   std::map<std::string, CommandHandler> commands_;
@@ -71,6 +83,9 @@ class Registry {
   std::vector<CommittedListener> listeners_;
   std::vector<std::function<void()>> rollback_listeners_;
   Sealer sealer_;
+  // Behind a pointer so the registry stays movable (tests build one and return it).
+  std::shared_ptr<std::atomic<uint64_t>> module_exceptions_ =
+      std::make_shared<std::atomic<uint64_t>>(0);
 };
 
 }  // namespace opsbox::ledger

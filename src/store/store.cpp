@@ -139,6 +139,7 @@ struct Pool::State {
   std::vector<std::unique_ptr<Connection>> idle;
   size_t open = 0;  // connections alive, idle or leased
   size_t size_max = 0;
+  int64_t acquire_timeout_ms = 0;
 };
 
 namespace {
@@ -174,9 +175,11 @@ class PooledConnection final : public Connection {
 
 }  // namespace
 
-Pool::Pool(Database& db, size_t size_max) : state_(std::make_unique<State>()), db_(db) {
-  OPSBOX_ASSERT(size_max > 0);
+Pool::Pool(Database& db, size_t size_max, int64_t acquire_timeout_ms)
+    : state_(std::make_unique<State>()), db_(db) {
+  OPSBOX_ASSERT(size_max > 0 && acquire_timeout_ms > 0);
   state_->size_max = size_max;
+  state_->acquire_timeout_ms = acquire_timeout_ms;
 }
 
 Pool::~Pool() {
@@ -197,7 +200,13 @@ Result<Pool::Lease> Pool::Acquire() {
   State& s = *state_;
   {
     std::unique_lock lock(s.mu);
-    s.cv.wait(lock, [&] { return !s.idle.empty() || s.open < s.size_max; });
+    if (!s.cv.wait_for(lock, std::chrono::milliseconds(s.acquire_timeout_ms),
+                       [&] { return !s.idle.empty() || s.open < s.size_max; })) {
+      return Error{ErrorCode::kUnavailable, "", "pool_exhausted",
+                   "every database connection (" + std::to_string(s.size_max) +
+                       ") stayed busy for " + std::to_string(s.acquire_timeout_ms) +
+                       " ms; retry shortly"};
+    }
     if (!s.idle.empty()) {
       std::unique_ptr<Connection> c = std::move(s.idle.back());
       s.idle.pop_back();

@@ -99,8 +99,11 @@ class Database {
 // A bounded pool of connections for readers. Thread-safe.
 class Pool {
  public:
-  // size_max: connections kept open at most (further borrowers wait).
-  Pool(Database& db, size_t size_max);
+  // size_max: connections kept open at most (further borrowers wait up to acquire_timeout_ms,
+  // then get kUnavailable with rule "pool_exhausted", which the API answers 503 with
+  // Retry-After: a reader never waits on an I/O thread without a bound).
+  Pool(Database& db, size_t size_max, int64_t acquire_timeout_ms = kPoolAcquireTimeoutMsDefault);
+  static constexpr int64_t kPoolAcquireTimeoutMsDefault = 2000;
   ~Pool();
 
   class Lease {

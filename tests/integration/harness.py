@@ -68,6 +68,13 @@ class Opsbox:
         with open(self.config, "w") as f:
             f.write('data_dir = "%s"\n' % self.dir)
             f.write("[ledger]\ncheckpoint_interval_ms = 200\n")
+            # Tests send bursts from one loopback address and one key: budgets out of the way,
+            # except in the tests of the budgets themselves (which bring their own section).
+            if "[rate_limit]" not in config_text:
+                f.write("[rate_limit]\n" + "".join(
+                    "%s_%s = 1000000\n" % (who, what)
+                    for who in ("api_key", "session", "address", "provider")
+                    for what in ("per_s", "burst")))
             f.write(config_text)
         self.proc = None
         self.port = None
@@ -107,11 +114,12 @@ class Opsbox:
         return subprocess.run(args, capture_output=True, text=True)
 
     # --- server ---
-    def start(self):
+    def start(self, *extra_args):
         with open(self.log, "a") as logf:
             self.proc = subprocess.Popen(
                 [BIN, "serve", "--db", self.db, "--config", self.config, "--listen",
-                 "127.0.0.1:0"], stdout=subprocess.PIPE, stderr=logf, text=True)
+                 "127.0.0.1:0"] + list(extra_args), stdout=subprocess.PIPE, stderr=logf,
+                text=True)
         line = self.proc.stdout.readline()
         if not line.startswith("listening on port "):
             self.proc.kill()
@@ -145,8 +153,12 @@ class Opsbox:
                 pass
 
     # --- HTTP ---
-    def request(self, method, path, body=None, key=None, headers=None, raw=None, timeout=30):
-        conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=timeout)
+    def request(self, method, path, body=None, key=None, headers=None, raw=None, timeout=30,
+                source=None):
+        """`source`: a loopback address to send from (127.0.0.2, …), so a test can act as a
+        client address of its own (per-address budgets and throttles)."""
+        conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=timeout,
+                                          source_address=(source, 0) if source else None)
         h = dict(headers or {})
         data = raw
         if body is not None:

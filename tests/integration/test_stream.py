@@ -23,8 +23,11 @@ WS_GUID = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
 class WsClient:
     """Masked text frames out, frames in; 10 s timeout on every read."""
 
-    def __init__(self, port, path, headers=None):
+    def __init__(self, port, path, headers=None, wrap=None):
+        """`wrap`: turns the TCP socket into another (an ssl.SSLSocket for WSS)."""
         self.sock = socket.create_connection(("127.0.0.1", port), timeout=10)
+        if wrap is not None:
+            self.sock = wrap(self.sock)
         self.buf = b""
         key = base64.b64encode(os.urandom(16)).decode()
         lines = ["GET %s HTTP/1.1" % path, "Host: 127.0.0.1:%d" % port, "Upgrade: websocket",

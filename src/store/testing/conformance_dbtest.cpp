@@ -287,7 +287,7 @@ TEST_P(ConformanceTest, ExecBatchInsertDoNothingSkipsDuplicatesWithinTheBatch) {
 }
 
 TEST_P(ConformanceTest, PoolLimitsConnectionsAndHandsThemBack) {
-  Pool pool(*db_, 2);
+  Pool pool(*db_, 2, /*acquire_timeout_ms=*/600'000);
   auto a = pool.Acquire();
   auto b = pool.Acquire();
   ASSERT_TRUE(a.ok() && b.ok());
@@ -308,6 +308,19 @@ TEST_P(ConformanceTest, PoolLimitsConnectionsAndHandsThemBack) {
   waiter.join();
   EXPECT_TRUE(got_third.load());
   EXPECT_EQ(third, first);  // the returned connection was handed to the waiter
+}
+
+TEST_P(ConformanceTest, PoolAcquireGivesUpAfterItsTimeoutNamingTheRule) {
+  Pool pool(*db_, 1, /*acquire_timeout_ms=*/50);
+  auto held = pool.Acquire();
+  ASSERT_TRUE(held.ok());
+  auto refused = pool.Acquire();  // every connection stays leased: waits 50 ms, then gives up
+  ASSERT_FALSE(refused.ok());
+  EXPECT_EQ(refused.error().code, ErrorCode::kUnavailable);
+  EXPECT_EQ(refused.error().rule, "pool_exhausted");
+  { Pool::Lease returned = std::move(held).value(); }
+  auto again = pool.Acquire();
+  ASSERT_TRUE(again.ok()) << again.error().ToString();
 }
 
 TEST_P(ConformanceTest, PoolReplacesADiscardedConnection) {
