@@ -150,9 +150,15 @@ void AddIdentityRoutes(Router& router, const ApiDeps& deps) {
             });
   AddAuthed(router, deps, "GET", t + "/me", "tenant.read", "The caller: identity and roles",
             [](HttpRequest&, const identity::Principal& who, Respond respond) {
+              // The permissions the roles give: the console shows what they allow.
+              Json permissions = Json::array();
+              for (const auto& p : identity::AllPermissions()) {
+                if (who.Allows(p)) permissions.push_back(p);
+              }
               Json out{{"tenant_id", who.tenant_id}, {"actor_id", who.actor_id},
                        {"kind", who.kind == identity::Principal::kUser ? "user" : "api_key"},
-                       {"name", who.name}, {"roles", who.roles}};
+                       {"name", who.name}, {"roles", who.roles},
+                       {"permissions", std::move(permissions)}};
               respond(Ok(out));
             });
   AddAuthed(router, deps, "GET", t, "tenant.read", "The tenant",

@@ -6,6 +6,7 @@
 namespace opsbox::api {
 namespace detail {
 void AddSystemRoutes(Router& router, const ApiDeps& deps);
+void AddConsoleRoutes(Router& router, const ApiDeps& deps);
 void AddIdentityRoutes(Router& router, const ApiDeps& deps);
 void AddLedgerRoutes(Router& router, const ApiDeps& deps);
 void AddIntegrationsRoutes(Router& router, const ApiDeps& deps);
@@ -24,6 +25,7 @@ void RecordRejectedSignatures(const ApiDeps& deps, bool all) {
 
 void AddRoutes(Router& router, const ApiDeps& deps) {
   detail::AddSystemRoutes(router, deps);
+  detail::AddConsoleRoutes(router, deps);
   detail::AddIdentityRoutes(router, deps);
   detail::AddLedgerRoutes(router, deps);
   detail::AddIntegrationsRoutes(router, deps);

@@ -1,36 +1,10 @@
 // Routes that are not a module's: health, readiness, metrics, the OpenAPI document and the
-// web UI's pages (web/, built with Vite and embedded at build time; the planning page's routes
-// are in wfm_api.cpp).
+// version. The console's page and assets are in console_api.cpp.
 #include <nlohmann/json.hpp>
 
 #include "api/common.hpp"
-#include "api/web_assets.hpp"
-
-namespace opsbox::api::web {
-// Built from web/ with the other pages (src/api/CMakeLists.txt, OPSBOX_WEB_ASSETS).
-extern const std::string_view kDesktopHtml;
-extern const std::string_view kDesktopJs;
-extern const std::string_view kWallboardHtml;
-extern const std::string_view kWallboardJs;
-extern const std::string_view kSharedJs;
-extern const std::string_view kLiveCss;
-}  // namespace opsbox::api::web
 
 namespace opsbox::api::detail {
-namespace {
-
-void AddAsset(Router& router, const ApiDeps& deps, std::string path, std::string summary,
-              std::string_view content_type, const std::string_view& body) {
-  AddPublic(router, deps, Budget::kAddress, "GET", std::move(path), std::move(summary),
-            [content_type, &body](HttpRequest&, Respond respond) {
-              respond(StaticAsset(content_type, body));
-            });
-}
-
-constexpr std::string_view kHtml = "text/html; charset=utf-8";
-constexpr std::string_view kScript = "text/javascript; charset=utf-8";
-
-}  // namespace
 
 void AddSystemRoutes(Router& router, const ApiDeps& deps) {
   AddPublic(router, deps, Budget::kNone, "GET", "/healthz", "Liveness: the process answers",
@@ -54,25 +28,6 @@ void AddSystemRoutes(Router& router, const ApiDeps& deps) {
             [&deps](HttpRequest&, Respond respond) {
               respond(Ok(Json{{"version", deps.version}}));
             });
-  AddPublic(router, deps, Budget::kAddress, "GET", "/", "The web page (log in, recent ledger events)",
-            [](HttpRequest&, Respond respond) {
-              respond(StaticAsset("text/html; charset=utf-8", web::kIndexHtml));
-            });
-  AddPublic(router, deps, Budget::kAddress, "GET", "/app.js", "The web page's script",
-            [](HttpRequest&, Respond respond) {
-              respond(StaticAsset("text/javascript; charset=utf-8", web::kAppJs));
-            });
-  AddPublic(router, deps, Budget::kAddress, "GET", "/app.css", "The web page's style sheet",
-            [](HttpRequest&, Respond respond) {
-              respond(StaticAsset("text/css; charset=utf-8", web::kAppCss));
-            });
-  AddAsset(router, deps, "/desktop", "The agent desktop page", kHtml, web::kDesktopHtml);
-  AddAsset(router, deps, "/desktop.js", "The agent desktop's script", kScript, web::kDesktopJs);
-  AddAsset(router, deps, "/wallboard", "The supervisor wallboard page", kHtml, web::kWallboardHtml);
-  AddAsset(router, deps, "/wallboard.js", "The wallboard's script", kScript, web::kWallboardJs);
-  AddAsset(router, deps, "/shared.js", "Script code the web pages share", kScript, web::kSharedJs);
-  AddAsset(router, deps, "/live.css", "The live pages' style sheet", "text/css; charset=utf-8",
-           web::kLiveCss);
 }
 
 }  // namespace opsbox::api::detail

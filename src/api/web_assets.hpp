@@ -1,4 +1,5 @@
-// Files embedded into the binary at build time (cmake/embed.cmake).
+// Files embedded into the binary at build time (cmake/embed.cmake): the console (web/, built
+// with Vite into one page, one script and one style sheet) and the OpenAPI document.
 #pragma once
 
 #include <cstddef>
@@ -8,9 +9,6 @@ namespace opsbox::api::web {
 extern const std::string_view kIndexHtml;
 extern const std::string_view kAppJs;
 extern const std::string_view kAppCss;
-extern const std::string_view kWfmHtml;
-extern const std::string_view kWfmJs;
-extern const std::string_view kWfmCss;
 extern const std::string_view kOpenApiJson;
 // OpenAPI fragments per module (src/api/openapi/*.json): {"paths": {...}, "components":
 // {"schemas": {...}}}, merged into kOpenApiJson by OpenApiDocument(). The array has one empty
