@@ -97,7 +97,8 @@ class System(harness.OpsboxTestCase):
         self.assertIn("/api/v1/tenants/{tenant}/external-events", doc["paths"])
         page = self.ops.request("GET", "/")
         self.assertEqual(page.status, 200)
-        self.assertIn("<form id=\"login-form\"", page.body)
+        self.assertIn("<div id=\"app\">", page.body)
+        self.assertIn("/app.js", page.body)
         self.assertIn("default-src 'self'", page.header("Content-Security-Policy"))
         self.assertEqual(self.ops.request("GET", "/app.js").status, 200)
 

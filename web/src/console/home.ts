@@ -79,9 +79,11 @@ async function supervisorParts(risk: HTMLElement, agents: HTMLElement, volume: H
     const out = await Promise.all(rows.map(async (q: any) => {
       const day = await api("GET", tenantPath("/wfm/intraday?queue=" + enc(q.queue_id) + "&date=" + today))
         .catch(() => null);
-      const sum = (xs: any) => Array.isArray(xs) ? xs.reduce((a: number, b: any) => a + (Number(b) || 0), 0) : null;
+      // GET /wfm/intraday: the day's intervals with forecast_volume (null without a forecast).
+      const rows: any[] = day?.intervals || [];
+      const known = rows.filter((r) => r.forecast_volume !== null && r.forecast_volume !== undefined);
       return { queue: q.name || q.queue_id, offered: q.offered || 0,
-        forecast: day ? sum(day.forecast_volume ?? day.forecast) : null };
+        forecast: known.length ? known.reduce((a, r) => a + Number(r.forecast_volume), 0) : null };
     }));
     return [table(out, [
       { key: "queue", label: t("col.queue"), value: (r) => r.queue },

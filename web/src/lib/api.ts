@@ -2,7 +2,7 @@
 // cookie (HttpOnly, set by the server) and the CSRF token on unsafe methods; RFC 9457 problems
 // become ApiError with the field at fault, so forms can show the error beside the field.
 // The session survives a reload: the tenant, the CSRF token and the user's name are kept in
-// localStorage (docs/decisions/0011-console-session.md); a logout or an expired session clears
+// localStorage (docs/decisions/0008-console-one-page-and-session.md); a logout or an expired session clears
 // them in every tab, and a 401 anywhere sends the console back to its sign-in page.
 export interface Session {
   tenant: string;
