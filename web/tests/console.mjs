@@ -117,7 +117,7 @@ test("one sign-in serves every console page, by role, at desktop and phone sizes
     "the dead letter");
   // Traffic a single agent cannot keep up with: the queue's longest wait grows.
   const sim = spawn(BIN, ["simulate", "--url", base, "--tenant", "acme", "--agents", "1",
-    "--rate-per-min", "240", "--handle-s-mean", "60", "--wrap-up-s", "1", "--duration-s", "600",
+    "--rate-per-min", "60", "--handle-s-mean", "120", "--wrap-up-s", "1", "--duration-s", "600",
     "--seed", "7", "--channels", "chat"], { env: { ...process.env, OPSBOX_API_KEY: simKey }, stdio: "ignore" });
 
   const browsers = await launchContexts(0);

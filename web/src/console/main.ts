@@ -4,7 +4,7 @@
 import {
   clearSession, login, logout, restore, session, setUnauthenticatedHandler, watchOtherTabs,
 } from "../lib/api";
-import { currentLanguage, kLanguages, setLanguage, t } from "../lib/i18n";
+import { currentLanguage, kLanguages, setLanguage, setTimeZone, t } from "../lib/i18n";
 import { h } from "../lib/ui";
 import { Cleanup, kAliases, kPages, pageAllowed } from "./pages";
 
@@ -144,6 +144,7 @@ async function render(): Promise<void> {
   if (typeof cleanup === "function") cleanup();
   cleanup = undefined;
   document.documentElement.lang = currentLanguage();
+  setTimeZone(session.timeZone);
   const parts = segments();
   if (parts[0] === "sign-in") {
     if (session.tenant) return navigate(nextPath(), true);

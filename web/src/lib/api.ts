@@ -10,6 +10,7 @@ export interface Session {
   username: string;
   roles: string[];
   permissions: string[];
+  timeZone?: string;  // the tenant's IANA zone when its record names one
 }
 
 export const session: Session = { tenant: "", csrf: "", username: "", roles: [], permissions: [] };
@@ -67,7 +68,8 @@ function save(): void {
 
 export function clearSession(): void {
   localStorage.removeItem(kStorageKey);
-  Object.assign(session, { tenant: "", csrf: "", username: "", roles: [], permissions: [] });
+  Object.assign(session,
+    { tenant: "", csrf: "", username: "", roles: [], permissions: [], timeZone: undefined });
 }
 
 // Reads GET /me for the roles and permissions of the stored session; false without one.
@@ -79,15 +81,22 @@ export async function restore(): Promise<boolean> {
   }
   try {
     Object.assign(session, JSON.parse(raw));
-    const me = await api("GET", tenantPath("/me"));
-    session.roles = me.roles || [];
-    session.permissions = me.permissions || [];
-    session.username = me.name || session.username;
+    await loadPrincipal();
     return true;
   } catch {
     clearSession();
     return false;
   }
+}
+
+// GET /me (roles, permissions) and GET the tenant (its time zone, when it names one).
+async function loadPrincipal(): Promise<void> {
+  const [me, tenant] = await Promise.all([api("GET", tenantPath("/me")),
+    api("GET", tenantPath("")).catch(() => ({}))]);
+  session.roles = me.roles || [];
+  session.permissions = me.permissions || [];
+  session.username = me.name || session.username;
+  session.timeZone = tenant.time_zone || undefined;
 }
 
 export async function login(tenant: string, username: string, password: string): Promise<void> {
@@ -98,9 +107,7 @@ export async function login(tenant: string, username: string, password: string):
     session.csrf = s.csrf_token;
     session.username = username;
     save();
-    const me = await api("GET", tenantPath("/me"));
-    session.roles = me.roles || [];
-    session.permissions = me.permissions || [];
+    await loadPrincipal();
   } catch (e) {
     clearSession();
     throw e;

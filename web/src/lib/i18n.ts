@@ -80,6 +80,17 @@ const en: Catalogue = {
   "settings.workflow_id": "Workflow id", "settings.filter_expression": "Filter expression",
   "settings.target_queue": "Target queue", "settings.expression_ok": "The expression is valid.",
   "settings.capacity_chat": "Chat capacity",
+  "desktop.my_activity": "My activity", "activity.available": "Available",
+  "activity.break": "Break", "activity.offline": "Offline", "desktop.set_activity": "Set activity",
+  "desktop.offer": "Incoming offer", "desktop.accept": "Accept (Alt+A)",
+  "desktop.reject": "Reject (Alt+R)", "desktop.conversation": "Conversation",
+  "desktop.reply_label": "Reply to the customer", "desktop.send": "Send reply",
+  "desktop.timeline": "Customer timeline", "desktop.complete": "Complete (start wrap-up)",
+  "desktop.finish": "Finish wrap-up", "wallboard.chart": "Waiting, last minutes",
+  "wfm.queue_day": "Queue and day", "wfm.targets": "Targets", "wfm.schedule": "Schedule",
+  "wfm.forecast_actual": "Forecast versus actual",
+  "wfm.required_scheduled": "Required versus scheduled agents", "wfm.per_interval": "Per interval",
+  "wfm.roster": "Roster",
 };
 
 const hi: Catalogue = {
@@ -155,6 +166,17 @@ const hi: Catalogue = {
   "settings.workflow_id": "वर्कफ़्लो आईडी", "settings.filter_expression": "फ़िल्टर अभिव्यक्ति",
   "settings.target_queue": "लक्ष्य कतार", "settings.expression_ok": "अभिव्यक्ति मान्य है।",
   "settings.capacity_chat": "चैट क्षमता",
+  "desktop.my_activity": "मेरी गतिविधि", "activity.available": "उपलब्ध", "activity.break": "विराम",
+  "activity.offline": "ऑफ़लाइन", "desktop.set_activity": "गतिविधि सेट करें",
+  "desktop.offer": "आने वाला प्रस्ताव", "desktop.accept": "स्वीकार करें (Alt+A)",
+  "desktop.reject": "अस्वीकार करें (Alt+R)", "desktop.conversation": "बातचीत",
+  "desktop.reply_label": "ग्राहक को उत्तर दें", "desktop.send": "उत्तर भेजें",
+  "desktop.timeline": "ग्राहक समयरेखा", "desktop.complete": "पूरा करें (रैप-अप शुरू)",
+  "desktop.finish": "रैप-अप समाप्त करें", "wallboard.chart": "प्रतीक्षा, पिछले कुछ मिनट",
+  "wfm.queue_day": "कतार और दिन", "wfm.targets": "लक्ष्य", "wfm.schedule": "शेड्यूल",
+  "wfm.forecast_actual": "पूर्वानुमान बनाम वास्तविक",
+  "wfm.required_scheduled": "आवश्यक बनाम निर्धारित एजेंट", "wfm.per_interval": "प्रति अंतराल",
+  "wfm.roster": "रोस्टर",
 };
 
 export const kLanguages: Record<string, { name: string; messages: Catalogue }> = {
