@@ -202,6 +202,23 @@ test("one sign-in serves every console page, by role, at desktop and phone sizes
         await page.textContent("#proof-result"));
       await axeClean(page, "event detail");
       await shoot(page, viewport, "audit-event");
+      if (viewport.name === "desktop") {
+        // A server that lies is caught: a changed audit path, then a changed signature.
+        const tamper = async (change, expected) => {
+          await page.route("**/events/1/proof", async (route) => {
+            const proof = await (await route.fetch()).json();
+            change(proof);
+            await route.fulfill({ json: proof });
+          });
+          await page.click("#check-proof");
+          await page.waitForFunction((e) => document.getElementById("proof-result").dataset.verified === "false" &&
+            document.getElementById("proof-result").textContent.includes(e), expected, { timeout: WAIT_MS });
+          await page.unroute("**/events/1/proof");
+        };
+        const flip = (hex) => (hex[0] === "0" ? "1" : "0") + hex.slice(1);
+        await tamper((p) => { p.audit_path[0] = flip(p.audit_path[0]); }, "another root");
+        await tamper((p) => { p.checkpoint.signature = flip(p.checkpoint.signature); }, "signature");
+      }
 
       // Hindi.
       await page.goto(base + "/home");

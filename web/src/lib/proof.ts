@@ -69,7 +69,9 @@ export function checkProof(event: any, proof: any): ProofResult {
     const pub = hexToBytes(cp.public_key);
     if (bytesToHex(sha256(pub)).slice(0, 16) !== cp.key_id) return result(false, "the key id does not match the key");
     const signedUs = String(cp.signed_message || "").split("\n")[4] || "";
-    if (!/^\d+$/.test(signedUs) || Math.abs(Number(signedUs) / 1000 - Date.parse(cp.signed_at)) > 1000) {
+    const signedMs = Date.parse(String(cp.signed_at).replace(/(\.\d{3})\d+/, "$1"));
+    if (!/^\d+$/.test(signedUs) || Number.isNaN(signedMs) ||
+        Math.abs(Number(signedUs) / 1000 - signedMs) > 1000) {
       return result(false, "the signing time does not match the checkpoint");
     }
     const message = "opsbox-checkpoint-v1\n" + cp.tenant_id + "\n" + cp.tree_size + "\n" + cp.root_hash +
