@@ -25,7 +25,7 @@ rows=""
 for f in index.html app.js app.css; do
   r=$(raw "$WEB/$f"); g=$(gz "$WEB/$f")
   total_raw=$((total_raw + r)); total_gz=$((total_gz + g))
-  rows+="| \`$f\` | $(printf "%'d" "$r") B | $(printf "%'d" "$g") B |"$'\n'
+  rows+="| \`$f\` | $r B | $g B |"$'\n'
 done
 ref_raw=$(raw "$REF"); ref_gz=$(gz "$REF")
 ratio=$(python3 -c "print(f'{$total_gz / $ref_gz:.2f}')")
@@ -40,8 +40,8 @@ ships, gzipped the same way. No target was set; the figure is kept so growth sho
 
 | file | minified | gzip -9 |
 | --- | --- | --- |
-${rows}| **console total** | $(printf "%'d" "$total_raw") B | **$(printf "%'d" "$total_gz") B** |
-| reference: uPlot.iife.min.js | $(printf "%'d" "$ref_raw") B | $(printf "%'d" "$ref_gz") B |
+${rows}| **console total** | $total_raw B | **$total_gz B** |
+| reference: uPlot.iife.min.js | $ref_raw B | $ref_gz B |
 
 The whole console is ${ratio}x the size of one charting library (gzip).
 MD
