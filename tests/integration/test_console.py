@@ -39,6 +39,7 @@ class Console(harness.OpsboxTestCase):
 
     def test_expressions_are_validated_by_the_routing_compiler_without_a_record(self):
         path = "/api/v1/tenants/acme/routing/expressions/validate"
+        agent = self.ops.create_api_key("acme", "agent")
         before = self.ops.events("acme", self.key)
         ok = self.ops.request("POST", path, {"expression": "language == 'en' AND priority > 2"},
                               key=self.key)
@@ -54,7 +55,6 @@ class Console(harness.OpsboxTestCase):
         self.assertProblem(self.ops.request("POST", path, {"expression": " " + at_limit},
                                             key=self.key), 400, field="expression")
         self.assertProblem(self.ops.request("POST", path, {"text": "true"}, key=self.key), 400)
-        agent = self.ops.create_api_key("acme", "agent")
         self.assertProblem(self.ops.request("POST", path, {"expression": "true"}, key=agent), 403)
         self.assertEqual(len(self.ops.events("acme", self.key)), len(before))
 
