@@ -36,7 +36,7 @@ async function logIn(page, username) {
   await page.getByLabel("Password").fill(PASSWORD);
   await page.getByRole("button", { name: "Log in" }).click();
   await page.waitForFunction(() =>
-    document.getElementById("stream-status").textContent === "stream: live", null,
+    document.getElementById("stream-status")?.textContent === "stream: live", null,
   { timeout: WAIT_MS });
 }
 
