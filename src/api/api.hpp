@@ -12,6 +12,7 @@
 #include "api/http.hpp"
 #include "core/clock_fwd.hpp"
 #include "core/rate_limiter.hpp"
+#include "core/json.hpp"
 
 namespace opsbox {
 class WorkerPool;
@@ -93,6 +94,8 @@ struct ApiDeps {
   intake::Intake* intake = nullptr;
   routing::Service* routing = nullptr;
   live::Hub* hub = nullptr;
+  // Issue #18: scheduled backups' state (backup::ScheduleStatus::ToJson); null when not wired.
+  std::function<Json()> backup_status = nullptr;
 };
 
 // Adds every route. `deps` must outlive the router.

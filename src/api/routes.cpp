@@ -17,6 +17,7 @@ void AddIntakeRoutes(Router& router, const ApiDeps& deps);
 void AddRoutingRoutes(Router& router, const ApiDeps& deps);
 void AddStreamRoutes(Router& router, const ApiDeps& deps);
 void SubmitRejectionCounts(const ApiDeps& deps, bool all);
+void AddBackupRoutes(Router& router, const ApiDeps& deps);
 }  // namespace detail
 
 void RecordRejectedSignatures(const ApiDeps& deps, bool all) {
@@ -30,6 +31,7 @@ void AddRoutes(Router& router, const ApiDeps& deps) {
   detail::AddLedgerRoutes(router, deps);
   detail::AddIntegrationsRoutes(router, deps);
   detail::AddWfmRoutes(router, deps);
+  detail::AddBackupRoutes(router, deps);
   detail::AddPrivacyRoutes(router, deps);
   detail::AddPrivacyKeysRoutes(router, deps);
   detail::AddIntakeRoutes(router, deps);

@@ -37,6 +37,9 @@
 #include "routing/service.hpp"
 #include "intake/bridge.hpp"
 #include "intake/outbound.hpp"
+// [backup:includes] begin
+#include "backup/backup.hpp"
+// [backup:includes] end
 
 namespace opsbox::app {
 
@@ -311,6 +314,9 @@ struct Server::Parts {
   std::unique_ptr<intake::OutboundWorker> intake_outbound;
   std::unique_ptr<api::RateLimits> rate_limits;
   std::unique_ptr<Periodic> rejected_signatures_flush;
+  // [backup:parts] begin
+  std::unique_ptr<backup::BackupScheduler> backups;
+  // [backup:parts] end
 };
 
 Server::Server(Config config) : config_(std::move(config)), parts_(std::make_unique<Parts>()) {}
@@ -443,6 +449,34 @@ Status Server::Start() {
   p.deps.routing = p.m.routing.get();
   p.deps.intake = p.m.intake.get();
   OPSBOX_TRY(p.intake_outbound->Start());
+  // [backup:deps] begin
+  p.backups = std::make_unique<backup::BackupScheduler>(
+      *p.db, backup::ScheduleOptions{config_.backup_interval_s, config_.BackupFolder(),
+                                     config_.backup_keep_count, std::string(kVersion)});
+  p.backups->Start();
+  p.deps.backup_status = [&p] { return p.backups->status().ToJson(p.clock.Now().us); };
+  p.metrics.AddRefreshHook([&p, last = std::make_shared<std::pair<uint64_t, uint64_t>>()] {
+    const backup::ScheduleStatus s = p.backups->status();
+    p.metrics.SetGauge("opsbox_backup_last_success_timestamp_seconds",
+                       "End of the latest successful scheduled backup (0: none since start)", {},
+                       static_cast<double>(s.last_success_at_us) / 1e6);
+    p.metrics.SetGauge("opsbox_backup_last_duration_seconds",
+                       "Duration of the latest scheduled backup", {},
+                       static_cast<double>(s.last_duration_ms) / 1e3);
+    p.metrics.SetGauge("opsbox_backup_last_bytes", "Size of the latest scheduled bundle", {},
+                       static_cast<double>(s.last_bytes));
+    p.metrics.SetGauge("opsbox_backup_ok",
+                       "1 when the latest scheduled backup succeeded within two intervals", {},
+                       s.State(p.clock.Now().us) == "ok" ? 1.0 : 0.0);
+    p.metrics.AddCounter("opsbox_backup_runs_total", "Scheduled backups run",
+                         {{"outcome", "success"}},
+                         static_cast<double>(s.successes - last->first));
+    p.metrics.AddCounter("opsbox_backup_runs_total", "Scheduled backups run",
+                         {{"outcome", "failure"}},
+                         static_cast<double>(s.failures - last->second));
+    *last = {s.successes, s.failures};
+  });
+  // [backup:deps] end
   p.deps.render_metrics = [&p] { return p.metrics.Render(); };
   p.deps.ready = [&p] { return p.ready.load(); };
   api::AddRoutes(p.router, p.deps);
@@ -482,6 +516,9 @@ void Server::Stop() {
   if (p.retention) p.retention->Stop();
   if (p.m.routing) p.m.routing->Stop();
   if (p.intake_outbound) p.intake_outbound->Stop();
+  // [backup:stop-before-writer] begin
+  if (p.backups) p.backups->Stop();
+  // [backup:stop-before-writer] end
   if (p.interactive) p.interactive->Stop();
   if (p.compute) p.compute->Stop();
   if (p.writer) p.writer->Stop();

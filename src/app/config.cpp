@@ -119,6 +119,12 @@ const std::vector<Declared>& Table() {
        "provider webhook requests per second per address, sustained"},
       {"rate_limit.provider_burst", IntKey{&Config::rate_limit_provider_burst, 1, 1000000},
        "provider webhook requests per address in a burst"},
+      {"backup.interval_s", IntKey{&Config::backup_interval_s, 0, 30 * 86400},
+       "scheduled backup interval, seconds (0: off)"},
+      {"backup.folder", StringKey{&Config::backup_folder, {}},
+       "folder for scheduled backup bundles (default DATA_DIR/backups)"},
+      {"backup.keep_count", IntKey{&Config::backup_keep_count, 1, 1000},
+       "scheduled bundles kept; older ones are deleted"},
   };
   return kTable;
 }
@@ -181,6 +187,10 @@ Status Walk(Config& c, const toml::table& root, std::string_view origin) {
 std::string Config::SigningKeyPath() const {
   return ledger_signing_key_file.empty() ? data_dir + "/ledger-signing.key"
                                          : ledger_signing_key_file;
+}
+
+std::string Config::BackupFolder() const {
+  return backup_folder.empty() ? data_dir + "/backups" : backup_folder;
 }
 
 const std::vector<ConfigKey>& ConfigKeys() {

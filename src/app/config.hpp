@@ -66,8 +66,13 @@ struct Config {
   int64_t rate_limit_address_burst = 600;
   int64_t rate_limit_provider_per_s = 200;
   int64_t rate_limit_provider_burst = 400;
+  // Scheduled backups (issue #18; docs/operations.md).
+  int64_t backup_interval_s = 86400;  // 0: off
+  std::string backup_folder;          // "" = <data_dir>/backups
+  int64_t backup_keep_count = 7;
 
   std::string SigningKeyPath() const;
+  std::string BackupFolder() const;
 };
 
 // One declared key: its dotted name, unit/help text and default, for `opsbox config` docs.

@@ -52,6 +52,24 @@ TEST(Config, WrongTypeAndRangeAreNamed) {
   EXPECT_EQ(e.error().rule, "enum");
 }
 
+TEST(Config, BackupScheduleKeysAreBoundedAtTheirLimits) {
+  auto d = ParseConfig("data_dir = \"/srv/ops\"\n", "x");
+  ASSERT_TRUE(d.ok());
+  EXPECT_EQ(d->backup_interval_s, 86400);
+  EXPECT_EQ(d->BackupFolder(), "/srv/ops/backups");
+  EXPECT_TRUE(ParseConfig("[backup]\ninterval_s = 0\n", "x").ok());
+  EXPECT_TRUE(ParseConfig("[backup]\ninterval_s = 2592000\n", "x").ok());
+  auto over = ParseConfig("[backup]\ninterval_s = 2592001\n", "x");
+  ASSERT_FALSE(over.ok());
+  EXPECT_EQ(over.error().field, "backup.interval_s");
+  EXPECT_TRUE(ParseConfig("[backup]\nkeep_count = 1000\n", "x").ok());
+  EXPECT_FALSE(ParseConfig("[backup]\nkeep_count = 1001\n", "x").ok());
+  EXPECT_FALSE(ParseConfig("[backup]\nkeep_count = 0\n", "x").ok());
+  auto folder = ParseConfig("[backup]\nfolder = \"/mnt/other-disk\"\n", "x");
+  ASSERT_TRUE(folder.ok());
+  EXPECT_EQ(folder->BackupFolder(), "/mnt/other-disk");
+}
+
 TEST(Config, ListenAddressNeedsHostAndPort) {
   EXPECT_FALSE(ParseConfig("[server]\nlisten = \"localhost\"\n", "x").ok());
   EXPECT_FALSE(ParseConfig("[server]\nlisten = \"localhost:70000\"\n", "x").ok());

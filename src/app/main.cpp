@@ -10,6 +10,7 @@
 #include <iostream>
 #include <thread>
 
+#include "app/backup_cli.hpp"
 #include "app/composition.hpp"
 #include "app/config.hpp"
 #include "app/pii_cli.hpp"
@@ -240,6 +241,34 @@ int Main(int argc, char** argv) {
   AddWfmForecastCommands(*wfm);
   AddWfmScheduleCommands(*wfm);
   AddWfmSimulateCommands(*wfm);
+  // [backup:cli] begin
+  std::string bundle_out, bundle_from, bundle_file;
+  bool include_keys = false, passphrase_stdin = false, replace = false;
+  auto* backup_cmd = app.add_subcommand("backup", "Write a consistent backup bundle (server may run)");
+  backup_cmd->require_subcommand(0, 1);
+  backup_cmd->add_option("--db", common.db_url, "sqlite:PATH or postgresql://…");
+  backup_cmd->add_option("--config", common.config_path, "TOML configuration file");
+  backup_cmd->add_option("--out", bundle_out, "bundle file to create (never overwritten)");
+  auto* keys_flag = backup_cmd->add_flag(
+      "--include-keys", include_keys,
+      "seal the tenant key file and ledger signing key into the bundle (needs --passphrase-stdin)");
+  auto* pass_flag = backup_cmd->add_flag("--passphrase-stdin", passphrase_stdin,
+                                         "read the passphrase from standard input");
+  keys_flag->needs(pass_flag);
+  auto* backup_verify = backup_cmd->add_subcommand(
+      "verify", "Check a bundle and restore it into a scratch database (the restore drill)");
+  backup_verify->add_option("FILE", bundle_file, "bundle")->required();
+  backup_verify->add_flag("--passphrase-stdin", passphrase_stdin,
+                          "also open the sealed keys with the passphrase on standard input");
+  auto* restore_cmd = app.add_subcommand("restore", "Restore a bundle into an empty database");
+  add_db(restore_cmd, true);
+  restore_cmd->add_option("--from", bundle_from, "bundle file")->required();
+  restore_cmd->add_flag("--passphrase-stdin", passphrase_stdin,
+                        "read the passphrase that opens the bundle's sealed keys");
+  restore_cmd->add_flag("--replace", replace,
+                        "empty a non-empty target (in the restore's transaction) instead of "
+                        "refusing it");
+  // [backup:cli] end
   auto* pii_cmd = AddPiiCommands(app);
   auto* sim = AddSimulateCommand(app);
 
@@ -253,6 +282,29 @@ int Main(int argc, char** argv) {
     return 0;
   }
   if (serve->parsed()) return Serve(common, listen, tls);
+  // [backup:run] begin
+  if (backup_cmd->parsed() || restore_cmd->parsed()) {
+    const std::string passphrase = passphrase_stdin ? ReadPasswordStdin() : "";
+    Result<int> rc = 0;
+    if (backup_verify->parsed()) {
+      rc = RunBackupVerify(bundle_file, passphrase);
+    } else {
+      if (common.db_url.empty() && common.config_path.empty()) {
+        return Fail(Error::Invalid("--db", "required", "--db (or --config) names the database"));
+      }
+      auto config = LoadConfig(common);
+      if (!config.ok()) return Fail(config.error());
+      if (restore_cmd->parsed()) {
+        rc = RunRestore(*config, bundle_from, replace, passphrase);
+      } else if (bundle_out.empty()) {
+        return Fail(Error::Invalid("--out", "required", "--out names the bundle file to write"));
+      } else {
+        rc = RunBackup(*config, bundle_out, include_keys, passphrase);
+      }
+    }
+    return rc.ok() ? *rc : Fail(rc.error());
+  }
+  // [backup:run] end
   if (migrate->parsed()) {
     return WithOffline(common, [](Offline& off) {
       auto v = off.db().SchemaVersion();
