@@ -29,6 +29,11 @@ std::vector<backup::KeyFile> DeploymentKeyFiles(const Config& config) {
 Result<int> RunBackup(const Config& config, const std::string& out, bool include_keys,
                       const std::string& passphrase) {
   InitCrypto();
+  // Opening a SQLite URL creates a missing file: a typo must not back up an empty database.
+  if (config.database_url.rfind("sqlite:", 0) == 0 &&
+      !std::filesystem::exists(config.database_url.substr(7))) {
+    return Error::Invalid("--db", "exists", "no database file " + config.database_url.substr(7));
+  }
   OPSBOX_ASSIGN_OR_RETURN(auto db, OpenDatabase(config.database_url, config));
   backup::BackupOptions o;
   o.opsbox_version = std::string(kVersion);

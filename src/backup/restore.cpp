@@ -162,16 +162,18 @@ Result<bool> HasRows(store::Tx& tx, store::Dialect d) {
   return false;
 }
 
+Error TargetNotEmpty() {
+  return Error::Conflict("target_not_empty",
+                         "the target database holds data; restore only into an empty database "
+                         "(or pass --replace to empty it first, in the same transaction)");
+}
+
 Status LoadAll(store::Database& target, const OpenedBundle& b, bool replace, int64_t& rows) {
   OPSBOX_ASSIGN_OR_RETURN(auto conn, target.Connect());
   OPSBOX_ASSIGN_OR_RETURN(auto tx, conn->Begin());
   const store::Dialect d = target.dialect();
   OPSBOX_ASSIGN_OR_RETURN(bool has_rows, HasRows(*tx, d));
-  if (has_rows && !replace) {
-    return Error::Conflict("target_not_empty",
-                           "the target database holds data; restore only into an empty database "
-                           "(or pass --replace to empty it first, in the same transaction)");
-  }
+  if (has_rows && !replace) return TargetNotEmpty();
   OPSBOX_TRY(CheckSchemaMatches(*tx, d, b.manifest));
   if (has_rows) {
     OPSBOX_ASSIGN_OR_RETURN(auto tables, store::ListTables(*tx, d));
@@ -320,7 +322,13 @@ Result<RestoreReport> Restore(const OpenedBundle& b, store::Database& target,
                                ", newer than this binary's " + std::to_string(known) +
                                ": restore it with the release that made it");
   }
-  // Keys first: a wrong passphrase must be refused before the target changes.
+  // Refusals first, before the target changes: a non-empty target, a wrong passphrase.
+  {
+    OPSBOX_ASSIGN_OR_RETURN(auto conn, target.Connect());
+    OPSBOX_ASSIGN_OR_RETURN(auto tx, conn->Begin());
+    OPSBOX_ASSIGN_OR_RETURN(bool has_rows, HasRows(*tx, target.dialect()));
+    if (has_rows && !o.replace) return TargetNotEmpty();
+  }
   std::map<std::string, std::string> keys;
   if (!o.passphrase.empty()) {
     OPSBOX_ASSIGN_OR_RETURN(keys, OpenKeys(b, o.passphrase));
