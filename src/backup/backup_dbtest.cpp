@@ -176,6 +176,37 @@ TEST_P(BackupDbTest, ABackupNeverOverwritesAFile) {
   EXPECT_EQ(r.error().rule, "exists");
 }
 
+TEST_P(BackupDbTest, ASchedulerRunWritesAVerifiableBundleAndKeepsOnlyTheNewest) {
+  const auto folder = dir_ / "scheduled";
+  std::filesystem::create_directories(folder);
+  for (const char* old : {"opsbox-backup-20000101T000000Z.obk", "opsbox-backup-20000102T000000Z.obk"}) {
+    std::ofstream(folder / old) << "old";
+  }
+  std::ofstream(folder / "notes.txt") << "not a bundle";
+  BackupScheduler scheduler(*db_, ScheduleOptions{3600, folder.string(), 2, "test"});
+  ASSERT_TRUE(scheduler.RunOnce().ok());
+  const ScheduleStatus s = scheduler.status();
+  EXPECT_EQ(s.successes, 1u);
+  EXPECT_GT(s.last_bytes, 0u);
+  EXPECT_EQ(s.State(s.last_success_at_us), "ok");
+  EXPECT_FALSE(std::filesystem::exists(folder / "opsbox-backup-20000101T000000Z.obk"));
+  EXPECT_TRUE(std::filesystem::exists(folder / "opsbox-backup-20000102T000000Z.obk"));
+  EXPECT_TRUE(std::filesystem::exists(folder / "notes.txt"));
+  auto bundle = OpenBundle(s.last_file);
+  ASSERT_TRUE(bundle.ok()) << bundle.error().ToString();
+  EXPECT_FALSE(bundle->manifest.keys_included);
+}
+
+TEST_P(BackupDbTest, AFailedSchedulerRunIsReportedAsFailing) {
+  std::ofstream(dir_ / "a-file") << "x";
+  BackupScheduler scheduler(*db_, ScheduleOptions{3600, (dir_ / "a-file").string(), 2, "test"});
+  EXPECT_FALSE(scheduler.RunOnce().ok());
+  const ScheduleStatus s = scheduler.status();
+  EXPECT_EQ(s.failures, 1u);
+  EXPECT_FALSE(s.last_error.empty());
+  EXPECT_EQ(s.State(s.last_failure_at_us), "failing");
+}
+
 INSTANTIATE_TEST_SUITE_P(All, BackupDbTest, testing::ValuesIn(store::TestDialects()),
                          testing::PrintToStringParamName());
 
