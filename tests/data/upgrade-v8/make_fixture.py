@@ -23,7 +23,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 
 
 def main():
-    ops = harness.Opsbox("[backup]\ninterval_s = 0\n")
+    ops = harness.Opsbox()
     try:
         ops.create_tenant("acme")
         key = ops.create_api_key("acme", "admin")
