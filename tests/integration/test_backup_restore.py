@@ -244,14 +244,15 @@ class ScheduledBackups(harness.OpsboxTestCase):
         self.assertEqual(status["folder"], folder)
         self.assertIn(status["state"], ("ok", "stale"))
         self.assertIsNone(status["last_error"])
+        metrics = self.ops.request("GET", "/metrics").body
+        self.assertIn('opsbox_backup_runs_total{outcome="success"}', metrics)
+        self.assertIn("opsbox_backup_last_success_timestamp_seconds", metrics)
+        # Stopped, no backup is between its rename and the pruning that follows it.
+        self.assertEqual(self.ops.stop(), 0)
         bundles = [n for n in os.listdir(folder) if n.endswith(".obk")]
         self.assertLessEqual(len(bundles), 2)
         verify = run("backup", "verify", os.path.join(folder, sorted(bundles)[-1]))
         self.assertEqual(verify.returncode, 0, verify.stdout + verify.stderr)
-        metrics = self.ops.request("GET", "/metrics").body
-        self.assertIn('opsbox_backup_runs_total{outcome="success"}', metrics)
-        self.assertIn("opsbox_backup_last_success_timestamp_seconds", metrics)
-
 
 if __name__ == "__main__":
     import unittest
