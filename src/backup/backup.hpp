@@ -3,7 +3,7 @@
 // A backup is one file, the *bundle*, holding a logical copy of every opsbox table read in one
 // consistent snapshot through store.hpp (Connection::BeginSnapshot: a WAL read transaction on
 // SQLite, REPEATABLE READ on PostgreSQL), so it is taken while the server runs and writes, never
-// blocks the ledger writer, and restores into either backend (docs/decisions/0008-logical-backup-bundle.md
+// blocks the ledger writer, and restores into either backend (docs/decisions/0009-logical-backup-bundle.md
 // says why logical rather than a file copy or pg_dump).
 //
 // Bundle layout (docs/operations.md "The bundle"): the magic line kBundleMagic, then parts, each
