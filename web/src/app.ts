@@ -1,21 +1,16 @@
 // The main page: log in to a tenant, list its most recent ledger events.
-import { $, api, el, tenantPath, wireLogin } from "./lib/api";
+import { $, el, wireLogin } from "./lib/api";
+import { call, type components } from "./lib/typed_client";
 
-interface LedgerEvent {
-  seq: number;
-  recorded_at: string;
-  type: string;
-  actor: string;
-  hash: string;
-}
+type LedgerEvent = components["schemas"]["Event"];
 
 async function loadEvents(): Promise<void> {
   // Page through to the end, keeping the last 100 events.
-  let after: string | number = 0;
+  let after = "0";
   let kept: LedgerEvent[] = [];
   for (let page = 0; page < 1000; page++) {
-    const data: { items: LedgerEvent[]; next_cursor: string | null } = await api(
-      "GET", tenantPath("/events") + "?limit=1000&after=" + after);
+    const data = await call("get", "/api/v1/tenants/{tenant}/events",
+      { query: { limit: 1000, after } });
     kept = kept.concat(data.items).slice(-100);
     if (!data.next_cursor) break;
     after = data.next_cursor;

@@ -1,5 +1,8 @@
 // The HTTP API as the pages use it: JSON over fetch with the session cookie and the CSRF token
-// on unsafe methods; errors carry the problem's detail.
+// on unsafe methods; errors carry the problem's detail. New code calls typed_client.ts, whose
+// types come from the OpenAPI document.
+import { call } from "./typed_client";
+
 export interface Session {
   tenant: string;
   csrf: string;
@@ -33,15 +36,15 @@ export async function api<T = any>(method: string, path: string, body?: unknown)
 
 export async function login(tenant: string, username: string, password: string): Promise<void> {
   session.tenant = tenant;
-  const s = await api<{ csrf_token: string }>("POST", tenantPath("/sessions"),
-    { username, password });
+  const s = await call("post", "/api/v1/tenants/{tenant}/sessions",
+    { body: { username, password } });
   session.csrf = s.csrf_token;
   session.username = username;
 }
 
 export async function logout(): Promise<void> {
   try {
-    await api("DELETE", tenantPath("/sessions/current"));
+    await call("delete", "/api/v1/tenants/{tenant}/sessions/current");
   } catch {
     // the session is already gone
   }
