@@ -168,21 +168,39 @@ def contract_for(fetch):
     return _contract
 
 
-def record(operation_id, status_key):
+_samples = {}
+SAMPLE_BYTES_MAX = 1500  # larger bodies make poor examples
+
+
+def record(operation_id, status_key, request_body=None, response_body=None):
+    """Tallies a checked response. The first successful exchange of each operation with small
+    JSON bodies is kept as a sample (tools/openapi/add-examples.py turns samples into the
+    document's examples)."""
     global _tally_file
     if operation_id is None:
         return
     _tally[operation_id + " " + status_key] = _tally.get(operation_id + " " + status_key, 0) + 1
+    if status_key.startswith("2") and operation_id + " " + status_key not in _samples:
+        sample = {}
+        for name, body in (("request", request_body), ("response", response_body)):
+            if body and len(body) <= SAMPLE_BYTES_MAX:
+                try:
+                    sample[name] = json.loads(body)
+                except ValueError:
+                    pass
+        if sample:
+            _samples[operation_id + " " + status_key] = sample
     out = os.environ.get("OPSBOX_CONTRACT_DIR")
     if not out:
         return
     if _tally_file is None:
         os.makedirs(out, exist_ok=True)
         _tally_file = os.path.join(out, "checked-%d-%s.json" % (os.getpid(), uuid.uuid4().hex[:8]))
-    tmp = _tally_file + ".tmp"
-    with open(tmp, "w") as f:
-        json.dump(_tally, f)
-    os.replace(tmp, _tally_file)
+    for name, value in ((_tally_file, _tally),
+                        (_tally_file.replace("checked-", "samples-"), _samples)):
+        with open(name + ".tmp", "w") as f:
+            json.dump(value, f)
+        os.replace(name + ".tmp", name)
 
 
 def documented_statuses(doc):

@@ -176,7 +176,7 @@ class Opsbox:
         checked = contract.contract_for(self._openapi_text).check(
             method, path, resp.status, resp.header("Content-Type"), resp.body)
         if checked:
-            contract.record(*checked)
+            contract.record(*checked, request_body=data, response_body=resp.body)
         return resp
 
     def _openapi_text(self):
