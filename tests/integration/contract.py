@@ -127,7 +127,8 @@ class Contract:
             except ValueError as e:
                 raise ContractError("%s: the body is not JSON: %s" % (where, e))
             self._check_body(rpointer + _pointer("", "content", media, "schema"), value, where)
-            self._check_event_types(op.get("operationId"), value, where)
+            if 200 <= status < 300:
+                self._check_event_types(op.get("operationId"), value, where)
         return op.get("operationId"), key
 
     def _check_body(self, schema_pointer, value, where):
