@@ -94,6 +94,8 @@ TEST(OpenApi, EveryOperationStatesItsSecurityAndTheProblemsItCanAnswer) {
       EXPECT_FALSE(op["security"].empty()) << where << " needs credentials but documents none";
       EXPECT_TRUE(HasResponse(op, "401")) << where << " does not document 401";
       EXPECT_TRUE(HasResponse(op, "403")) << where << " does not document 403";
+      // Every credential spends a request budget (api/common.cpp): 429 with Retry-After.
+      EXPECT_TRUE(HasResponse(op, "429")) << where << " does not document 429";
     }
   }
 }
