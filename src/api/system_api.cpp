@@ -3,8 +3,29 @@
 #include <nlohmann/json.hpp>
 
 #include "api/common.hpp"
+#include "api/web_assets.hpp"
 
 namespace opsbox::api::detail {
+namespace {
+
+constexpr std::string_view kHtml = "text/html; charset=utf-8";
+constexpr std::string_view kScript = "text/javascript; charset=utf-8";
+
+// Redoc styles itself with inline <style> elements and searches in a blob: worker; the page
+// loads nothing from other origins.
+constexpr std::string_view kDocsPolicy =
+    "default-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; "
+    "font-src 'self' data:; worker-src 'self' blob:; frame-ancestors 'none'; base-uri 'none'";
+
+// Replaces the Content-Security-Policy StaticAsset sets.
+HttpResponse WithPolicy(HttpResponse response, std::string_view policy) {
+  for (auto& [name, value] : response.headers) {
+    if (name == "Content-Security-Policy") value = std::string(policy);
+  }
+  return response;
+}
+
+}  // namespace
 
 void AddSystemRoutes(Router& router, const ApiDeps& deps) {
   AddPublic(router, deps, Budget::kNone, "GET", "/healthz", "Liveness: the process answers",
@@ -24,6 +45,14 @@ void AddSystemRoutes(Router& router, const ApiDeps& deps) {
             });
   AddPublic(router, deps, Budget::kAddress, "GET", "/api/v1/openapi.json", "This API's OpenAPI 3.1 document",
             [](HttpRequest&, Respond respond) { respond(JsonResponse(200, OpenApiDocument())); });
+  AddPublic(router, deps, Budget::kAddress, "GET", "/api/docs", "The API reference page, rendered from this document",
+            [](HttpRequest&, Respond respond) {
+              respond(WithPolicy(StaticAsset(kHtml, web::kApiDocsHtml), kDocsPolicy));
+            });
+  AddPublic(router, deps, Budget::kAddress, "GET", "/api/docs/redoc.standalone.js", "The reference page's renderer (Redoc)",
+            [](HttpRequest&, Respond respond) {
+              respond(WithPolicy(StaticAsset(kScript, web::kRedocJs), kDocsPolicy));
+            });
   AddPublic(router, deps, Budget::kAddress, "GET", "/api/v1/version", "The server's version",
             [&deps](HttpRequest&, Respond respond) {
               respond(Ok(Json{{"version", deps.version}}));

@@ -10,6 +10,9 @@ extern const std::string_view kIndexHtml;
 extern const std::string_view kAppJs;
 extern const std::string_view kAppCss;
 extern const std::string_view kOpenApiJson;
+// The API reference page (/api/docs, src/api/api_docs.html) and Redoc's standalone bundle.
+extern const std::string_view kApiDocsHtml;
+extern const std::string_view kRedocJs;
 // OpenAPI fragments per module (src/api/openapi/*.json): {"paths": {...}, "components":
 // {"schemas": {...}}}, merged into kOpenApiJson by OpenApiDocument(). The array has one empty
 // entry after the last part.

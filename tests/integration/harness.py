@@ -14,6 +14,8 @@ import time
 import unittest
 import uuid
 
+import contract
+
 BIN = os.environ.get("OPSBOX_BIN", "opsbox")
 BACKEND = os.environ.get("OPSBOX_TEST_BACKEND", "sqlite")
 
@@ -170,7 +172,22 @@ class Opsbox:
         r = conn.getresponse()
         resp = Response(r.status, r.getheaders(), r.read().decode("utf-8", "replace"))
         conn.close()
+        # Every response is checked against the served OpenAPI document (contract.py).
+        checked = contract.contract_for(self._openapi_text).check(
+            method, path, resp.status, resp.header("Content-Type"), resp.body)
+        if checked:
+            contract.record(*checked, request_body=data, response_body=resp.body)
         return resp
+
+    def _openapi_text(self):
+        conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=30)
+        conn.request("GET", "/api/v1/openapi.json")
+        r = conn.getresponse()
+        text = r.read().decode()
+        conn.close()
+        if r.status != 200:
+            raise AssertionError("GET /api/v1/openapi.json answered %d" % r.status)
+        return text
 
     def events(self, tenant, key, after=0):
         out = []
