@@ -195,8 +195,10 @@ class SecretsOut(harness.OpsboxTestCase):
                 "from": {"phone": "+972 50-123-4567", "external_id": "crm-77"}}
         self.call("POST", "/channels/chat/messages", msg2, status=200)
         conv = first["conversation_id"]
-        self.call("POST", "/conversations/%s/messages" % conv, {"text": "on it"}, status=201)
-        self.call("POST", "/conversations/%s/close" % conv, {}, status=200)
+        agent = self.new_key("agent")
+        self.call("POST", "/conversations/%s/messages" % conv, {"text": "on it"}, key=agent,
+                  status=201)
+        self.call("POST", "/conversations/%s/close" % conv, {}, key=agent, status=200)
         return first["customer_id"]
 
     def routing(self):
@@ -261,7 +263,8 @@ class SecretsOut(harness.OpsboxTestCase):
         activity("break")
         t5 = task()
         self.call("POST", "/routing/tasks/%s/transfer" % t5,
-                  {"to_worker_id": me, "sticky_timeout_s": 1}, status=200)
+                  {"to_worker_id": me, "sticky_timeout_s": 1}, key=self.new_key("supervisor"),
+                  status=200)
         self.wait_for_type("task_sticky_expired")
 
     # --- checks ---
