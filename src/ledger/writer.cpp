@@ -212,6 +212,7 @@ Result<CommandOutcome> ApplyOne(store::Tx& tx, const Registry& registry, Random&
   size_t command_event_bytes = 0;
   for (auto& ne : decision.events) {
     if (!registry.KnowsEvent(ne.type)) {
+      *dirty = true;  // earlier events of this command may have been projected
       return Error{ErrorCode::kInternal, "type", "undeclared_event",
                    "event type " + ne.type + " is not declared in the registry"};
     }

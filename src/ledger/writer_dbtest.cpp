@@ -55,7 +55,7 @@ Registry TestRegistry() {
     d.events.push_back({"never_declared", Json::object()});
     return Result<Decision>(d);
   });
-  r.DeclareEvents({"noted_twice"});
+  r.DeclareEvents({"noted_twice", "sized"});
   r.AddProjector("noted", [](store::Tx& tx, const Event& e) -> Status {
     store::Value p[] = {e.tenant_id, e.seq, e.payload};
     auto st = tx.Exec("INSERT INTO test_notes (tenant_id, seq, payload) VALUES (?, ?, ?)", p);
@@ -156,7 +156,7 @@ TEST_P(WriterTest, AppendsEventsWithContiguousSeqAndLinkedHashes) {
 
 TEST_P(WriterTest, AnUndeclaredEventTypeIsRefusedAndNothingOfItsCommandIsWritten) {
   EXPECT_EQ(registry_.EventTypes(),
-            (std::vector<std::string>{"broken", "noted", "noted_twice"}));
+            (std::vector<std::string>{"broken", "exploded", "noted", "noted_twice", "sized"}));
   EXPECT_FALSE(registry_.KnowsEvent("never_declared"));
   Writer w(*db_, registry_, clock_, random_, {});
   ASSERT_TRUE(w.Start().ok());
