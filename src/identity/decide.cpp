@@ -25,7 +25,7 @@ ledger::NewEvent Event(std::string type, Json payload) {
   return ledger::NewEvent{std::move(type), std::move(payload)};
 }
 
-// An event carrying credential hashes: the writer seals `secret_fields` (decision 0008).
+// An event carrying credential hashes: the writer seals `secret_fields` (decision 0010).
 ledger::NewEvent SecretEvent(std::string type, Json payload,
                              std::vector<std::string> secret_fields) {
   ledger::NewEvent e{std::move(type), std::move(payload)};

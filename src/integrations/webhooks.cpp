@@ -189,7 +189,7 @@ Result<ledger::Decision> DecideCreateSubscription(const SubscriptionInput& in, i
                                 {"event_types", in.event_types},
                                 {"description", in.description},
                                 {"secret", secret}}};
-  created.secret_fields = {"secret"};  // sealed in the ledger (decision 0008)
+  created.secret_fields = {"secret"};  // sealed in the ledger (decision 0010)
   d.events.push_back(std::move(created));
   d.result = Json{
       {"subscription_id", id},         {"url", in.url},      {"event_types", in.event_types},

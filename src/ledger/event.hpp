@@ -39,7 +39,7 @@ struct NewEvent {
   // -Wmissing-field-initializers.)
   std::string subject_id{};
   std::vector<std::string> personal_fields{};
-  // Credentials (issue #9, docs/decisions/0008-credentials-sealed-in-events.md): the top-level
+  // Credentials (issue #9, docs/decisions/0010-credentials-sealed-in-events.md): the top-level
   // payload keys that hold a secret or a hash that authenticates (password_hash, secret_hash,
   // token_hash, csrf_hash, a webhook signing secret). Each must be listed in
   // kSecretPayloadFields. The writer seals them under the tenant's "credentials" key

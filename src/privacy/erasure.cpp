@@ -58,7 +58,7 @@ Status CheckSubject(const std::string& subject) {
     return Error::Invalid("subject_id", "format",
                           "subject_id must hold 1..200 letters, digits, _ - . and single /");
   }
-  // The tenant's own secrets (channel secrets, credentials; decision 0008) are sealed under
+  // The tenant's own secrets (channel secrets, credentials; decision 0010) are sealed under
   // these subjects: erasing them would shred the tenant's configuration, not a person's data.
   if (subject == ledger::kCredentialsSubject || subject == "tenant" ||
       subject.starts_with(std::string(ledger::kCredentialsSubject) + "/") ||
