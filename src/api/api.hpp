@@ -96,6 +96,8 @@ struct ApiDeps {
   live::Hub* hub = nullptr;
   // Issue #18: scheduled backups' state (backup::ScheduleStatus::ToJson); null when not wired.
   std::function<Json()> backup_status = nullptr;
+  // Issue #9: when not empty, GET /metrics requires "Authorization: Bearer <this>".
+  std::string metrics_bearer_token{};
 };
 
 // Adds every route. `deps` must outlive the router.

@@ -4,6 +4,7 @@
 
 #include "api/common.hpp"
 #include "api/web_assets.hpp"
+#include "core/crypto.hpp"
 
 namespace opsbox::api::detail {
 namespace {
@@ -36,8 +37,20 @@ void AddSystemRoutes(Router& router, const ApiDeps& deps) {
               respond(Problem(Error::Unavailable("not ready: starting or shutting down"),
                               req.path));
             });
-  AddPublic(router, deps, Budget::kAddress, "GET", "/metrics", "Prometheus metrics (text exposition format)",
-            [&deps](HttpRequest&, Respond respond) {
+  AddPublic(router, deps, Budget::kAddress, "GET", "/metrics",
+            "Prometheus metrics (text exposition format); with metrics.bearer_token_file set, "
+            "only for Authorization: Bearer <that token>",
+            [&deps](HttpRequest& req, Respond respond) {
+              if (!deps.metrics_bearer_token.empty() &&
+                  !ConstantTimeEqual(req.Header("authorization"),
+                                     "Bearer " + deps.metrics_bearer_token)) {
+                HttpResponse refusal = Problem(
+                    Error{ErrorCode::kUnauthenticated, "Authorization", "metrics_token",
+                          "GET /metrics needs Authorization: Bearer with the metrics token"},
+                    req.path);
+                refusal.headers.emplace_back("WWW-Authenticate", "Bearer realm=\"opsbox-metrics\"");
+                return respond(std::move(refusal));
+              }
               HttpResponse r;
               r.content_type = "text/plain; version=0.0.4";
               r.body = deps.render_metrics ? deps.render_metrics() : "";

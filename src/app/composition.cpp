@@ -336,6 +336,8 @@ Status Server::Start() {
       *p.db, static_cast<size_t>(config_.database_pool_connections_max),
       config_.database_pool_acquire_timeout_ms);
   OPSBOX_ASSIGN_OR_RETURN(auto key, ledger::LoadOrCreateSigningKey(config_.SigningKeyPath()));
+  OPSBOX_ASSIGN_OR_RETURN(const std::string metrics_token, LoadMetricsToken(config_));
+  p.metrics.SetTenantLabelsAllowed(config_.metrics_tenant_labels == "on");
   p.checkpointer = std::make_unique<ledger::Checkpointer>(
       *p.db, key, p.clock, config_.ledger_checkpoint_interval_events);
   p.scheduler = std::make_unique<CheckpointScheduler>(
@@ -369,6 +371,16 @@ Status Server::Start() {
   p.m.registry.AddCommittedListener([&p](const std::vector<ledger::Event>& events) {
     p.auth->OnCommitted(events);
     p.scheduler->Touched(events);
+  });
+  // After the authenticator forgot them: live streams opened with a revoked API key or session
+  // close (issue #9; api/stream_api.cpp watches the topic).
+  p.m.registry.AddCommittedListener([&p](const std::vector<ledger::Event>& events) {
+    for (const auto& e : events) {
+      if (auto id = identity::RevokedCredentialId(e)) {
+        p.hub->Publish(e.tenant_id, live::RevokedCredentialTopic(*id),
+                       Json{{"type", "credential_revoked"}});
+      }
+    }
   });
   p.writer = std::make_unique<ledger::Writer>(*p.db, p.m.registry, p.clock, p.random,
                                               WriterOptionsFrom(config_));
@@ -478,6 +490,7 @@ Status Server::Start() {
   });
   // [backup:deps] end
   p.deps.render_metrics = [&p] { return p.metrics.Render(); };
+  p.deps.metrics_bearer_token = metrics_token;
   p.deps.ready = [&p] { return p.ready.load(); };
   api::AddRoutes(p.router, p.deps);
 
@@ -571,6 +584,8 @@ Result<Json> Offline::Submit(const std::string& tenant, const std::string& type,
   }
   return out;
 }
+
+std::vector<std::string> Offline::EventTypes() const { return parts_->m.registry.EventTypes(); }
 
 Status Offline::Checkpoint(const std::string& tenant) {
   OPSBOX_ASSIGN_OR_RETURN(auto conn, parts_->db->Connect());

@@ -125,6 +125,10 @@ const std::vector<Declared>& Table() {
        "folder for scheduled backup bundles (default DATA_DIR/backups)"},
       {"backup.keep_count", IntKey{&Config::backup_keep_count, 1, 1000},
        "scheduled bundles kept; older ones are deleted"},
+      {"metrics.bearer_token_file", StringKey{&Config::metrics_bearer_token_file, {}},
+       "file holding the bearer token GET /metrics requires (\"\": public)"},
+      {"metrics.tenant_labels", StringKey{&Config::metrics_tenant_labels, {"off", "on"}},
+       "whether tenant ids may appear in metric labels"},
   };
   return kTable;
 }
@@ -233,6 +237,37 @@ Result<Config> LoadConfigFile(const std::string& path) {
   std::stringstream ss;
   ss << in.rdbuf();
   return ParseConfig(ss.str(), path);
+}
+
+Result<std::string> LoadMetricsToken(const Config& config) {
+  const std::string& path = config.metrics_bearer_token_file;
+  if (path.empty()) return std::string();
+  constexpr std::string_view kKey = "metrics.bearer_token_file";
+  std::ifstream in(path);
+  if (!in) {
+    return Error::Invalid(std::string(kKey), "readable", std::string(kKey) + ": cannot read " + path);
+  }
+  std::string token(kMetricsTokenBytesMax + 2, '\0');
+  in.read(token.data(), static_cast<std::streamsize>(token.size()));
+  token.resize(static_cast<size_t>(in.gcount()));
+  const auto space = [](char ch) { return ch == ' ' || ch == '\n' || ch == '\r' || ch == '\t'; };
+  while (!token.empty() && space(token.back())) token.pop_back();
+  size_t start = 0;
+  while (start < token.size() && space(token[start])) ++start;
+  token.erase(0, start);
+  if (token.size() < kMetricsTokenBytesMin || token.size() > kMetricsTokenBytesMax) {
+    return Error::Invalid(std::string(kKey), "length",
+                          std::string(kKey) + ": the token must hold " +
+                              std::to_string(kMetricsTokenBytesMin) +
+                              ".." + std::to_string(kMetricsTokenBytesMax) + " bytes");
+  }
+  for (char ch : token) {
+    if (static_cast<unsigned char>(ch) <= 0x20 || static_cast<unsigned char>(ch) >= 0x7f) {
+      return Error::Invalid(std::string(kKey), "format",
+                            std::string(kKey) + ": the token must be printable ASCII, no spaces");
+    }
+  }
+  return token;
 }
 
 Result<std::pair<std::string, uint16_t>> ParseListen(std::string_view listen) {

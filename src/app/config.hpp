@@ -70,10 +70,22 @@ struct Config {
   int64_t backup_interval_s = 86400;  // 0: off
   std::string backup_folder;          // "" = <data_dir>/backups
   int64_t backup_keep_count = 7;
+  // "" = GET /metrics is public (bind the listener to a private address then); else a file
+  // holding the bearer token that GET /metrics requires (issue #9).
+  std::string metrics_bearer_token_file;
+  std::string metrics_tenant_labels = "off";  // "on": tenant ids may appear in labels
 
   std::string SigningKeyPath() const;
   std::string BackupFolder() const;
 };
+
+// Bounds of the metrics bearer token read from metrics.bearer_token_file, bytes (surrounding
+// white space trimmed).
+inline constexpr size_t kMetricsTokenBytesMin = 16;
+inline constexpr size_t kMetricsTokenBytesMax = 1024;
+// The token in config.metrics_bearer_token_file; "" when the key is unset. Errors name the key
+// (missing or unreadable file, a token shorter or longer than the bounds above).
+Result<std::string> LoadMetricsToken(const Config& config);
 
 // One declared key: its dotted name, unit/help text and default, for `opsbox config` docs.
 struct ConfigKey {

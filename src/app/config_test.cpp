@@ -1,7 +1,11 @@
 // Goal: the configuration file is declared: defaults apply, every known key parses with its
-// unit and range, and an unknown key, wrong type or out-of-range value fails naming the key.
+// unit and range, and an unknown key, wrong type or out-of-range value fails naming the key;
+// the metrics token file holds a token within its bounds (issue #9).
 #include <gtest/gtest.h>
 
+#include <unistd.h>
+
+#include <cstdio>
 #include <fstream>
 #include <sstream>
 
@@ -90,6 +94,45 @@ TEST(Config, SyntaxErrorsSayWhere) {
 
 namespace opsbox::app {
 namespace {
+
+// The token read from a file holding `text` (the file is removed again).
+Result<std::string> TokenFrom(const std::string& text) {
+  const std::string path =
+      ::testing::TempDir() + "opsbox-metrics-token-" + std::to_string(getpid());
+  std::ofstream(path) << text;
+  Config c;
+  c.metrics_bearer_token_file = path;
+  auto token = LoadMetricsToken(c);
+  std::remove(path.c_str());
+  return token;
+}
+
+TEST(Config, MetricsTokenIsReadWithinItsBoundsAndTrimmed) {
+  Config none;
+  ASSERT_TRUE(LoadMetricsToken(none).ok());
+  EXPECT_EQ(*LoadMetricsToken(none), "");  // unset: /metrics stays public
+  const std::string shortest(kMetricsTokenBytesMin, 'a');
+  const std::string longest(kMetricsTokenBytesMax, 'b');
+  auto at_min = TokenFrom("  " + shortest + "\n");
+  ASSERT_TRUE(at_min.ok()) << at_min.error().ToString();
+  EXPECT_EQ(*at_min, shortest);
+  auto at_max = TokenFrom(longest);
+  ASSERT_TRUE(at_max.ok()) << at_max.error().ToString();
+  EXPECT_EQ(*at_max, longest);
+  for (const auto& bad : {shortest.substr(1), longest + "b"}) {
+    auto r = TokenFrom(bad);
+    ASSERT_FALSE(r.ok()) << bad.size();
+    EXPECT_EQ(r.error().field, "metrics.bearer_token_file");
+    EXPECT_EQ(r.error().rule, "length");
+  }
+  auto spaced = TokenFrom("abcdefgh ijklmnopq");
+  ASSERT_FALSE(spaced.ok());
+  EXPECT_EQ(spaced.error().rule, "format");
+  Config missing;
+  missing.metrics_bearer_token_file = "/nonexistent/opsbox/metrics.token";
+  ASSERT_FALSE(LoadMetricsToken(missing).ok());
+  EXPECT_EQ(LoadMetricsToken(missing).error().rule, "readable");
+}
 
 TEST(Config, EveryDeclaredKeyIsDocumented) {
   std::ifstream in(std::string(OPSBOX_SOURCE_DIR) + "/docs/configuration.md");

@@ -149,7 +149,7 @@ int Export(const Common& c, const std::string& tenant) {
     auto events = ledger::ReadEvents(**conn, tenant, after, 1000);
     if (!events.ok()) return Fail(events.error());
     if (events->empty()) break;
-    for (const auto& e : *events) std::cout << e.ToRedactedJson().dump() << "\n";
+    for (const auto& e : *events) std::cout << e.ToOutboundJson().dump() << "\n";
     after = events->back().seq;
   }
   return 0;
@@ -233,6 +233,9 @@ int Main(int argc, char** argv) {
   auto* le = ledger_cmd->add_subcommand("export", "Print a tenant's events as JSON lines");
   add_db(le, true);
   le->add_option("--tenant", tenant)->required();
+  auto* lt = ledger_cmd->add_subcommand(
+      "event-types", "List every event type the modules can emit, one a line");
+  add_db(lt, true);
 
   auto* wfm = app.add_subcommand(
       "wfm", "Workforce management: forecast, staffing (Erlang C/A), schedule, simulate");
@@ -316,6 +319,10 @@ int Main(int argc, char** argv) {
   if (lv->parsed()) return Verify(common, tenant);
   if (le->parsed()) return Export(common, tenant);
   return WithOffline(common, [&](Offline& off) -> int {
+    if (lt->parsed()) {
+      for (const auto& type : off.EventTypes()) std::cout << type << "\n";
+      return 0;
+    }
     if (ct->parsed()) {
       return Submit(off, tenant, "create_tenant", Json{{"tenant_id", tenant}, {"name", name}});
     }

@@ -1,6 +1,7 @@
 // configure_channel: per-tenant channel settings and secrets (sealed with subject "tenant").
 #include <nlohmann/json.hpp>
 
+#include "core/assert.hpp"
 #include "intake/intake.hpp"
 #include "intake/internal/state.hpp"
 
@@ -92,6 +93,8 @@ Result<ledger::Decision> HandleConfigureChannel(store::Tx&, const ledger::Comman
         value.get_ref<const std::string&>().size() > kConfigValueBytesMax) {
       return Error::Invalid(field, "type", field + " must be a non-empty string");
     }
+    // The outbound view of events redacts only the names it knows (ledger/event.hpp).
+    OPSBOX_ASSERT_MSG(ledger::IsSecretPayloadField(key), "channel secret not in kSecretPayloadFields");
     payload[key] = value;
     payload["secret_names"].push_back(key);
     sealed.push_back(key);

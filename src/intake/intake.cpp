@@ -103,6 +103,8 @@ void Intake::Register(ledger::Registry& registry) const {
   registry.AddCommand(std::string(kSendMessage), with(detail::HandleSendMessage));
   registry.AddCommand(std::string(kCloseConversation), detail::HandleCloseConversation);
   registry.AddCommand(std::string(kRecordSignatureRejected), detail::HandleSignatureRejected);
+  // Emitted here, projected elsewhere or nowhere (privacy::Governance projects the exceptions).
+  registry.DeclareEvents({kChannelSignatureRejected, kSensitiveDataExceptionRecorded});
   registry.AddProjector(std::string(kChannelConfigured), detail::ProjectChannelConfigured);
   registry.AddProjector(std::string(kCustomerCreated), detail::ProjectCustomerCreated);
   registry.AddProjector(std::string(kCustomerIdentityLinked), detail::ProjectIdentityLinked);

@@ -19,6 +19,7 @@
 #include "integrations/integrations.hpp"
 #include "integrations/testing/fake_http_client.hpp"
 #include "ledger/writer.hpp"
+#include "privacy/keyring.hpp"
 #include "store/testing/test_database.hpp"
 
 namespace opsbox::integrations {
@@ -56,6 +57,10 @@ class IntegrationsDbTest : public ::testing::TestWithParam<Dialect> {
     ASSERT_TRUE(conn.ok()) << conn.error().ToString();
     conn_ = std::move(*conn);
     RegisterIntegrations(registry_, cache_, nullptr);
+    auto keyring = privacy::Keyring::Create(privacy::NewMemoryKeyProvider(), clock_);
+    ASSERT_TRUE(keyring.ok()) << keyring.error().ToString();
+    keyring_ = std::move(*keyring);
+    keyring_->Register(registry_);
     AddTestCommands();
     StartWriter();
     options_.retry_max = 3;
@@ -129,6 +134,7 @@ class IntegrationsDbTest : public ::testing::TestWithParam<Dialect> {
   ledger::Registry registry_;
   SubscriptionCache cache_;
   ManualClock clock_{kStart};
+  std::unique_ptr<privacy::Keyring> keyring_;  // seals subscription secrets in events
   SeededRandom writer_random_{kSeed};
   SeededRandom worker_random_{kSeed + 1};
   std::promise<void> release_;

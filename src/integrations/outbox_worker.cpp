@@ -224,14 +224,8 @@ Duration OutboxWorker::NextDelay(int attempts) {
 
 namespace {
 
-// The delivered body: the event's wire form without any subscription secret.
-std::string DeliveryBody(const ledger::Event& e) {
-  Json j = e.ToJson();
-  if (e.type == kWebhookSubscriptionCreated && j["payload"].is_object()) {
-    j["payload"].erase("secret");
-  }
-  return CanonicalJson(j);
-}
+// The delivered body: the event's outbound view, the same that ledger reads and exports give.
+std::string DeliveryBody(const ledger::Event& e) { return CanonicalJson(e.ToOutboundJson()); }
 
 Result<OutboundResponse> SendGuarded(HttpClient& http, const OutboundRequest& request) {
   try {

@@ -3,8 +3,8 @@
 // A delivery is claimed by pushing its next_attempt_at_us to now + lease_ms in a short
 // transaction (compare-and-set on the old value), so two workers or nodes never send the same
 // row at once and a crash mid-delivery means redelivery after the lease. The request is
-//   POST <url>   body: the event as ledger::Event::ToJson() (a subscription's signing secret
-//                      is never included)
+//   POST <url>   body: the event's outbound view, ledger::Event::ToOutboundJson() (no
+//                      credential, signing secret or their hashes, sealed or not)
 //   Content-Type: application/json
 //   Opsbox-Event-Id: <event_id>            receivers de-duplicate on it
 //   Opsbox-Delivery-Attempt: <n>           1 for the first attempt

@@ -183,12 +183,14 @@ Result<ledger::Decision> DecideCreateSubscription(const SubscriptionInput& in, i
   }
   const std::string id = NewId("whs", now, random);
   ledger::Decision d;
-  d.events.push_back(ledger::NewEvent{std::string(kWebhookSubscriptionCreated),
-                                      Json{{"subscription_id", id},
-                                           {"url", in.url},
-                                           {"event_types", in.event_types},
-                                           {"description", in.description},
-                                           {"secret", secret}}});
+  ledger::NewEvent created{std::string(kWebhookSubscriptionCreated),
+                           Json{{"subscription_id", id},
+                                {"url", in.url},
+                                {"event_types", in.event_types},
+                                {"description", in.description},
+                                {"secret", secret}}};
+  created.secret_fields = {"secret"};  // sealed in the ledger (decision 0010)
+  d.events.push_back(std::move(created));
   d.result = Json{
       {"subscription_id", id},         {"url", in.url},      {"event_types", in.event_types},
       {"description", in.description}, {"status", "active"}, {"created_at", FormatRfc3339(now)}};

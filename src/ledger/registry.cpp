@@ -51,19 +51,57 @@ void Registry::SetSealer(Sealer sealer) {
   sealer_ = std::move(sealer);
 }
 
-Status Registry::Seal(store::Tx& tx, const std::string& tenant, NewEvent& e) const {
-  if (e.personal_fields.empty()) return Ok();
+void Registry::SetOpener(Opener opener) {
+  OPSBOX_ASSERT_MSG(!opener_, "opener set twice");
+  opener_ = std::move(opener);
+}
+
+void Registry::DeclareEvents(std::initializer_list<std::string_view> event_types) {
+  for (auto t : event_types) declared_events_.emplace(t);
+}
+
+Status Registry::Seal(store::Tx& tx, const std::string& tenant, NewEvent& e, Json* clear) const {
+  if (e.personal_fields.empty() && e.secret_fields.empty()) return Ok();
   if (!sealer_) {
     return Error{ErrorCode::kInternal, "personal_fields", "no_sealer",
-                 "event " + e.type + " carries personal fields but no sealer is registered"};
+                 "event " + e.type + " carries personal or secret fields but no sealer is "
+                 "registered"};
   }
-  if (e.subject_id.empty()) {
-    return Error{ErrorCode::kInternal, "subject_id", "required",
-                 "event " + e.type + " carries personal fields without a subject id"};
+  if (!e.personal_fields.empty()) {
+    if (e.subject_id.empty()) {
+      return Error{ErrorCode::kInternal, "subject_id", "required",
+                   "event " + e.type + " carries personal fields without a subject id"};
+    }
+    OPSBOX_TRY(Guard(*module_exceptions_, "sealing event " + e.type, [&]() -> Status {
+      return sealer_(tx, tenant, e.subject_id, e.payload, e.personal_fields);
+    }));
   }
-  return Guard(*module_exceptions_, "sealing event " + e.type, [&]() -> Status {
-    return sealer_(tx, tenant, e.subject_id, e.payload, e.personal_fields);
-  });
+  if (e.secret_fields.empty()) return Ok();
+  for (const auto& f : e.secret_fields) {
+    // A field outside the list would escape the outbound view's redaction.
+    OPSBOX_ASSERT_MSG(IsSecretPayloadField(f), "secret field not in kSecretPayloadFields");
+  }
+  OPSBOX_ASSERT(clear != nullptr);
+  *clear = e.payload;
+  return Guard(*module_exceptions_, "sealing the credentials of event " + e.type,
+               [&]() -> Status {
+                 return sealer_(tx, tenant, std::string(kCredentialsSubject), e.payload,
+                                e.secret_fields);
+               });
+}
+
+Status Registry::OpenSecrets(store::Tx& tx, const std::string& tenant, Json& payload) const {
+  if (!payload.is_object()) return Ok();
+  for (auto field : kSecretPayloadFields) {
+    auto it = payload.find(field);
+    if (it == payload.end() || !it->is_string()) continue;
+    if (!opener_) {
+      return Error{ErrorCode::kInternal, std::string(field), "no_opener",
+                   "no opener is registered to open sealed secrets"};
+    }
+    OPSBOX_ASSIGN_OR_RETURN(*it, opener_(tx, tenant, *it));
+  }
+  return Ok();
 }
 
 bool Registry::HasCommand(const std::string& type) const { return commands_.contains(type); }
@@ -109,6 +147,18 @@ void Registry::NotifyRolledBack() const {
       return Ok();
     });
   }
+}
+
+std::vector<std::string> Registry::EventTypes() const {
+  std::set<std::string> all(declared_events_.begin(), declared_events_.end());
+  for (const auto& [k, _] : projectors_) {
+    if (k != "*") all.insert(k);
+  }
+  return {all.begin(), all.end()};
+}
+
+bool Registry::KnowsEvent(const std::string& type) const {
+  return type != "*" && (declared_events_.contains(type) || projectors_.contains(type));
 }
 
 std::vector<std::string> Registry::CommandTypes() const {

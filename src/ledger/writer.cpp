@@ -211,8 +211,14 @@ Result<CommandOutcome> ApplyOne(store::Tx& tx, const Registry& registry, Random&
   outcome.first_seq = head.seq + 1;
   size_t command_event_bytes = 0;
   for (auto& ne : decision.events) {
+    if (!registry.KnowsEvent(ne.type)) {
+      *dirty = true;  // earlier events of this command may have been projected
+      return Error{ErrorCode::kInternal, "type", "undeclared_event",
+                   "event type " + ne.type + " is not declared in the registry"};
+    }
     // Sealing may create the subject's key in `tx`, so a failure here dirties the batch.
-    if (Status sealed = registry.Seal(tx, cmd.tenant_id, ne); !sealed.ok()) {
+    Json clear;  // the payload projectors see when the event has secret fields
+    if (Status sealed = registry.Seal(tx, cmd.tenant_id, ne, &clear); !sealed.ok()) {
       *dirty = true;
       return std::move(sealed).error();
     }
@@ -250,7 +256,7 @@ Result<CommandOutcome> ApplyOne(store::Tx& tx, const Registry& registry, Random&
     }
     e.prev_hash = head.hash;
     e.hash = ComputeEventHash(e);
-    e.payload_json = &ne.payload;
+    e.payload_json = ne.secret_fields.empty() ? &ne.payload : &clear;
     Status st = registry.Project(tx, e);
     e.payload_json = nullptr;
     if (!st.ok()) {

@@ -48,6 +48,14 @@ Registry TestRegistry() {
     d.events.push_back({"broken", Json::object()});
     return Result<Decision>(d);
   });
+  // Emits a type nobody declared (a module that forgot DeclareEvents).
+  r.AddCommand("undeclared", [](store::Tx&, const Command&, Instant, Random&) {
+    Decision d;
+    d.events.push_back({"noted", Json::object()});
+    d.events.push_back({"never_declared", Json::object()});
+    return Result<Decision>(d);
+  });
+  r.DeclareEvents({"noted_twice", "sized"});
   r.AddProjector("noted", [](store::Tx& tx, const Event& e) -> Status {
     store::Value p[] = {e.tenant_id, e.seq, e.payload};
     auto st = tx.Exec("INSERT INTO test_notes (tenant_id, seq, payload) VALUES (?, ?, ?)", p);
@@ -144,6 +152,21 @@ TEST_P(WriterTest, AppendsEventsWithContiguousSeqAndLinkedHashes) {
     prev = row.Text(2);
   }
   EXPECT_EQ(Count("SELECT COUNT(*) FROM test_notes"), 5);
+}
+
+TEST_P(WriterTest, AnUndeclaredEventTypeIsRefusedAndNothingOfItsCommandIsWritten) {
+  EXPECT_EQ(registry_.EventTypes(),
+            (std::vector<std::string>{"broken", "exploded", "noted", "noted_twice", "sized"}));
+  EXPECT_FALSE(registry_.KnowsEvent("never_declared"));
+  Writer w(*db_, registry_, clock_, random_, {});
+  ASSERT_TRUE(w.Start().ok());
+  auto r = w.SubmitAndWait(Command{"t1", "", "undeclared", "usr_test", Json::object()});
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().rule, "undeclared_event");
+  EXPECT_TRUE(w.SubmitAndWait(Note("t1", "fine")).ok());
+  w.Stop();
+  EXPECT_EQ(Count("SELECT COUNT(*) FROM ledger_events WHERE tenant_id = 't1'"), 1);
+  EXPECT_EQ(Count("SELECT COUNT(*) FROM test_notes"), 1);
 }
 
 TEST_P(WriterTest, TextThatIsNotUtf8IsRefusedNamingTheRuleAndFailsOnlyItsCommand) {
