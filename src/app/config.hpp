@@ -67,6 +67,11 @@ struct Config {
   int64_t rate_limit_provider_per_s = 200;
   int64_t rate_limit_provider_burst = 400;
 
+  // The outbound request policy (integrations/outbound_policy.hpp): operator exceptions only.
+  bool outbound_allow_http = false;
+  bool outbound_allow_loopback = false;
+  std::vector<std::string> outbound_allow_networks;  // CIDR, e.g. "10.20.0.0/16"
+
   std::string SigningKeyPath() const;
 };
 
