@@ -42,8 +42,8 @@ Json Sealed(const store::Row& r, size_t i) {
 integrations::OutboundRequest WhatsAppSendRequest(std::string_view api_base_url,
                                                   std::string_view phone_number_id,
                                                   std::string_view access_token,
-                                                  std::string_view to_wa_id,
-                                                  std::string_view text, int timeout_ms) {
+                                                  std::string_view to_wa_id, std::string_view text,
+                                                  int timeout_ms) {
   std::string base(api_base_url);
   while (!base.empty() && base.back() == '/') base.pop_back();
   integrations::OutboundRequest r;
@@ -86,12 +86,11 @@ Result<integrations::Delivery> WhatsAppReplyDelivery::Prepare(store::Connection&
   }
   if (!d.fatal.empty()) return d;
   const Json& settings = (*config)["settings"];
-  const std::string base = settings.value("api_base_url",
-                                          intake_.options().whatsapp_api_base_url_default);
-  d.request = WhatsAppSendRequest(base, settings.value("phone_number_id", ""),
-                                  (*config)["secrets"].value("access_token", ""),
-                                  to->get<std::string>(), text->get<std::string>(),
-                                  retry_.timeout_ms);
+  const std::string base =
+      settings.value("api_base_url", intake_.options().whatsapp_api_base_url_default);
+  d.request = WhatsAppSendRequest(
+      base, settings.value("phone_number_id", ""), (*config)["secrets"].value("access_token", ""),
+      to->get<std::string>(), text->get<std::string>(), retry_.timeout_ms);
   return d;
 }
 

@@ -21,8 +21,8 @@
 
 #include "core/result.hpp"
 #include "core/time.hpp"
-#include "integrations/leased_outbox.hpp"
 #include "intake/intake.hpp"
+#include "integrations/leased_outbox.hpp"
 #include "store/store.hpp"
 
 namespace opsbox::intake {
@@ -31,8 +31,8 @@ namespace opsbox::intake {
 integrations::OutboundRequest WhatsAppSendRequest(std::string_view api_base_url,
                                                   std::string_view phone_number_id,
                                                   std::string_view access_token,
-                                                  std::string_view to_wa_id,
-                                                  std::string_view text, int timeout_ms);
+                                                  std::string_view to_wa_id, std::string_view text,
+                                                  int timeout_ms);
 
 class WhatsAppReplyDelivery final : public integrations::DeliveryKind {
  public:

@@ -294,9 +294,9 @@ Status LeasedOutbox::Deliver(store::Connection& conn, DeliveryKind& kind, const 
   std::string sql = "UPDATE " + std::string(kind.table()) +
                     " SET status = ?, attempts = ?, next_attempt_at_us = ?, last_status = ?, "
                     "last_error = ?, updated_at_us = ?";
-  std::vector<store::Value> params{status,      attempt, next_at_us,
-                                   last_status, Printable(last_error, kLastErrorBytesMax),
-                                   done_at.us};
+  std::vector<store::Value> params{
+      status,    attempt, next_at_us, last_status, Printable(last_error, kLastErrorBytesMax),
+      done_at.us};
   for (auto& [column, value] : extra) {
     sql += ", " + column + " = ?";
     params.push_back(std::move(value));

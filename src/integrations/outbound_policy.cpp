@@ -43,8 +43,7 @@ const std::vector<Range>& V4Ranges() {
         {"192.88.99.0/24", {AddressClass::kReserved, "192.88.99.0/24 6to4 relay (RFC 7526)"}},
         {"192.168.0.0/16", {AddressClass::kPrivate, "192.168.0.0/16 private (RFC 1918)"}},
         {"198.18.0.0/15", {AddressClass::kReserved, "198.18.0.0/15 benchmarking (RFC 2544)"}},
-        {"198.51.100.0/24",
-         {AddressClass::kReserved, "198.51.100.0/24 documentation (RFC 5737)"}},
+        {"198.51.100.0/24", {AddressClass::kReserved, "198.51.100.0/24 documentation (RFC 5737)"}},
         {"203.0.113.0/24", {AddressClass::kReserved, "203.0.113.0/24 documentation (RFC 5737)"}},
         {"224.0.0.0/4", {AddressClass::kMulticast, "224.0.0.0/4 multicast"}},
         {"240.0.0.0/4", {AddressClass::kReserved, "240.0.0.0/4 reserved, broadcast (RFC 1112)"}},
@@ -165,9 +164,9 @@ std::string IpNetwork::ToString() const {
 
 Result<IpNetwork> ParseIpNetwork(std::string_view text, std::string_view field) {
   auto bad = [&](std::string why) {
-    return Error::Invalid(std::string(field), "cidr",
-                          std::string(field) + ": \"" + std::string(text.substr(0, 64)) +
-                              "\" " + why);
+    return Error::Invalid(
+        std::string(field), "cidr",
+        std::string(field) + ": \"" + std::string(text.substr(0, 64)) + "\" " + why);
   };
   const size_t slash = text.find('/');
   const std::string address(text.substr(0, slash));
@@ -233,8 +232,8 @@ Status OutboundPolicy::CheckScheme(bool https, std::string_view field) const {
 
 Status OutboundPolicy::CheckAddress(const IpAddress& address, std::string_view field) const {
   const Classification c = Classify(address);
-  const bool never = c.address_class == AddressClass::kUnspecified ||
-                     c.address_class == AddressClass::kMulticast;
+  const bool never =
+      c.address_class == AddressClass::kUnspecified || c.address_class == AddressClass::kMulticast;
   if (!never) {
     if (c.address_class == AddressClass::kPublic) return Ok();
     if (c.address_class == AddressClass::kLoopback && options_.allow_loopback) return Ok();

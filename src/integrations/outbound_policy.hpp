@@ -53,8 +53,8 @@ struct IpAddress {
 std::optional<IpAddress> ParseIpLiteral(std::string_view host);
 
 struct IpNetwork {
-  IpAddress base;          // host bits cleared
-  int prefix_bits = 0;     // 0..32 for IPv4, 0..128 for IPv6
+  IpAddress base;       // host bits cleared
+  int prefix_bits = 0;  // 0..32 for IPv4, 0..128 for IPv6
   bool Contains(const IpAddress& address) const;
   std::string ToString() const;
 };
@@ -98,8 +98,8 @@ inline constexpr size_t kOutboundUrlBytesMax = 8192;
 Result<OutboundUrl> ParseOutboundUrl(std::string_view url, std::string_view field);
 
 struct OutboundPolicyOptions {
-  bool allow_http = false;       // outbound.allow_http
-  bool allow_loopback = false;   // outbound.allow_loopback
+  bool allow_http = false;                  // outbound.allow_http
+  bool allow_loopback = false;              // outbound.allow_loopback
   std::vector<IpNetwork> allow_networks{};  // outbound.allow_networks
 };
 

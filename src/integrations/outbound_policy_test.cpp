@@ -74,8 +74,8 @@ const Case kCases[] = {
     {"2001:db8::1", AddressClass::kReserved},
     {"2001::1", AddressClass::kReserved},  // Teredo
     {"3fff::1", AddressClass::kReserved},
-    {"fec0::1", AddressClass::kReserved},  // deprecated site-local, outside 2000::/3
-    {"100::1", AddressClass::kReserved},   // discard-only
+    {"fec0::1", AddressClass::kReserved},    // deprecated site-local, outside 2000::/3
+    {"100::1", AddressClass::kReserved},     // discard-only
     {"::0.0.0.2", AddressClass::kReserved},  // deprecated IPv4-compatible
     {"2606:4700::1111", AddressClass::kPublic},
     {"2a00:1450::1", AddressClass::kPublic},
@@ -88,7 +88,7 @@ const Case kCases[] = {
     {"::ffff:8.8.8.8", AddressClass::kPublic},
     {"64:ff9b::a9fe:a9fe", AddressClass::kLinkLocal},  // NAT64 of 169.254.169.254
     {"64:ff9b::808:808", AddressClass::kPublic},
-    {"2002:7f00:1::", AddressClass::kLoopback},  // 6to4 of 127.0.0.1
+    {"2002:7f00:1::", AddressClass::kLoopback},    // 6to4 of 127.0.0.1
     {"2002:c0a8:101::1", AddressClass::kPrivate},  // 6to4 of 192.168.1.1
 };
 
@@ -202,10 +202,11 @@ TEST(OutboundPolicy, ParsesNetworksStrictly) {
   EXPECT_EQ(Net("10.20.0.0/16").ToString(), "10.20.0.0/16");
   EXPECT_EQ(Net("fd00::/8").ToString(), "fd00::/8");
   EXPECT_EQ(Net("10.0.0.1").prefix_bits, 32);
-  EXPECT_EQ(Net("10.0.0.0/0").prefix_bits, 0);
+  EXPECT_EQ(Net("0.0.0.0/0").prefix_bits, 0);
   EXPECT_EQ(Net("::/128").prefix_bits, 128);
-  for (const char* bad : {"10.20.0.0/33", "10.20.0.1/16", "10.20/16", "10.20.0.0/", "x/8",
-                          "fd00::/129", "10.0.0.0/-1", "10.0.0.0/8x", "", "127.1/32"}) {
+  for (const char* bad :
+       {"10.20.0.0/33", "10.20.0.1/16", "10.20/16", "10.20.0.0/", "x/8", "fd00::/129",
+        "10.0.0.0/-1", "10.0.0.0/8x", "", "127.1/32", "10.0.0.0/0"}) {
     auto n = ParseIpNetwork(bad, "outbound.allow_networks");
     ASSERT_FALSE(n.ok()) << bad;
     EXPECT_EQ(n.error().field, "outbound.allow_networks");

@@ -29,8 +29,7 @@ class WebhookDelivery final : public DeliveryKind {
   const std::vector<std::string>& key_columns() const override;
   std::string_view claim_query() const override;
   const RetryOptions& retry() const override { return retry_; }
-  Result<Delivery> Prepare(store::Connection& conn, const OutboxRow& row,
-                           Instant sent_at) override;
+  Result<Delivery> Prepare(store::Connection& conn, const OutboxRow& row, Instant sent_at) override;
 
  private:
   RetryOptions retry_;

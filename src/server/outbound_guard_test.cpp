@@ -27,7 +27,8 @@ using integrations::testing::ScriptedResolver;
 std::vector<std::string> Interfaces() {
   std::vector<std::string> out;
   struct if_nameindex* list = if_nameindex();
-  for (struct if_nameindex* i = list; i != nullptr && i->if_index != 0; ++i) out.push_back(i->if_name);
+  for (struct if_nameindex* i = list; i != nullptr && i->if_index != 0; ++i)
+    out.push_back(i->if_name);
   if (list != nullptr) if_freenameindex(list);
   return out;
 }
@@ -43,14 +44,37 @@ class OutboundGuardTest : public ::testing::Test {
 
 // Addresses of every forbidden range except loopback (beast_http_client_test.cpp has those).
 const char* const kForbidden[] = {
-    "0.0.0.0",         "10.0.0.8",          "10.255.255.255",     "100.64.0.9",
-    "100.127.255.254", "169.254.169.254",   "169.254.0.1",        "172.16.0.1",
-    "172.31.255.254",  "192.168.1.20",      "192.0.0.8",          "192.0.2.1",
-    "198.18.0.1",      "198.51.100.7",      "203.0.113.9",        "224.0.0.1",
-    "239.1.2.3",       "240.0.0.1",         "255.255.255.255",    "::",
-    "fe80::8",         "fc00::1",           "fd00::8",            "ff02::1",
-    "2001:db8::1",     "::ffff:10.0.0.8",   "::ffff:169.254.169.254", "::ffff:192.168.1.20",
-    "64:ff9b::a9fe:a9fe", "2002:a00:8::1",  "fec0::1",
+    "0.0.0.0",
+    "10.0.0.8",
+    "10.255.255.255",
+    "100.64.0.9",
+    "100.127.255.254",
+    "169.254.169.254",
+    "169.254.0.1",
+    "172.16.0.1",
+    "172.31.255.254",
+    "192.168.1.20",
+    "192.0.0.8",
+    "192.0.2.1",
+    "198.18.0.1",
+    "198.51.100.7",
+    "203.0.113.9",
+    "224.0.0.1",
+    "239.1.2.3",
+    "240.0.0.1",
+    "255.255.255.255",
+    "::",
+    "fe80::8",
+    "fc00::1",
+    "fd00::8",
+    "ff02::1",
+    "2001:db8::1",
+    "::ffff:10.0.0.8",
+    "::ffff:169.254.169.254",
+    "::ffff:192.168.1.20",
+    "64:ff9b::a9fe:a9fe",
+    "2002:a00:8::1",
+    "fec0::1",
 };
 
 std::string Bracketed(const std::string& address) {
@@ -59,7 +83,8 @@ std::string Bracketed(const std::string& address) {
 
 TEST_F(OutboundGuardTest, EveryForbiddenLiteralIsRefusedBeforeConnecting) {
   // Even with plain http and loopback allowed: none of these is loopback.
-  BeastHttpClient client(integrations::OutboundPolicy({.allow_http = true, .allow_loopback = true}));
+  BeastHttpClient client(
+      integrations::OutboundPolicy({.allow_http = true, .allow_loopback = true}));
   for (const std::string address : kForbidden) {
     for (const char* scheme : {"http://", "https://"}) {
       integrations::OutboundRequest request;
@@ -113,8 +138,7 @@ TEST_F(OutboundGuardTest, AllowNetworksLetsExactlyItsNetworkThroughToARealServer
   ASSERT_TRUE(network.ok());
   ScriptedResolver resolver({{*integrations::ParseIpLiteral("10.20.0.5")}});
   BeastHttpClient client(
-      integrations::OutboundPolicy({.allow_http = true, .allow_networks = {*network}}),
-      &resolver);
+      integrations::OutboundPolicy({.allow_http = true, .allow_networks = {*network}}), &resolver);
   integrations::OutboundRequest request;
   request.url = "http://crm.bank.internal:" + port + "/hook";
   auto response = client.Send(request);
