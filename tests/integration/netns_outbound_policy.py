@@ -12,11 +12,10 @@ failed could not send a packet off the machine. It refuses to run anywhere else.
 
 import json
 import socket
-import threading
 import unittest
 
 import harness
-from test_outbound_policy import ConnectionCounter
+from test_outbound_policy import ConnectionCounter, RawServer
 
 BASE = "/api/v1/tenants/acme"
 
@@ -102,7 +101,8 @@ class OperatorAllowList(harness.OpsboxTestCase):
                    "[outbound]\nallow_http = true\nallow_networks = [\"10.20.0.0/16\"]\n")
 
     def test_allow_networks_lets_exactly_its_network_through(self):
-        allowed = Receiver("10.20.0.5")
+        allowed = RawServer("10.20.0.5", b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\n"
+                                         b"Connection: close\r\n\r\n")
         self.addCleanup(allowed.close)
         refused = ConnectionCounter("10.21.0.5")
         self.addCleanup(refused.close)
@@ -131,54 +131,6 @@ class OperatorAllowList(harness.OpsboxTestCase):
         self.assertEqual(len(items), 1, items)
         self.assertIn("10.21.0.5", items[0]["last_error"])
         self.assertEqual(refused.connections(), 0)
-
-
-class Receiver:
-    """A minimal HTTP/1.1 receiver on one address that records request bodies, answers 200."""
-
-    def __init__(self, host):
-        self.sock = socket.socket()
-        self.sock.bind((host, 0))
-        self.sock.listen(8)
-        self.port = self.sock.getsockname()[1]
-        self.received = []
-        self.lock = threading.Lock()
-        threading.Thread(target=self._serve, daemon=True).start()
-
-    def _serve(self):
-        while True:
-            try:
-                conn, _ = self.sock.accept()
-            except OSError:
-                return
-            data = b""
-            while b"\r\n\r\n" not in data:
-                chunk = conn.recv(65536)
-                if not chunk:
-                    break
-                data += chunk
-            head, _, body = data.partition(b"\r\n\r\n")
-            length = 0
-            for line in head.split(b"\r\n")[1:]:
-                name, _, value = line.partition(b":")
-                if name.strip().lower() == b"content-length":
-                    length = int(value.strip())
-            while len(body) < length:
-                chunk = conn.recv(65536)
-                if not chunk:
-                    break
-                body += chunk
-            with self.lock:
-                self.received.append(body)
-            conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\nConnection: close\r\n\r\n")
-            conn.close()
-
-    def bodies(self):
-        with self.lock:
-            return list(self.received)
-
-    def close(self):
-        self.sock.close()
 
 
 if __name__ == "__main__":

@@ -44,6 +44,61 @@ class ConnectionCounter:
         self.sock.close()
 
 
+def read_request(conn):
+    """Reads one HTTP/1.1 request (header and Content-Length body) and returns its body."""
+    data = b""
+    while b"\r\n\r\n" not in data:
+        chunk = conn.recv(65536)
+        if not chunk:
+            return data
+        data += chunk
+    head, _, body = data.partition(b"\r\n\r\n")
+    length = 0
+    for line in head.split(b"\r\n")[1:]:
+        name, _, value = line.partition(b":")
+        if name.strip().lower() == b"content-length":
+            length = int(value.strip())
+    while len(body) < length:
+        chunk = conn.recv(65536)
+        if not chunk:
+            break
+        body += chunk
+    return body
+
+
+class RawServer:
+    """An HTTP/1.1 server on one address that records request bodies and gives one answer."""
+
+    def __init__(self, host, answer):
+        self.sock = socket.socket()
+        self.sock.bind((host, 0))
+        self.sock.listen(8)
+        self.port = self.sock.getsockname()[1]
+        self.answer = answer
+        self.received = []
+        self.lock = threading.Lock()
+        threading.Thread(target=self._serve, daemon=True).start()
+
+    def _serve(self):
+        while True:
+            try:
+                conn, _ = self.sock.accept()
+            except OSError:
+                return
+            body = read_request(conn)
+            with self.lock:
+                self.received.append(body)
+            conn.sendall(self.answer)
+            conn.close()
+
+    def bodies(self):
+        with self.lock:
+            return list(self.received)
+
+    def close(self):
+        self.sock.close()
+
+
 class DefaultPolicy(harness.OpsboxTestCase):
     loopback_receivers = False
 
@@ -91,28 +146,14 @@ class RedirectsAreNotFollowed(harness.OpsboxTestCase):
     def test_a_redirect_to_another_loopback_listener_is_not_followed(self):
         target = ConnectionCounter()
         self.addCleanup(target.close)
-        redirector = socket.socket()
-        redirector.bind(("127.0.0.1", 0))
-        redirector.listen(4)
-        self.addCleanup(redirector.close)
         location = "http://127.0.0.1:%d/internal-admin" % target.port
-        requests = []
-
-        def serve():
-            while True:
-                try:
-                    conn, _ = redirector.accept()
-                except OSError:
-                    return
-                requests.append(conn.recv(65536))
-                conn.sendall(("HTTP/1.1 302 Found\r\nLocation: %s\r\nContent-Length: 0\r\n"
-                              "Connection: close\r\n\r\n" % location).encode())
-                conn.close()
-
-        threading.Thread(target=serve, daemon=True).start()
+        redirector = RawServer("127.0.0.1", ("HTTP/1.1 302 Found\r\nLocation: %s\r\n"
+                                             "Content-Length: 0\r\nConnection: close\r\n\r\n"
+                                             % location).encode())
+        self.addCleanup(redirector.close)
         self.ops.start()
         r = self.ops.request("POST", BASE + "/webhooks",
-                             {"url": "http://127.0.0.1:%d/hooks" % redirector.getsockname()[1],
+                             {"url": "http://127.0.0.1:%d/hooks" % redirector.port,
                               "event_types": ["external_event_recorded"]}, key=self.key)
         self.assertEqual(r.status, 201, r.body)
         r = self.ops.request("POST", BASE + "/external-events", harness.external_event("x1"),
@@ -127,7 +168,7 @@ class RedirectsAreNotFollowed(harness.OpsboxTestCase):
         self.assertEqual(len(items), 1, items)
         self.assertEqual(items[0]["last_status"], 302)
         self.assertEqual(items[0]["attempts"], 2)
-        self.assertEqual(len(requests), 2, "each attempt went to the subscribed url only")
+        self.assertEqual(len(redirector.bodies()), 2, "each attempt went to the subscribed url")
         self.assertEqual(target.connections(), 0, "the redirect was not followed")
 
 
