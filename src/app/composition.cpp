@@ -12,12 +12,14 @@
 #include <thread>
 
 #include "api/api.hpp"
+#include "core/assert.hpp"
 #include "core/crypto.hpp"
 #include "core/random.hpp"
 #include "core/time.hpp"
 #include "core/worker_pool.hpp"
 #include "identity/identity.hpp"
 #include "integrations/integrations.hpp"
+#include "integrations/leased_outbox.hpp"
 #include "integrations/outbox_worker.hpp"
 #include "ledger/checkpoint.hpp"
 #include "ledger/registry.hpp"
@@ -37,9 +39,7 @@
 #include "routing/service.hpp"
 #include "intake/bridge.hpp"
 #include "intake/outbound.hpp"
-// [backup:includes] begin
 #include "backup/backup.hpp"
-// [backup:includes] end
 
 namespace opsbox::app {
 
@@ -71,6 +71,26 @@ identity::IdentityOptions IdentityOptionsFrom(const Config& c) {
   o.address_failures_max = c.login_address_failures_max;
   o.address_window_s = c.login_address_window_s;
   o.session_ttl_s = c.login_session_ttl_s;
+  return o;
+}
+
+// The one outbound request policy: the HTTP client enforces it for every outbound request and
+// the modules check tenant-supplied URLs with it when they are saved.
+integrations::OutboundPolicy OutboundPolicyFrom(const Config& c) {
+  integrations::OutboundPolicyOptions o;
+  o.allow_http = c.outbound_allow_http;
+  o.allow_loopback = c.outbound_allow_loopback;
+  for (const auto& cidr : c.outbound_allow_networks) {
+    auto network = integrations::ParseIpNetwork(cidr, "outbound.allow_networks");
+    OPSBOX_ASSERT(network.ok());  // ParseConfig validated every entry
+    o.allow_networks.push_back(*network);
+  }
+  return integrations::OutboundPolicy(std::move(o));
+}
+
+intake::IntakeOptions IntakeOptionsFrom(const Config& c) {
+  intake::IntakeOptions o;
+  o.outbound_policy = OutboundPolicyFrom(c);
   return o;
 }
 
@@ -250,14 +270,15 @@ struct ModuleWiring {
   store::Database& db;
   Clock& clock;
   const Config& config;
-  integrations::OutboxWorker* outbox = nullptr;  // null in the CLI
+  integrations::LeasedOutbox* outbox = nullptr;  // null in the CLI
   live::Hub* hub = nullptr;                      // null in the CLI
   bool run_threads = true;
 };
 
 Status RegisterModules(Modules& m, const ModuleWiring& w) {
   identity::RegisterIdentity(m.registry, IdentityOptionsFrom(w.config));
-  integrations::RegisterIntegrations(m.registry, m.subscriptions, w.outbox);
+  integrations::RegisterIntegrations(m.registry, m.subscriptions, w.outbox,
+                                     OutboundPolicyFrom(w.config));
   wfm::RegisterWfm(m.registry);
   OPSBOX_ASSIGN_OR_RETURN(m.pii, pii::Scanner::Create());
   {
@@ -280,7 +301,7 @@ Status RegisterModules(Modules& m, const ModuleWiring& w) {
       w.db, w.clock, w.hub, routing::ServiceOptions{.run_threads = w.run_threads});
   m.routing->Register(m.registry);
   m.intake = std::make_unique<intake::Intake>(intake::MakeHooks(*m.pii, *m.keyring),
-                                              intake::IntakeOptions{});
+                                              IntakeOptionsFrom(w.config));
   m.intake->Register(m.registry);
   intake::RegisterWithPrivacy(*m.intake, *m.keyring, *m.governance);
   return Ok();
@@ -301,7 +322,8 @@ struct Server::Parts {
   std::unique_ptr<identity::Authenticator> auth;
   std::unique_ptr<identity::LoginService> login;
   std::unique_ptr<server::BeastHttpClient> http_client;
-  std::unique_ptr<integrations::OutboxWorker> outbox;
+  std::unique_ptr<integrations::WebhookDelivery> webhook_deliveries;
+  std::unique_ptr<integrations::LeasedOutbox> outbox;  // every kind of outbound delivery
   std::unique_ptr<WorkerPool> interactive;  // short blocking work: password hashing
   std::unique_ptr<WorkerPool> compute;      // long work: solves, forecasts, verification
   server::Metrics metrics;
@@ -311,12 +333,10 @@ struct Server::Parts {
   std::atomic<bool> ready{false};
   bool stopped = false;
   std::unique_ptr<privacy::RetentionScheduler> retention;
-  std::unique_ptr<intake::OutboundWorker> intake_outbound;
+  std::unique_ptr<intake::WhatsAppReplyDelivery> whatsapp_replies;  // a kind of outbox
   std::unique_ptr<api::RateLimits> rate_limits;
   std::unique_ptr<Periodic> rejected_signatures_flush;
-  // [backup:parts] begin
   std::unique_ptr<backup::BackupScheduler> backups;
-  // [backup:parts] end
 };
 
 Server::Server(Config config) : config_(std::move(config)), parts_(std::make_unique<Parts>()) {}
@@ -345,7 +365,7 @@ Status Server::Start() {
   const auto identity_options = IdentityOptionsFrom(config_);
   p.auth = std::make_unique<identity::Authenticator>(*p.pool, identity_options);
   p.login = std::make_unique<identity::LoginService>(identity_options, p.random);
-  p.http_client = std::make_unique<server::BeastHttpClient>();
+  p.http_client = std::make_unique<server::BeastHttpClient>(OutboundPolicyFrom(config_));
   integrations::OutboxOptions oo;
   oo.threads = static_cast<int>(config_.webhooks_threads);
   oo.retry_max = static_cast<int>(config_.webhooks_retry_max);
@@ -353,17 +373,19 @@ Status Server::Start() {
   oo.retry_delay_ms_max = static_cast<int>(config_.webhooks_retry_delay_ms_max);
   oo.timeout_ms = static_cast<int>(config_.webhooks_timeout_ms);
   oo.poll_interval_ms = static_cast<int>(config_.webhooks_poll_interval_ms);
-  p.outbox = std::make_unique<integrations::OutboxWorker>(*p.db, *p.http_client, p.clock,
-                                                          p.random, oo);
+  p.webhook_deliveries = std::make_unique<integrations::WebhookDelivery>(oo);
+  p.outbox = std::make_unique<integrations::LeasedOutbox>(
+      *p.db, *p.http_client, p.clock, p.random,
+      std::vector<integrations::DeliveryKind*>{p.webhook_deliveries.get()}, oo);
   p.hub = std::make_unique<live::Hub>();
   OPSBOX_TRY(RegisterModules(p.m, ModuleWiring{*p.db, p.clock, config_, p.outbox.get(),
                                                p.hub.get(), /*run_threads=*/true}));
-  p.intake_outbound = std::make_unique<intake::OutboundWorker>(
-      *p.db, *p.http_client, p.clock, p.random, *p.m.intake, intake::OutboundOptions{});
+  p.whatsapp_replies = std::make_unique<intake::WhatsAppReplyDelivery>(*p.m.intake);
+  p.outbox->AddKind(p.whatsapp_replies.get());
   p.m.registry.AddCommittedListener([&p](const std::vector<ledger::Event>& events) {
     for (const auto& e : events) {
       if (e.type == intake::kMessageSent) {
-        p.intake_outbound->Wake();
+        p.outbox->Wake();
         return;
       }
     }
@@ -429,7 +451,8 @@ Status Server::Start() {
   });
   p.metrics.AddRefreshHook([&p, exporter = std::make_shared<WriterStatsExporter>()] {
     exporter->Export(p.metrics, p.writer->stats());
-    p.metrics.SetGauge("opsbox_outbox_backlog", "Webhook deliveries pending", {},
+    p.metrics.SetGauge("opsbox_outbox_backlog",
+                       "Outbox deliveries pending (webhooks and channel replies)", {},
                        static_cast<double>(p.outbox->Backlog()));
   });
   p.metrics.AddRefreshHook([&p, last = std::make_shared<uint64_t>(0)] {
@@ -460,8 +483,6 @@ Status Server::Start() {
   OPSBOX_TRY(p.m.routing->Start(*p.writer));
   p.deps.routing = p.m.routing.get();
   p.deps.intake = p.m.intake.get();
-  OPSBOX_TRY(p.intake_outbound->Start());
-  // [backup:deps] begin
   p.backups = std::make_unique<backup::BackupScheduler>(
       *p.db, backup::ScheduleOptions{config_.backup_interval_s, config_.BackupFolder(),
                                      config_.backup_keep_count, std::string(kVersion)});
@@ -488,7 +509,6 @@ Status Server::Start() {
                          static_cast<double>(s.failures - last->second));
     *last = {s.successes, s.failures};
   });
-  // [backup:deps] end
   p.deps.render_metrics = [&p] { return p.metrics.Render(); };
   p.deps.metrics_bearer_token = metrics_token;
   p.deps.ready = [&p] { return p.ready.load(); };
@@ -528,10 +548,7 @@ void Server::Stop() {
   }
   if (p.retention) p.retention->Stop();
   if (p.m.routing) p.m.routing->Stop();
-  if (p.intake_outbound) p.intake_outbound->Stop();
-  // [backup:stop-before-writer] begin
   if (p.backups) p.backups->Stop();
-  // [backup:stop-before-writer] end
   if (p.interactive) p.interactive->Stop();
   if (p.compute) p.compute->Stop();
   if (p.writer) p.writer->Stop();

@@ -7,6 +7,8 @@
 #include <toml++/toml.h>
 #include <variant>
 
+#include "integrations/outbound_policy.hpp"
+
 namespace opsbox::app {
 namespace {
 
@@ -20,9 +22,18 @@ struct StringKey {
   std::vector<std::string> allowed;  // empty: any
 };
 
+struct BoolKey {
+  bool Config::*member;
+};
+// An array of strings, each checked by `check` (which names the key in its error).
+struct StringListKey {
+  std::vector<std::string> Config::*member;
+  std::function<Status(std::string_view value, std::string_view key)> check;
+};
+
 struct Declared {
   const char* name;
-  std::variant<IntKey, StringKey> target;
+  std::variant<IntKey, StringKey, BoolKey, StringListKey> target;
   const char* help;
 };
 
@@ -129,6 +140,18 @@ const std::vector<Declared>& Table() {
        "file holding the bearer token GET /metrics requires (\"\": public)"},
       {"metrics.tenant_labels", StringKey{&Config::metrics_tenant_labels, {"off", "on"}},
        "whether tenant ids may appear in metric labels"},
+      {"outbound.allow_http", BoolKey{&Config::outbound_allow_http},
+       "let outbound requests use plain http:// (default: https only)"},
+      {"outbound.allow_loopback", BoolKey{&Config::outbound_allow_loopback},
+       "let outbound requests reach loopback addresses (tests, single-host setups)"},
+      {"outbound.allow_networks",
+       StringListKey{&Config::outbound_allow_networks,
+                     [](std::string_view value, std::string_view key) -> Status {
+                       auto network = integrations::ParseIpNetwork(value, key);
+                       if (!network.ok()) return std::move(network).error();
+                       return Ok();
+                     }},
+       "CIDR networks outbound requests may reach although private or reserved"},
   };
   return kTable;
 }
@@ -138,6 +161,26 @@ Error Bad(std::string_view origin, std::string key, std::string rule, std::strin
 }
 
 Status Assign(Config& c, const Declared& d, const toml::node& node, std::string_view origin) {
+  if (const auto* bk = std::get_if<BoolKey>(&d.target)) {
+    if (!node.is_boolean()) return Bad(origin, d.name, "type", "must be true or false");
+    c.*(bk->member) = *node.value<bool>();
+    return Ok();
+  }
+  if (const auto* lk = std::get_if<StringListKey>(&d.target)) {
+    const toml::array* array = node.as_array();
+    if (array == nullptr) return Bad(origin, d.name, "type", "must be an array of strings");
+    std::vector<std::string> values;
+    for (const auto& item : *array) {
+      if (!item.is_string()) return Bad(origin, d.name, "type", "must be an array of strings");
+      std::string v = *item.value<std::string>();
+      if (Status st = lk->check(v, d.name); !st.ok()) {
+        return Bad(origin, d.name, st.error().rule, st.error().message);
+      }
+      values.push_back(std::move(v));
+    }
+    c.*(lk->member) = std::move(values);
+    return Ok();
+  }
   if (const auto* ik = std::get_if<IntKey>(&d.target)) {
     auto v = node.value<int64_t>();
     if (!v || !node.is_integer()) return Bad(origin, d.name, "type", "must be an integer");
@@ -204,6 +247,10 @@ const std::vector<ConfigKey>& ConfigKeys() {
     for (const auto& d : Table()) {
       if (const auto* ik = std::get_if<IntKey>(&d.target)) {
         out.push_back({d.name, "integer", std::to_string(defaults.*(ik->member)), d.help});
+      } else if (const auto* bk = std::get_if<BoolKey>(&d.target)) {
+        out.push_back({d.name, "boolean", defaults.*(bk->member) ? "true" : "false", d.help});
+      } else if (std::holds_alternative<StringListKey>(d.target)) {
+        out.push_back({d.name, "array of strings", "[]", d.help});
       } else {
         const auto& sk = std::get<StringKey>(d.target);
         out.push_back({d.name, "string", "\"" + defaults.*(sk.member) + "\"", d.help});

@@ -75,6 +75,11 @@ struct Config {
   std::string metrics_bearer_token_file;
   std::string metrics_tenant_labels = "off";  // "on": tenant ids may appear in labels
 
+  // The outbound request policy (integrations/outbound_policy.hpp): operator exceptions only.
+  bool outbound_allow_http = false;
+  bool outbound_allow_loopback = false;
+  std::vector<std::string> outbound_allow_networks;  // CIDR, e.g. "10.20.0.0/16"
+
   std::string SigningKeyPath() const;
   std::string BackupFolder() const;
 };

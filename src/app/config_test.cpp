@@ -74,6 +74,38 @@ TEST(Config, BackupScheduleKeysAreBoundedAtTheirLimits) {
   EXPECT_EQ(folder->BackupFolder(), "/mnt/other-disk");
 }
 
+TEST(Config, OutboundPolicyDefaultsToHttpsAndPublicAddressesOnly) {
+  auto c = ParseConfig("", "x");
+  ASSERT_TRUE(c.ok());
+  EXPECT_FALSE(c->outbound_allow_http);
+  EXPECT_FALSE(c->outbound_allow_loopback);
+  EXPECT_TRUE(c->outbound_allow_networks.empty());
+}
+
+TEST(Config, OutboundExceptionsParseAndBadOnesAreNamed) {
+  auto c = ParseConfig("[outbound]\nallow_http = true\nallow_loopback = true\n"
+                       "allow_networks = [\"10.20.0.0/16\", \"fd00:1::/32\"]\n",
+                       "x");
+  ASSERT_TRUE(c.ok()) << c.error().ToString();
+  EXPECT_TRUE(c->outbound_allow_http);
+  EXPECT_TRUE(c->outbound_allow_loopback);
+  EXPECT_EQ(c->outbound_allow_networks,
+            (std::vector<std::string>{"10.20.0.0/16", "fd00:1::/32"}));
+  auto flag = ParseConfig("[outbound]\nallow_http = \"yes\"\n", "x");
+  ASSERT_FALSE(flag.ok());
+  EXPECT_EQ(flag.error().field, "outbound.allow_http");
+  EXPECT_EQ(flag.error().rule, "type");
+  auto scalar = ParseConfig("[outbound]\nallow_networks = \"10.0.0.0/8\"\n", "x");
+  ASSERT_FALSE(scalar.ok());
+  EXPECT_EQ(scalar.error().rule, "type");
+  EXPECT_TRUE(ParseConfig("[outbound]\nallow_networks = [\"10.0.0.1/32\"]\n", "x").ok());
+  auto past = ParseConfig("[outbound]\nallow_networks = [\"10.0.0.1/33\"]\n", "x");
+  ASSERT_FALSE(past.ok());
+  EXPECT_EQ(past.error().field, "outbound.allow_networks");
+  EXPECT_EQ(past.error().rule, "cidr");
+  EXPECT_NE(past.error().message.find("x: "), std::string::npos) << past.error().message;
+}
+
 TEST(Config, ListenAddressNeedsHostAndPort) {
   EXPECT_FALSE(ParseConfig("[server]\nlisten = \"localhost\"\n", "x").ok());
   EXPECT_FALSE(ParseConfig("[server]\nlisten = \"localhost:70000\"\n", "x").ok());

@@ -244,7 +244,6 @@ int Main(int argc, char** argv) {
   AddWfmForecastCommands(*wfm);
   AddWfmScheduleCommands(*wfm);
   AddWfmSimulateCommands(*wfm);
-  // [backup:cli] begin
   std::string bundle_out, bundle_from, bundle_file;
   bool include_keys = false, passphrase_stdin = false, replace = false;
   auto* backup_cmd = app.add_subcommand("backup", "Write a consistent backup bundle (server may run)");
@@ -271,7 +270,6 @@ int Main(int argc, char** argv) {
   restore_cmd->add_flag("--replace", replace,
                         "empty a non-empty target (in the restore's transaction) instead of "
                         "refusing it");
-  // [backup:cli] end
   auto* pii_cmd = AddPiiCommands(app);
   auto* sim = AddSimulateCommand(app);
 
@@ -285,7 +283,6 @@ int Main(int argc, char** argv) {
     return 0;
   }
   if (serve->parsed()) return Serve(common, listen, tls);
-  // [backup:run] begin
   if (backup_cmd->parsed() || restore_cmd->parsed()) {
     const std::string passphrase = passphrase_stdin ? ReadPasswordStdin() : "";
     Result<int> rc = 0;
@@ -307,7 +304,6 @@ int Main(int argc, char** argv) {
     }
     return rc.ok() ? *rc : Fail(rc.error());
   }
-  // [backup:run] end
   if (migrate->parsed()) {
     return WithOffline(common, [](Offline& off) {
       auto v = off.db().SchemaVersion();

@@ -19,8 +19,8 @@
 //       message id is already recorded create nothing (duplicates). Result {items:[{kind,
 //       provider_message_id, duplicate, customer_id?, conversation_id?, message_id?}]}.
 //   send_message {conversation_id, text} -> message_sent (+ sensitive_data_exception_recorded);
-//       WhatsApp replies are then delivered by OutboundWorker. Result {message_id,
-//       conversation_id, status}.
+//       WhatsApp replies are then delivered by the leased outbox (WhatsAppReplyDelivery).
+//       Result {message_id, conversation_id, status}.
 //   close_conversation {conversation_id, reason} -> conversation_closed.
 //   record_channel_signature_rejected {channel, reason, remote_address, count?}
 //       -> channel_signature_rejected {…, count} (a security event standing for `count`
@@ -44,6 +44,7 @@
 #include "core/json.hpp"
 #include "core/result.hpp"
 #include "core/time.hpp"
+#include "integrations/outbound_policy.hpp"
 #include "ledger/event.hpp"
 #include "ledger/registry.hpp"
 #include "store/store.hpp"
@@ -122,6 +123,10 @@ struct IntakeOptions {
   int64_t reopen_window_s_default = kReopenWindowSecondsDefault;
   std::string default_region = "IN";  // phone numbers without a country code
   std::string whatsapp_api_base_url_default = "https://graph.facebook.com/v20.0";
+  // Checks settings.api_base_url when a channel is configured (422, rule
+  // "forbidden_destination" for a literal forbidden address); the HTTP client enforces the
+  // same policy at delivery.
+  integrations::OutboundPolicy outbound_policy;
 };
 
 // One normalised inbound item, produced by the adapters (adapters.hpp) and carried in the

@@ -57,7 +57,12 @@ class Response:
 class Opsbox:
     """One database and (when started) one server process over it."""
 
-    def __init__(self, config_text=""):
+    # The test configuration's outbound allowance: the fakes of webhook receivers and providers
+    # are plain-http servers on loopback, which the default outbound policy refuses (issue
+    # #17). Tests of the policy itself pass loopback_receivers=False.
+    TEST_OUTBOUND = "[outbound]\nallow_http = true\nallow_loopback = true\n"
+
+    def __init__(self, config_text="", loopback_receivers=True):
         self.dir = tempfile.mkdtemp(prefix="opsbox-it-")
         if BACKEND == "sqlite":
             self.db = "sqlite:" + os.path.join(self.dir, "opsbox.db")
@@ -77,6 +82,8 @@ class Opsbox:
                     "%s_%s = 1000000\n" % (who, what)
                     for who in ("api_key", "session", "address", "provider")
                     for what in ("per_s", "burst")))
+            if loopback_receivers:
+                f.write(self.TEST_OUTBOUND)
             f.write(config_text)
         self.proc = None
         self.port = None
@@ -213,9 +220,10 @@ class OpsboxTestCase(unittest.TestCase):
     """Gives each test a fresh database with tenant 'acme' and an admin API key."""
 
     config_text = ""
+    loopback_receivers = True
 
     def setUp(self):
-        self.ops = Opsbox(self.config_text)
+        self.ops = Opsbox(self.config_text, self.loopback_receivers)
         self.addCleanup(self.ops.close)
         self.ops.create_tenant("acme")
         self.key = self.ops.create_api_key("acme", "admin")
