@@ -231,7 +231,7 @@ void WriterEffect(const std::map<std::string, std::string>& a) {
   ledger::Registry registry;
   identity::RegisterIdentity(registry, identity::IdentityOptions{});
   integrations::SubscriptionCache cache;
-  integrations::RegisterIntegrations(registry, cache, nullptr);
+  integrations::RegisterIntegrations(registry, cache, nullptr, {});
   ledger::Writer writer(*db, registry, clock, random, ledger::WriterOptions{});
   CheckOk(writer.Start(), "writer start");
   int64_t next_id = 1;

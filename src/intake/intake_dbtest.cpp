@@ -343,9 +343,8 @@ TEST_P(IntakeDbTest, ChannelSettingsRefuseAnApiBaseUrlThatIsAForbiddenLiteralAdd
                               Json{{"channel", "whatsapp"}, {"settings", {{"api_base_url", url}}}}};
     auto tx = conn_->Begin();
     ASSERT_TRUE(tx.ok());
-    const ledger::CommandHandler* handler = registry.FindCommand(cmd.type);
-    ASSERT_NE(handler, nullptr);
-    auto d = (*handler)(**tx, cmd, clock_.Now(), random_);
+    ASSERT_TRUE(registry.HasCommand(cmd.type));
+    auto d = registry.Decide(**tx, cmd, clock_.Now(), random_);
     ASSERT_FALSE(d.ok()) << url;
     EXPECT_EQ(d.error().field, "settings.api_base_url") << url;
     EXPECT_EQ(d.error().rule, "forbidden_destination") << url;
