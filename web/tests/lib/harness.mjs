@@ -13,10 +13,18 @@ import { watch } from "./contract.mjs";
 export const BIN = process.env.OPSBOX_BIN || "opsbox";
 const CHROMIUM = process.env.CHROMIUM || "/usr/bin/chromium";
 
-// A fresh data folder with a config whose data_dir points into it.
+// A fresh data folder with a config whose data_dir points into it. The browser tests click
+// faster than any person and drive `opsbox simulate` from the same address: request budgets
+// are set out of their way (their own tests are tests/integration/test_security_limits.py), and
+// the outbound policy lets webhooks reach the tests' plain-http receivers on loopback (its own
+// tests are test_outbound_policy.py and netns_outbound_policy.py).
 export function tempDataDir() {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "opsbox-browser-"));
-  fs.writeFileSync(path.join(dir, "opsbox.toml"), `data_dir = "${dir}"\n`);
+  const budgets = ["api_key", "session", "address", "provider"]
+    .flatMap((who) => [`${who}_per_s = 1000000`, `${who}_burst = 1000000`]).join("\n");
+  fs.writeFileSync(path.join(dir, "opsbox.toml"),
+    `data_dir = "${dir}"\n[rate_limit]\n${budgets}\n` +
+    "[outbound]\nallow_http = true\nallow_loopback = true\n");
   return dir;
 }
 
