@@ -92,7 +92,8 @@ class ServerStream {
   }
 
   // WebSocket closing handshake: TLS close_notify, then the TCP teardown.
-  friend void teardown(beast::role_type role, ServerStream& s, beast::error_code& ec) {
+  [[maybe_unused]] friend void teardown(beast::role_type role, ServerStream& s,
+                                       beast::error_code& ec) {
     using websocket::teardown;
     if (s.tls_) return teardown(role, *s.tls_, ec);
     teardown(role, s.plain_->socket(), ec);
