@@ -4,6 +4,7 @@
 // writes its LP model without error when it is small. The solver itself is not fuzzed: it runs
 // only on accepted problems and is bounded by time.
 #include <cstdlib>
+#include <nlohmann/json.hpp>
 #include <string_view>
 
 #include "core/json.hpp"
