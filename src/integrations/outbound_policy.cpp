@@ -26,6 +26,18 @@ struct Range {
 };
 
 // The special-purpose ranges, from the IANA IPv4 and IPv6 Special-Purpose Address Registries.
+// Parses a table of CIDR literals (all valid: they are constants) into ranges.
+template <size_t N>
+std::vector<Range> CompileRanges(const std::pair<const char*, Classification> (&table)[N]) {
+  std::vector<Range> out;
+  for (const auto& [cidr, c] : table) {
+    auto n = ParseIpNetwork(cidr, "range");
+    OPSBOX_ASSERT(n.ok());
+    out.push_back({*n, c});
+  }
+  return out;
+}
+
 const std::vector<Range>& V4Ranges() {
   static const std::vector<Range> kRanges = [] {
     const std::pair<const char*, Classification> table[] = {
@@ -48,13 +60,7 @@ const std::vector<Range>& V4Ranges() {
         {"224.0.0.0/4", {AddressClass::kMulticast, "224.0.0.0/4 multicast"}},
         {"240.0.0.0/4", {AddressClass::kReserved, "240.0.0.0/4 reserved, broadcast (RFC 1112)"}},
     };
-    std::vector<Range> out;
-    for (const auto& [cidr, c] : table) {
-      auto n = ParseIpNetwork(cidr, "range");
-      OPSBOX_ASSERT(n.ok());
-      out.push_back({*n, c});
-    }
-    return out;
+    return CompileRanges(table);
   }();
   return kRanges;
 }
@@ -73,13 +79,7 @@ const std::vector<Range>& V6Ranges() {
          {AddressClass::kReserved, "2001::/23 IETF protocol assignments, Teredo (RFC 2928)"}},
         {"3fff::/20", {AddressClass::kReserved, "3fff::/20 documentation (RFC 9637)"}},
     };
-    std::vector<Range> out;
-    for (const auto& [cidr, c] : table) {
-      auto n = ParseIpNetwork(cidr, "range");
-      OPSBOX_ASSERT(n.ok());
-      out.push_back({*n, c});
-    }
-    return out;
+    return CompileRanges(table);
   }();
   return kRanges;
 }
