@@ -520,7 +520,7 @@ WriterFigure BenchWriter(const Options& o, const std::vector<std::string>& tenan
   ledger::Registry registry;
   identity::RegisterIdentity(registry, identity::IdentityOptions{});
   integrations::SubscriptionCache cache;
-  integrations::RegisterIntegrations(registry, cache, nullptr);
+  integrations::RegisterIntegrations(registry, cache, nullptr, {});
   ledger::Writer writer(db, registry, clock, random, ledger::WriterOptions{.shards = o.shards});
   CheckStatus(writer.Start(), "writer start");
   for (const auto& t : tenants) {

@@ -1,5 +1,7 @@
-// Builds the browser UI into fixed file names (no content hashes): cmake embeds them into the
-// binary (src/api/CMakeLists.txt, cmake/embed.cmake). OPSBOX_WEB_OUT names the output folder.
+// Builds the console into fixed file names (no content hashes): index.html, app.js and app.css,
+// which cmake embeds into the binary (src/api/CMakeLists.txt, cmake/embed.cmake). One script
+// (dynamic imports inlined), so the server serves three files. OPSBOX_WEB_OUT names the output
+// folder.
 import { resolve } from "node:path";
 import { defineConfig } from "vite";
 
@@ -17,19 +19,11 @@ export default defineConfig({
     minify: true,
     sourcemap: false,
     rollupOptions: {
-      input: {
-        app: resolve(root, "index.html"),
-        wfm: resolve(root, "wfm.html"),
-        desktop: resolve(root, "desktop.html"),
-        wallboard: resolve(root, "wallboard.html"),
-      },
+      input: { app: resolve(root, "index.html") },
       output: {
         entryFileNames: "[name].js",
-        chunkFileNames: "shared.js",
         assetFileNames: "[name][extname]",
-        // Everything more than one page uses goes into one chunk with a fixed name.
-        manualChunks: (id) =>
-          id.includes("node_modules") || id.includes("/src/lib/") ? "shared" : undefined,
+        inlineDynamicImports: true,
       },
     },
   },

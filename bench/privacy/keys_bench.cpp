@@ -92,6 +92,7 @@ int64_t ProcessCpuUs() {
 // note_contact {customer_id, seal}: one contact_noted event with personal fields, sealed for the
 // customer when `seal` is true.
 void RegisterBenchCommand(ledger::Registry& registry) {
+  registry.DeclareEvents({"contact_noted"});
   registry.AddCommand("note_contact", [](store::Tx&, const ledger::Command& c, Instant now,
                                          Random&) -> Result<ledger::Decision> {
     const std::string customer = c.payload["customer_id"].get<std::string>();

@@ -23,8 +23,10 @@ struct Pending {
 }  // namespace
 
 void AddClusterRoutes(Router& router, const ApiDeps& deps) {
+  // No request budget: the forwarding node charged the client's budget already, and an
+  // unsigned body is refused after one HMAC.
   AddPublic(
-      router, "POST", std::string(ledger::kForwardPath),
+      router, deps, Budget::kNone, "POST", std::string(ledger::kForwardPath),
       "Commands forwarded by another node of the cluster (signed with the cluster secret)",
       [&deps](HttpRequest& req, Respond respond) {
         if (deps.cluster_secret.empty()) {

@@ -8,10 +8,48 @@
 
 namespace opsbox::api::detail {
 
-void AddPublic(Router& router, std::string method, std::string pattern, std::string summary,
-               Handler handler) {
+namespace {
+
+// Spends one token of `limiter` for `key`. When the budget is spent, answers 429 with
+// Retry-After and a problem naming it, and returns false.
+bool WithinBudget(const ApiDeps& deps, RateLimiter RateLimits::*limiter, std::string_view key,
+                  std::string_view what, const HttpRequest& req, Respond& respond) {
+  if (deps.rate_limits == nullptr) return true;
+  RateLimiter& bucket = deps.rate_limits->*limiter;
+  const auto d = bucket.Take(key, deps.clock->Now());
+  if (d.allowed) return true;
+  deps.rate_limits->requests_limited.fetch_add(1);
+  auto resp = Problem(Error{ErrorCode::kRateLimited, "", "rate_limit",
+                           "too many requests for this " + std::string(what) + " (at most " +
+                               std::to_string(bucket.limit().per_s) + " a second, bursts of " +
+                               std::to_string(bucket.limit().burst) + "); retry after " +
+                               std::to_string(d.retry_after_s) + " s"},
+                      req.path);
+  resp.headers.emplace_back("Retry-After", std::to_string(d.retry_after_s));
+  respond(std::move(resp));
+  return false;
+}
+
+}  // namespace
+
+void AddPublic(Router& router, const ApiDeps& deps, Budget budget, std::string method,
+               std::string pattern, std::string summary, Handler handler) {
+  Handler wrapped = [&deps, budget, handler = std::move(handler)](HttpRequest& req,
+                                                                   Respond respond) {
+    if (budget == Budget::kAddress &&
+        !WithinBudget(deps, &RateLimits::address, req.remote_address, "client address", req,
+                      respond)) {
+      return;
+    }
+    if (budget == Budget::kProvider &&
+        !WithinBudget(deps, &RateLimits::provider, req.remote_address,
+                      "provider webhook address", req, respond)) {
+      return;
+    }
+    handler(req, std::move(respond));
+  };
   router.Add(Route{std::move(method), std::move(pattern), "", Access::kPublic, std::move(summary),
-                   std::move(handler)});
+                   std::move(wrapped)});
 }
 
 void AddAuthed(Router& router, const ApiDeps& deps, std::string method, std::string pattern,
@@ -22,6 +60,17 @@ void AddAuthed(Router& router, const ApiDeps& deps, std::string method, std::str
     identity::AuthInput in{req.Header("authorization"), cookie, req.Header("x-csrf-token"),
                            req.method};
     auto who = deps.auth->Authenticate(in, req.path_params["tenant"], deps.clock->Now());
+    if (!who.ok() && !WithinBudget(deps, &RateLimits::address, req.remote_address,
+                                   "client address", req, respond)) {
+      return;  // guessing credentials spends the address's budget
+    }
+    if (who.ok() && !(who->kind == identity::Principal::kApiKey
+                          ? WithinBudget(deps, &RateLimits::api_key, who->actor_id, "API key",
+                                         req, respond)
+                          : WithinBudget(deps, &RateLimits::session, who->session_id,
+                                         "session", req, respond))) {
+      return;
+    }
     if (!who.ok()) {
       auto resp = Problem(who.error(), req.path);
       if (who.error().code == ErrorCode::kUnauthenticated) {

@@ -19,8 +19,11 @@ using AuthedHandler =
 // Registers a route that authenticates for the path's {tenant} and checks `permission`.
 void AddAuthed(Router& router, const ApiDeps& deps, std::string method, std::string pattern,
                std::string permission, std::string summary, AuthedHandler handler);
-void AddPublic(Router& router, std::string method, std::string pattern, std::string summary,
-               Handler handler);
+// Which request budget (ApiDeps::rate_limits) a public route spends: the client address's,
+// the provider webhooks' (per address), or none (liveness and readiness probes).
+enum class Budget { kAddress, kProvider, kNone };
+void AddPublic(Router& router, const ApiDeps& deps, Budget budget, std::string method,
+               std::string pattern, std::string summary, Handler handler);
 
 // Parses a JSON object body: 415 unless Content-Type is application/json, 400 naming the
 // field for malformed JSON, bad UTF-8, depth, duplicate keys, or a non-object.

@@ -166,6 +166,9 @@ TEST(ProblemTest, ProblemWithoutRuleOrFieldUsesCodeNameAndOmitsField) {
   EXPECT_EQ(body["type"], "https://opsbox.dev/problems/unavailable");
   EXPECT_FALSE(body.contains("field"));
   EXPECT_FALSE(body.contains("instance"));
+  // A busy server says when to come back (a full pool, a full queue, shutting down).
+  ASSERT_EQ(response.headers.size(), 1u);
+  EXPECT_EQ(response.headers[0], (std::pair<std::string, std::string>{"Retry-After", "2"}));
 }
 
 TEST(ProblemTest, InvalidUtf8InMessageDoesNotThrow) {

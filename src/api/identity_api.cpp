@@ -12,9 +12,10 @@ namespace {
 
 constexpr std::string_view kSessionCookie = "opsbox_session";
 
-std::string SessionCookie(std::string_view token, int64_t max_age_s) {
+std::string SessionCookie(std::string_view token, int64_t max_age_s, bool secure) {
   return std::string(kSessionCookie) + "=" + std::string(token) +
-         "; Path=/; HttpOnly; SameSite=Strict; Max-Age=" + std::to_string(max_age_s);
+         "; Path=/; HttpOnly; SameSite=Strict; Max-Age=" + std::to_string(max_age_s) +
+         (secure ? "; Secure" : "");
 }
 
 // Password checks take ~80 ms (argon2id): they run on the blocking pool, never on I/O threads.
@@ -62,11 +63,11 @@ void Login(const ApiDeps& deps, HttpRequest& req, Respond respond) {
       out["session_id"] = a->session_id;
       out["expires_at"] = FormatRfc3339(a->expires_at);
       auto resp = Ok(out, 201);
-      resp.headers.emplace_back("Set-Cookie", SessionCookie(a->session_token, deps.session_ttl_s));
+      resp.headers.emplace_back("Set-Cookie", SessionCookie(a->session_token, deps.session_ttl_s, deps.tls));
       respond(std::move(resp));
     });
   };
-  if (!deps.blocking->Post(std::move(work))) {
+  if (!deps.interactive->Post(std::move(work))) {
     respond(Problem(Error::Unavailable("too many logins in progress; retry shortly"), req.path));
   }
 }
@@ -79,8 +80,8 @@ void Logout(const ApiDeps& deps, HttpRequest& req, const identity::Principal& wh
                                           "instead"),
                            req.path));
   }
-  Respond clear = [respond](HttpResponse resp) {
-    resp.headers.emplace_back("Set-Cookie", SessionCookie("", 0));
+  Respond clear = [respond, secure = deps.tls](HttpResponse resp) {
+    resp.headers.emplace_back("Set-Cookie", SessionCookie("", 0, secure));
     respond(std::move(resp));
   };
   SubmitCommand(deps, req, who, "logout", Json{{"session_id", who.session_id}}, std::move(clear),
@@ -119,7 +120,7 @@ void CreateUser(const ApiDeps& deps, HttpRequest& req, const identity::Principal
     if (!payload.ok()) return respond(Problem(payload.error(), req.path));
     SubmitCommand(deps, req, who, "create_user", std::move(*payload), respond);
   };
-  if (!deps.blocking->Post(std::move(work))) {
+  if (!deps.interactive->Post(std::move(work))) {
     respond(Problem(Error::Unavailable("too many password operations in progress"), req.path));
   }
 }
@@ -138,7 +139,7 @@ void BodyCommand(const ApiDeps& deps, HttpRequest& req, const identity::Principa
 
 void AddIdentityRoutes(Router& router, const ApiDeps& deps) {
   const std::string t = "/api/v1/tenants/{tenant}";
-  AddPublic(router, "POST", t + "/sessions",
+  AddPublic(router, deps, Budget::kAddress, "POST", t + "/sessions",
             "Log in with username and password; sets the session cookie and returns the CSRF "
             "token",
             [&deps](HttpRequest& req, Respond respond) { Login(deps, req, std::move(respond)); });
@@ -149,9 +150,15 @@ void AddIdentityRoutes(Router& router, const ApiDeps& deps) {
             });
   AddAuthed(router, deps, "GET", t + "/me", "tenant.read", "The caller: identity and roles",
             [](HttpRequest&, const identity::Principal& who, Respond respond) {
+              // The permissions the roles give: the console shows what they allow.
+              Json permissions = Json::array();
+              for (const auto& p : identity::AllPermissions()) {
+                if (who.Allows(p)) permissions.push_back(p);
+              }
               Json out{{"tenant_id", who.tenant_id}, {"actor_id", who.actor_id},
                        {"kind", who.kind == identity::Principal::kUser ? "user" : "api_key"},
-                       {"name", who.name}, {"roles", who.roles}};
+                       {"name", who.name}, {"roles", who.roles},
+                       {"permissions", std::move(permissions)}};
               respond(Ok(out));
             });
   AddAuthed(router, deps, "GET", t, "tenant.read", "The tenant",

@@ -29,22 +29,40 @@ identity::Principal Adapter(const HttpRequest& req, std::string_view channel) {
   return p;
 }
 
+std::string RejectionKey(std::string_view tenant, std::string_view channel,
+                         std::string_view address) {
+  return std::string(tenant) + '\n' + std::string(channel) + '\n' + std::string(address);
+}
+
 std::string BodyCommandId(std::string_view channel, std::string_view body) {
   return "intake:" + std::string(channel) + ":" + HexEncode(Sha256(body));
 }
 
+// A forged or unsigned provider request: 401, counted, and recorded on the ledger at most once
+// per tenant, channel and address and minute with the count (RateLimits::rejected_signatures);
+// the counts of quieter minutes are recorded by SubmitRejectionCounts from a timer.
 void Reject(const ApiDeps& deps, HttpRequest& req, std::string_view channel, std::string reason,
             Respond respond) {
+  auto problem = Problem(Error{ErrorCode::kUnauthenticated, "signature", "signature", reason},
+                         req.path);
+  int64_t count = 1;
+  if (deps.rate_limits != nullptr) {
+    deps.rate_limits->signatures_rejected.fetch_add(1);
+    count = deps.rate_limits->rejected_signatures.Record(
+        RejectionKey(req.path_params.at("tenant"), channel, req.remote_address),
+        deps.clock->Now());
+  }
+  if (count == 0) return respond(std::move(problem));
   auto who = Adapter(req, channel);
   ledger::Command cmd{who.tenant_id, "", std::string(intake::kRecordSignatureRejected),
                       who.actor_id,
                       Json{{"channel", std::string(channel)},
                            {"reason", reason},
-                           {"remote_address", req.remote_address.substr(0, 64)}}};
-  deps.writer->Submit(std::move(cmd), [respond = std::move(respond), path = req.path,
-                                       reason](Result<ledger::CommandOutcome>) {
-    respond(Problem(Error{ErrorCode::kUnauthenticated, "signature", "signature", reason}, path));
-  });
+                           {"remote_address", req.remote_address.substr(0, 64)},
+                           {"count", count}}};
+  deps.writer->Submit(std::move(cmd),
+                      [respond = std::move(respond), problem = std::move(problem)](
+                          Result<ledger::CommandOutcome>) mutable { respond(std::move(problem)); });
 }
 
 // The channel's configuration with opened secrets, or a problem (404 when not configured).
@@ -340,6 +358,24 @@ void AddConversationRoutes(Router& router, const ApiDeps& deps) {
 
 }  // namespace
 
+void SubmitRejectionCounts(const ApiDeps& deps, bool all) {
+  if (deps.rate_limits == nullptr) return;
+  Instant until = deps.clock->Now();
+  if (all) until.us += RateLimits::kSignatureRejectionWindow.us;
+  for (auto& [key, count] : deps.rate_limits->rejected_signatures.Drain(until)) {
+    const size_t a = key.find('\n'), b = key.find('\n', a + 1);
+    if (a == std::string::npos || b == std::string::npos) continue;  // the overflow key
+    const std::string tenant = key.substr(0, a), channel = key.substr(a + 1, b - a - 1);
+    ledger::Command cmd{tenant, "", std::string(intake::kRecordSignatureRejected),
+                        "system:channel:" + channel,
+                        Json{{"channel", channel},
+                             {"reason", "further requests with a missing or wrong signature"},
+                             {"remote_address", key.substr(b + 1, 64)},
+                             {"count", count}}};
+    deps.writer->Submit(std::move(cmd), [](Result<ledger::CommandOutcome>) {});
+  }
+}
+
 void AddIntakeRoutes(Router& router, const ApiDeps& deps) {
   const std::string ch = kBase + "/channels";
   AddAuthed(router, deps, "PUT", ch + "/{channel}/config", "channels.manage",
@@ -351,24 +387,24 @@ void AddIntakeRoutes(Router& router, const ApiDeps& deps) {
               SubmitCommand(deps, req, who, std::string(intake::kConfigureChannel),
                             std::move(*body), std::move(respond), 200);
             });
-  AddPublic(router, "GET", ch + "/whatsapp/webhook", "WhatsApp webhook verification handshake",
+  AddPublic(router, deps, Budget::kProvider, "GET", ch + "/whatsapp/webhook", "WhatsApp webhook verification handshake",
             [&deps](HttpRequest& req, Respond respond) {
               WhatsAppVerify(deps, req, std::move(respond));
             });
-  AddPublic(router, "POST", ch + "/whatsapp/webhook",
+  AddPublic(router, deps, Budget::kProvider, "POST", ch + "/whatsapp/webhook",
             "WhatsApp Cloud API webhook (X-Hub-Signature-256)",
             [&deps](HttpRequest& req, Respond respond) {
               WhatsAppWebhook(deps, req, std::move(respond));
             });
   AddPublic(
-      router, "POST", ch + "/voice/incoming",
+      router, deps, Budget::kProvider, "POST", ch + "/voice/incoming",
       "Twilio incoming call (X-Twilio-Signature); answers TwiML",
       [&deps](HttpRequest& req, Respond respond) { Voice(deps, req, std::move(respond), true); });
   AddPublic(
-      router, "POST", ch + "/voice/status", "Twilio call status callback (X-Twilio-Signature)",
+      router, deps, Budget::kProvider, "POST", ch + "/voice/status", "Twilio call status callback (X-Twilio-Signature)",
       [&deps](HttpRequest& req, Respond respond) { Voice(deps, req, std::move(respond), false); });
   AddPublic(
-      router, "POST", ch + "/email/inbound", "Inbound raw RFC 5322 e-mail (X-Opsbox-Signature)",
+      router, deps, Budget::kProvider, "POST", ch + "/email/inbound", "Inbound raw RFC 5322 e-mail (X-Opsbox-Signature)",
       [&deps](HttpRequest& req, Respond respond) { EmailInbound(deps, req, std::move(respond)); });
   AddAuthed(router, deps, "POST", ch + "/chat/messages", "intake.write",
             "A chat message from the generic JSON API (idempotent by provider_message_id)",

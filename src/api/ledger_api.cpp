@@ -34,7 +34,7 @@ void ListEvents(const ApiDeps& deps, HttpRequest& req, const identity::Principal
   WithReader(deps, respond, [&](store::Connection& c) -> Result<Json> {
     OPSBOX_ASSIGN_OR_RETURN(auto events, ledger::ReadEvents(c, who.tenant_id, after, *limit, type));
     Json items = Json::array();
-    for (const auto& e : events) items.push_back(e.ToRedactedJson());
+    for (const auto& e : events) items.push_back(e.ToOutboundJson());
     Json next = events.size() == *limit ? Json(std::to_string(events.back().seq)) : Json(nullptr);
     return Json{{"items", std::move(items)}, {"next_cursor", next}};
   });
@@ -54,7 +54,7 @@ void Verify(const ApiDeps& deps, HttpRequest& req, const identity::Principal& wh
                   {"reason", report.reason}};
     });
   };
-  if (!deps.blocking->Post(std::move(work))) {
+  if (!deps.compute->Post(std::move(work))) {
     respond(Problem(Error::Unavailable("too many verifications in progress"), req.path));
   }
 }
@@ -74,7 +74,7 @@ void AddLedgerRoutes(Router& router, const ApiDeps& deps) {
               if (!seq.ok()) return respond(Problem(seq.error(), req.path));
               WithReader(deps, respond, [&](store::Connection& c) -> Result<Json> {
                 OPSBOX_ASSIGN_OR_RETURN(auto e, ledger::ReadEvent(c, who.tenant_id, *seq));
-                return e.ToRedactedJson();
+                return e.ToOutboundJson();
               });
             });
   AddAuthed(router, deps, "GET", t + "/events/{seq}/proof", "ledger.read",

@@ -39,7 +39,7 @@ void ReadUnmasked(const ApiDeps& deps, std::string tenant, Json result, Respond 
     });
   };
   auto shared = std::make_shared<decltype(work)>(std::move(work));
-  if (deps.blocking == nullptr || !deps.blocking->Post([shared] { (*shared)(); })) (*shared)();
+  if (deps.interactive == nullptr || !deps.interactive->Post([shared] { (*shared)(); })) (*shared)();
 }
 
 void AddUnmask(Router& router, const ApiDeps& deps) {

@@ -48,7 +48,12 @@ int HttpStatusFor(ErrorCode code) {
 }
 
 HttpResponse Problem(const Error& error, std::string_view instance) {
-  return ProblemWithStatus(HttpStatusFor(error.code), error, instance);
+  // A well-formed value that a policy refuses (an outbound URL whose destination is forbidden,
+  // issue #17) is 422 Unprocessable Content, not 400.
+  const bool policy_refusal = error.code == ErrorCode::kInvalidArgument &&
+                              (error.rule == "forbidden_destination" ||
+                               error.rule == "https_required");
+  return ProblemWithStatus(policy_refusal ? 422 : HttpStatusFor(error.code), error, instance);
 }
 
 HttpResponse ProblemWithStatus(int status, const Error& error, std::string_view instance) {
@@ -67,6 +72,8 @@ HttpResponse ProblemWithStatus(int status, const Error& error, std::string_view 
   response.content_type = "application/problem+json";
   // Messages may quote bad input; replace invalid UTF-8 rather than throw.
   response.body = body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+  // A busy or stopping server says when to come back (429s set their own, exact value).
+  if (status == 503) response.headers.emplace_back("Retry-After", "2");
   return response;
 }
 

@@ -5,6 +5,7 @@
 #include <nlohmann/json.hpp>
 
 #include "api/common.hpp"
+#include "routing/expression.hpp"
 #include "routing/service.hpp"
 #include "store/store.hpp"
 
@@ -129,6 +130,23 @@ void AddConfigRoutes(Router& router, const ApiDeps& deps, const std::string& r) 
               Command(deps, req, who, routing::kUpsertWorkflow,
                       Json{{"workflow_id", req.path_params["workflow_id"]}}, std::move(respond),
                       200, true);
+            });
+  // A query, not a command: the console validates a queue's or a workflow's expression as it
+  // is typed with the same compiler the routing engine uses (routing/expression.hpp).
+  AddAuthed(router, deps, "POST", r + "/expressions/validate", "routing.manage",
+            "Validate a routing expression (200 {valid: true}, or a problem naming the column "
+            "and the rule); records nothing",
+            [](HttpRequest& req, Who, Respond respond) {
+              auto body = ParseBody(req);
+              if (!body.ok()) return respond(Problem(body.error(), req.path));
+              if (auto st = CheckObjectKeys(*body, {"expression"}); !st.ok()) {
+                return respond(Problem(st.error(), req.path));
+              }
+              auto text = RequireString(*body, "expression", routing::kExpressionTextBytesMax);
+              if (!text.ok()) return respond(Problem(text.error(), req.path));
+              auto compiled = routing::Expression::Compile(*text, "expression");
+              if (!compiled.ok()) return respond(Problem(compiled.error(), req.path));
+              respond(Ok(Json{{"valid", true}}));
             });
   AddAuthed(router, deps, "GET", r + "/stats", "routing.read",
             "Queue statistics: live waiting, longest wait, agents by activity; since midnight "

@@ -9,6 +9,9 @@
 // Credentials as on every route (Authorization: Bearer, the session cookie), plus
 // ?access_token= because browsers cannot set headers on a WebSocket. With the session cookie
 // the Origin must be this server's, since any page may open a WebSocket with the user's cookies.
+// When the credential the stream was opened with is revoked (api_key_revoked, session_revoked),
+// the server closes it with code 4001 (live::kCredentialRevokedCloseCode) and the reason
+// "credential revoked", as soon as the revocation commits (issue #9).
 #include <map>
 #include <mutex>
 #include <nlohmann/json.hpp>
@@ -51,6 +54,10 @@ class StreamClient {
                std::shared_ptr<WebSocketSession> session)
       : hub_(hub), who_(std::move(who)), session_(std::move(session)) {}
 
+  // Watches the hub for the revocation of the credential the stream was opened with, then
+  // authenticates `in` again, so a revocation that committed between the upgrade's
+  // authentication and the watch still closes the stream. Call once, before OnMessage.
+  void Start(const ApiDeps& deps, const identity::AuthInput& in);
   void OnMessage(std::string_view text);
   void OnClose();
 
@@ -70,8 +77,36 @@ class StreamClient {
   std::shared_ptr<WebSocketSession> session_;  // dropped in OnClose
   std::mutex mutex_;
   std::map<std::string, uint64_t> subscriptions_;  // client topic name -> hub id
+  uint64_t revocation_watch_ = 0;                   // hub id of the credential's topic
   int refused_ = 0;
 };
+
+constexpr std::string_view kCredentialRevokedReason = "credential revoked";
+
+void StreamClient::Start(const ApiDeps& deps, const identity::AuthInput& in) {
+  std::weak_ptr<WebSocketSession> weak;
+  {
+    std::lock_guard lock(mutex_);
+    if (!session_) return;
+    weak = session_;
+    revocation_watch_ = hub_.Subscribe(
+        who_.tenant_id, live::RevokedCredentialTopic(identity::CredentialId(who_)),
+        [weak](std::shared_ptr<const std::string>) {
+          if (auto session = weak.lock()) {
+            session->Close(live::kCredentialRevokedCloseCode,
+                           std::string(kCredentialRevokedReason));
+          }
+        });
+  }
+  // The committed listener that publishes revocations runs after the authenticator dropped
+  // its cache entry, so this sees every revocation the watch may have missed.
+  auto again = deps.auth->Authenticate(in, who_.tenant_id, deps.clock->Now());
+  if (!again.ok() || revocation_watch_ == 0) {
+    if (auto session = weak.lock()) {
+      session->Close(live::kCredentialRevokedCloseCode, std::string(kCredentialRevokedReason));
+    }
+  }
+}
 
 Result<std::vector<std::string>> StreamClient::ParseTopics(const Json& request,
                                                           std::string_view key) const {
@@ -181,6 +216,8 @@ void StreamClient::OnClose() {
   std::lock_guard lock(mutex_);
   for (const auto& [topic, id] : subscriptions_) hub_.Unsubscribe(id);
   subscriptions_.clear();
+  hub_.Unsubscribe(revocation_watch_);
+  revocation_watch_ = 0;
   session_.reset();
 }
 
@@ -232,9 +269,20 @@ void AddStreamRoutes(Router& router, const ApiDeps& deps) {
           return respond({nullptr, std::move(refusal)});
         }
         live::Hub& hub = *deps.hub;
-        WebSocketOpen open = [&hub, who = std::move(*who)](
+        // The credentials again, for StreamClient::Start (the request is gone by then).
+        struct Credentials {
+          std::string authorization, cookie, method;
+        };
+        Credentials creds{std::string(req.Header("authorization")), "", req.method};
+        if (auto token = req.QueryParam("access_token"); token && creds.authorization.empty()) {
+          creds.authorization = "Bearer " + *token;
+        }
+        if (creds.authorization.empty()) creds.cookie = req.Cookie("opsbox_session");
+        WebSocketOpen open = [&hub, &deps, who = std::move(*who), creds = std::move(creds)](
                                  std::shared_ptr<WebSocketSession> session) {
           auto client = std::make_shared<StreamClient>(hub, who, std::move(session));
+          client->Start(deps, identity::AuthInput{creds.authorization, creds.cookie, "",
+                                                  creds.method});
           return WebSocketCallbacks{
               [client](std::string_view text) { client->OnMessage(text); },
               [client] { client->OnClose(); }};

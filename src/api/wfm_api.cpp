@@ -5,7 +5,6 @@
 #include <nlohmann/json.hpp>
 
 #include "api/common.hpp"
-#include "api/web_assets.hpp"
 #include "core/worker_pool.hpp"
 #include "store/store.hpp"
 #include "wfm/planning.hpp"
@@ -19,7 +18,7 @@ Result<wfm::ZoneRules> LoadZone(std::string_view name) { return wfm::ZoneRules::
 // Runs `work` on the blocking pool; 503 when the pool is full.
 void OffThread(const ApiDeps& deps, const HttpRequest& req, const Respond& respond,
                std::function<void()> work) {
-  if (!deps.blocking->Post(std::move(work))) {
+  if (!deps.compute->Post(std::move(work))) {
     respond(Problem(Error::Unavailable("too many planning computations in progress; retry "
                                        "shortly"),
                     req.path));
@@ -107,21 +106,6 @@ void GetIntraday(const ApiDeps& deps, HttpRequest& req, const identity::Principa
   });
 }
 
-void AddPlanningPage(Router& router) {
-  AddPublic(router, "GET", "/wfm", "The workforce planning page",
-            [](HttpRequest&, Respond respond) {
-              respond(StaticAsset("text/html; charset=utf-8", web::kWfmHtml));
-            });
-  AddPublic(router, "GET", "/wfm.js", "The planning page's script",
-            [](HttpRequest&, Respond respond) {
-              respond(StaticAsset("text/javascript; charset=utf-8", web::kWfmJs));
-            });
-  AddPublic(router, "GET", "/wfm.css", "The planning page's style sheet",
-            [](HttpRequest&, Respond respond) {
-              respond(StaticAsset("text/css; charset=utf-8", web::kWfmCss));
-            });
-}
-
 }  // namespace
 
 void AddWfmRoutes(Router& router, const ApiDeps& deps) {
@@ -191,7 +175,6 @@ void AddWfmRoutes(Router& router, const ApiDeps& deps) {
             [&deps](HttpRequest& req, Who who, Respond respond) {
               GetIntraday(deps, req, who, respond);
             });
-  AddPlanningPage(router);
 }
 
 }  // namespace opsbox::api::detail

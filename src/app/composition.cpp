@@ -7,6 +7,7 @@
 #include <condition_variable>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <sstream>
 #include <mutex>
 #include <set>
@@ -14,6 +15,7 @@
 
 #include "api/api.hpp"
 #include "app/cluster_forwarder.hpp"
+#include "core/assert.hpp"
 #include "core/crypto.hpp"
 #include "core/ids.hpp"
 #include "core/random.hpp"
@@ -21,6 +23,7 @@
 #include "core/worker_pool.hpp"
 #include "identity/identity.hpp"
 #include "integrations/integrations.hpp"
+#include "integrations/leased_outbox.hpp"
 #include "integrations/outbox_worker.hpp"
 #include "ledger/checkpoint.hpp"
 #include "ledger/cluster.hpp"
@@ -33,27 +36,16 @@
 #include "store/postgres/postgres_store.hpp"
 #include "store/sqlite/sqlite_store.hpp"
 #include "wfm/planning.hpp"
-// [pii:includes] begin
 #include "pii/pii.hpp"
-// [pii:includes] end
-// [privacy-keys:includes] begin
 #include "privacy/erasure.hpp"
 #include "privacy/keyring.hpp"
-// [privacy-keys:includes] end
-// [privacy-governance:includes] begin
 #include "privacy/governance.hpp"
 #include "privacy/retention.hpp"
-// [privacy-governance:includes] end
-// [live:includes] begin
 #include "live/hub.hpp"
-// [live:includes] end
-// [routing:includes] begin
 #include "routing/service.hpp"
-// [routing:includes] end
-// [intake:includes] begin
 #include "intake/bridge.hpp"
 #include "intake/outbound.hpp"
-// [intake:includes] end
+#include "backup/backup.hpp"
 
 namespace opsbox::app {
 
@@ -115,13 +107,56 @@ Result<std::string> LoadClusterSecret(const Config& c) {
   return secret;
 }
 
+// The one outbound request policy: the HTTP client enforces it for every outbound request and
+// the modules check tenant-supplied URLs with it when they are saved.
+integrations::OutboundPolicy OutboundPolicyFrom(const Config& c) {
+  integrations::OutboundPolicyOptions o;
+  o.allow_http = c.outbound_allow_http;
+  o.allow_loopback = c.outbound_allow_loopback;
+  for (const auto& cidr : c.outbound_allow_networks) {
+    auto network = integrations::ParseIpNetwork(cidr, "outbound.allow_networks");
+    OPSBOX_ASSERT(network.ok());  // ParseConfig validated every entry
+    o.allow_networks.push_back(*network);
+  }
+  return integrations::OutboundPolicy(std::move(o));
+}
+
+// The other nodes of a cluster (cluster.advertise_url, set by the operator, recorded by each
+// node in ledger_shards) live on internal addresses by design; no tenant names them. Their
+// client is therefore not held to the tenant-facing outbound policy.
+integrations::OutboundPolicy ClusterPeerPolicy() {
+  integrations::OutboundPolicyOptions o;
+  o.allow_http = true;
+  o.allow_loopback = true;
+  for (const char* cidr : {"0.0.0.0/0", "::/0"}) {
+    auto network = integrations::ParseIpNetwork(cidr, "cluster.advertise_url");
+    OPSBOX_ASSERT(network.ok());
+    o.allow_networks.push_back(*network);
+  }
+  return integrations::OutboundPolicy(std::move(o));
+}
+
+intake::IntakeOptions IntakeOptionsFrom(const Config& c) {
+  intake::IntakeOptions o;
+  o.outbound_policy = OutboundPolicyFrom(c);
+  return o;
+}
+
 ledger::WriterOptions WriterOptionsFrom(const Config& c) {
   ledger::WriterOptions o;
   o.shards = static_cast<int>(c.database_writer_shards);
   o.batch_max = static_cast<size_t>(c.ledger_batch_max);
   o.queue_depth_max = static_cast<size_t>(c.ledger_queue_depth_max);
+  o.command_bytes_max = static_cast<size_t>(c.ledger_command_bytes_max);
+  o.event_bytes_max = static_cast<size_t>(c.ledger_event_bytes_max);
+  o.batch_bytes_max = static_cast<size_t>(c.ledger_batch_bytes_max);
   return o;
 }
+
+// Waiting work per pool: logins queue behind each other for at most a few seconds; long
+// computations beyond a handful are refused (503) rather than queued for minutes.
+constexpr size_t kInteractiveQueueDepthMax = 1024;
+constexpr size_t kComputeQueueDepthMax = 16;
 
 // Signs checkpoints for tenants the writer touched, every interval and once more at shutdown,
 // off the writer thread.
@@ -190,6 +225,41 @@ class CheckpointScheduler {
   std::thread thread_;
 };
 
+// Runs `work` every `interval` on a thread of its own until Stop() (then joins).
+class Periodic {
+ public:
+  Periodic(Duration interval, std::function<void()> work)
+      : interval_(interval), work_(std::move(work)), thread_([this] { Run(); }) {}
+  ~Periodic() { Stop(); }
+  void Stop() {
+    {
+      std::lock_guard lock(mu_);
+      stop_ = true;
+    }
+    cv_.notify_all();
+    if (thread_.joinable()) thread_.join();
+  }
+
+ private:
+  void Run() {
+    std::unique_lock lock(mu_);
+    while (!cv_.wait_for(lock, std::chrono::microseconds(interval_.us), [&] { return stop_; })) {
+      lock.unlock();
+      work_();
+      lock.lock();
+    }
+  }
+  Duration interval_;
+  std::function<void()> work_;
+  std::mutex mu_;
+  std::condition_variable cv_;
+  bool stop_ = false;
+  std::thread thread_;
+};
+
+// How often counted-but-unrecorded forged provider requests are put on the ledger.
+constexpr Duration kRejectedSignaturesFlushInterval = Duration::Seconds(15);
+
 // Copies the writer's cumulative statistics into Prometheus counters (by the increase since
 // the previous scrape) and its queue depth into a gauge. Hooks run one at a time.
 class WriterStatsExporter {
@@ -242,6 +312,63 @@ class WriterStatsExporter {
   } last_;
 };
 
+
+// Every domain module the ledger writer knows, registered in one place for the server and the
+// CLI alike (issue #9: two registration paths had drifted). Members are declared in
+// dependency order, so they are destroyed after what uses them.
+struct Modules {
+  ledger::Registry registry;
+  integrations::SubscriptionCache subscriptions;
+  std::unique_ptr<pii::Scanner> pii;
+  std::unique_ptr<privacy::Keyring> keyring;  // before the modules that seal or scrub with it
+  std::unique_ptr<privacy::Governance> governance;
+  std::unique_ptr<routing::Service> routing;
+  std::unique_ptr<intake::Intake> intake;
+};
+
+// What differs between the server and the CLI: the server has an outbox to wake, a live hub to
+// publish to and background threads.
+struct ModuleWiring {
+  store::Database& db;
+  Clock& clock;
+  const Config& config;
+  integrations::LeasedOutbox* outbox = nullptr;  // null in the CLI
+  live::Hub* hub = nullptr;                      // null in the CLI
+  bool run_threads = true;
+};
+
+Status RegisterModules(Modules& m, const ModuleWiring& w) {
+  identity::RegisterIdentity(m.registry, IdentityOptionsFrom(w.config));
+  integrations::RegisterIntegrations(m.registry, m.subscriptions, w.outbox,
+                                     OutboundPolicyFrom(w.config));
+  wfm::RegisterWfm(m.registry);
+  OPSBOX_ASSIGN_OR_RETURN(m.pii, pii::Scanner::Create());
+  {
+    std::error_code dir_ec;  // a missing folder surfaces as the key file's own error
+    std::filesystem::create_directories(w.config.data_dir, dir_ec);
+    OPSBOX_ASSIGN_OR_RETURN(auto key_provider,
+                            privacy::OpenKeyFile(w.config.data_dir + "/privacy-keys.json"));
+    OPSBOX_ASSIGN_OR_RETURN(m.keyring, privacy::Keyring::Create(std::move(key_provider), w.clock));
+  }
+  m.keyring->Register(m.registry);
+  privacy::RegisterErasure(m.registry, *m.keyring);
+  m.governance = std::make_unique<privacy::Governance>();
+  m.governance->Register(m.registry);
+  {
+    // The CLI used to skip this load, so its governance decisions started from empty state.
+    OPSBOX_ASSIGN_OR_RETURN(auto governance_conn, w.db.Connect());
+    OPSBOX_TRY(m.governance->Load(*governance_conn, w.clock.Now()));
+  }
+  m.routing = std::make_unique<routing::Service>(
+      w.db, w.clock, w.hub, routing::ServiceOptions{.run_threads = w.run_threads});
+  m.routing->Register(m.registry);
+  m.intake = std::make_unique<intake::Intake>(intake::MakeHooks(*m.pii, *m.keyring),
+                                              IntakeOptionsFrom(w.config));
+  m.intake->Register(m.registry);
+  intake::RegisterWithPrivacy(*m.intake, *m.keyring, *m.governance);
+  return Ok();
+}
+
 }  // namespace
 
 struct Server::Parts {
@@ -249,17 +376,20 @@ struct Server::Parts {
   SystemRandom random;
   std::unique_ptr<store::Database> db;
   std::unique_ptr<store::Pool> pool;
-  ledger::Registry registry;
-  std::unique_ptr<integrations::SubscriptionCache> subscriptions;
+  std::unique_ptr<live::Hub> hub;  // before the modules that publish to it
+  Modules m;
   std::unique_ptr<ledger::Writer> writer;
   std::unique_ptr<ledger::Checkpointer> checkpointer;
   std::unique_ptr<CheckpointScheduler> scheduler;
   std::unique_ptr<identity::Authenticator> auth;
   std::unique_ptr<identity::LoginService> login;
   std::unique_ptr<server::BeastHttpClient> http_client;
-  std::unique_ptr<integrations::OutboxWorker> outbox;
-  std::unique_ptr<WorkerPool> blocking;
+  std::unique_ptr<integrations::WebhookDelivery> webhook_deliveries;
+  std::unique_ptr<integrations::LeasedOutbox> outbox;  // every kind of outbound delivery
+  std::unique_ptr<WorkerPool> interactive;  // short blocking work: password hashing
+  std::unique_ptr<WorkerPool> compute;      // long work: solves, forecasts, verification
   // Several nodes on one PostgreSQL (null when clustering is off).
+  std::unique_ptr<server::BeastHttpClient> peer_client;  // to the other nodes only
   std::unique_ptr<ClusterForwarder> forwarder;
   std::unique_ptr<ledger::Follower> follower;
   server::Metrics metrics;
@@ -268,27 +398,11 @@ struct Server::Parts {
   std::unique_ptr<server::HttpServer> http;
   std::atomic<bool> ready{false};
   bool stopped = false;
-  // Issues #3 and #4: each module's parts (declared after the parts they use).
-  // [pii:parts] begin
-  std::unique_ptr<pii::Scanner> pii;
-  // [pii:parts] end
-  // [privacy-keys:parts] begin
-  std::unique_ptr<privacy::Keyring> keyring;  // before the modules that seal or scrub with it
-  // [privacy-keys:parts] end
-  // [privacy-governance:parts] begin
-  std::unique_ptr<privacy::Governance> governance;
   std::unique_ptr<privacy::RetentionScheduler> retention;
-  // [privacy-governance:parts] end
-  // [live:parts] begin
-  std::unique_ptr<live::Hub> hub;  // before routing and intake, which publish to it
-  // [live:parts] end
-  // [routing:parts] begin
-  std::unique_ptr<routing::Service> routing;
-  // [routing:parts] end
-  // [intake:parts] begin
-  std::unique_ptr<intake::Intake> intake;
-  std::unique_ptr<intake::OutboundWorker> intake_outbound;
-  // [intake:parts] end
+  std::unique_ptr<intake::WhatsAppReplyDelivery> whatsapp_replies;  // a kind of outbox
+  std::unique_ptr<api::RateLimits> rate_limits;
+  std::unique_ptr<Periodic> rejected_signatures_flush;
+  std::unique_ptr<backup::BackupScheduler> backups;
 };
 
 Server::Server(Config config) : config_(std::move(config)), parts_(std::make_unique<Parts>()) {}
@@ -304,19 +418,20 @@ Status Server::Start() {
   std::filesystem::create_directories(config_.data_dir, ec);
   OPSBOX_ASSIGN_OR_RETURN(p.db, OpenDatabase(config_.database_url, config_));
   OPSBOX_TRY(p.db->Migrate());
-  p.pool = std::make_unique<store::Pool>(*p.db,
-                                         static_cast<size_t>(config_.database_pool_connections_max));
+  p.pool = std::make_unique<store::Pool>(
+      *p.db, static_cast<size_t>(config_.database_pool_connections_max),
+      config_.database_pool_acquire_timeout_ms);
   OPSBOX_ASSIGN_OR_RETURN(auto key, ledger::LoadOrCreateSigningKey(config_.SigningKeyPath()));
+  OPSBOX_ASSIGN_OR_RETURN(const std::string metrics_token, LoadMetricsToken(config_));
+  p.metrics.SetTenantLabelsAllowed(config_.metrics_tenant_labels == "on");
   p.checkpointer = std::make_unique<ledger::Checkpointer>(
       *p.db, key, p.clock, config_.ledger_checkpoint_interval_events);
   p.scheduler = std::make_unique<CheckpointScheduler>(
       *p.checkpointer, *p.db, Duration::Millis(config_.ledger_checkpoint_interval_ms));
   const auto identity_options = IdentityOptionsFrom(config_);
-  identity::RegisterIdentity(p.registry, identity_options);
-  p.subscriptions = std::make_unique<integrations::SubscriptionCache>();
   p.auth = std::make_unique<identity::Authenticator>(*p.pool, identity_options);
   p.login = std::make_unique<identity::LoginService>(identity_options, p.random);
-  p.http_client = std::make_unique<server::BeastHttpClient>();
+  p.http_client = std::make_unique<server::BeastHttpClient>(OutboundPolicyFrom(config_));
   integrations::OutboxOptions oo;
   oo.threads = static_cast<int>(config_.webhooks_threads);
   oo.retry_max = static_cast<int>(config_.webhooks_retry_max);
@@ -324,57 +439,37 @@ Status Server::Start() {
   oo.retry_delay_ms_max = static_cast<int>(config_.webhooks_retry_delay_ms_max);
   oo.timeout_ms = static_cast<int>(config_.webhooks_timeout_ms);
   oo.poll_interval_ms = static_cast<int>(config_.webhooks_poll_interval_ms);
-  p.outbox = std::make_unique<integrations::OutboxWorker>(*p.db, *p.http_client, p.clock,
-                                                          p.random, oo);
-  integrations::RegisterIntegrations(p.registry, *p.subscriptions, p.outbox.get());
-  wfm::RegisterWfm(p.registry);
-  // [pii:register] begin
-  OPSBOX_ASSIGN_OR_RETURN(p.pii, pii::Scanner::Create());
-  // [pii:register] end
-  // [privacy-keys:register] begin
-  {
-    OPSBOX_ASSIGN_OR_RETURN(auto key_provider,
-                            privacy::OpenKeyFile(config_.data_dir + "/privacy-keys.json"));
-    OPSBOX_ASSIGN_OR_RETURN(p.keyring, privacy::Keyring::Create(std::move(key_provider), p.clock));
-  }
-  p.keyring->Register(p.registry);
-  privacy::RegisterErasure(p.registry, *p.keyring);
-  // [privacy-keys:register] end
-  // [privacy-governance:register] begin
-  p.governance = std::make_unique<privacy::Governance>();
-  p.governance->Register(p.registry);
-  {
-    OPSBOX_ASSIGN_OR_RETURN(auto governance_conn, p.db->Connect());
-    OPSBOX_TRY(p.governance->Load(*governance_conn, p.clock.Now()));
-  }
-  // [privacy-governance:register] end
-  // [live:register] begin
+  p.webhook_deliveries = std::make_unique<integrations::WebhookDelivery>(oo);
+  p.outbox = std::make_unique<integrations::LeasedOutbox>(
+      *p.db, *p.http_client, p.clock, p.random,
+      std::vector<integrations::DeliveryKind*>{p.webhook_deliveries.get()}, oo);
   p.hub = std::make_unique<live::Hub>();
-  // [live:register] end
-  // [routing:register] begin
-  p.routing = std::make_unique<routing::Service>(*p.db, p.clock, p.hub.get());
-  p.routing->Register(p.registry);
-  // [routing:register] end
-  // [intake:register] begin
-  p.intake = std::make_unique<intake::Intake>(intake::MakeHooks(*p.pii, *p.keyring),
-                                              intake::IntakeOptions{});
-  p.intake->Register(p.registry);
-  intake::RegisterWithPrivacy(*p.intake, *p.keyring, *p.governance);
-  p.intake_outbound = std::make_unique<intake::OutboundWorker>(
-      *p.db, *p.http_client, p.clock, p.random, *p.intake, intake::OutboundOptions{});
-  p.registry.AddCommittedListener([&p](const std::vector<ledger::Event>& events) {
+  OPSBOX_TRY(RegisterModules(p.m, ModuleWiring{*p.db, p.clock, config_, p.outbox.get(),
+                                               p.hub.get(), /*run_threads=*/true}));
+  p.whatsapp_replies = std::make_unique<intake::WhatsAppReplyDelivery>(*p.m.intake);
+  p.outbox->AddKind(p.whatsapp_replies.get());
+  p.m.registry.AddCommittedListener([&p](const std::vector<ledger::Event>& events) {
     for (const auto& e : events) {
       if (e.type == intake::kMessageSent) {
-        p.intake_outbound->Wake();
+        p.outbox->Wake();
         return;
       }
     }
   });
-  // [intake:register] end
-  p.registry.AddCommittedListener([&p](const std::vector<ledger::Event>& events) {
+  p.m.registry.AddCommittedListener([&p](const std::vector<ledger::Event>& events) {
     p.auth->OnCommitted(events);
     if (!p.follower) return p.scheduler->Touched(events, nullptr);
     p.scheduler->Touched(events, [&p](std::string_view t) { return p.writer->OwnsTenant(t); });
+  });
+  // After the authenticator forgot them: live streams opened with a revoked API key or session
+  // close (issue #9; api/stream_api.cpp watches the topic).
+  p.m.registry.AddCommittedListener([&p](const std::vector<ledger::Event>& events) {
+    for (const auto& e : events) {
+      if (auto id = identity::RevokedCredentialId(e)) {
+        p.hub->Publish(e.tenant_id, live::RevokedCredentialTopic(*id),
+                       Json{{"type", "credential_revoked"}});
+      }
+    }
   });
   ledger::WriterOptions writer_options = WriterOptionsFrom(config_);
   OPSBOX_ASSIGN_OR_RETURN(std::string cluster_secret, LoadClusterSecret(config_));
@@ -387,11 +482,12 @@ Status Server::Start() {
       return Error::Invalid("cluster.advertise_url", "postgres_only",
                             "several nodes need PostgreSQL; SQLite serves one node");
     }
+    p.peer_client = std::make_unique<server::BeastHttpClient>(ClusterPeerPolicy());
     ForwarderOptions fo;
     fo.forward_timeout_ms = c.cluster_forward_timeout_ms;
-    p.forwarder = std::make_unique<ClusterForwarder>(*p.db, *p.http_client, p.clock, secret, fo);
+    p.forwarder = std::make_unique<ClusterForwarder>(*p.db, *p.peer_client, p.clock, secret, fo);
     p.follower = std::make_unique<ledger::Follower>(
-        *p.db, p.registry,
+        *p.db, p.m.registry,
         [url = c.database_url] { return store::OpenPostgresListener(url, ledger::kLedgerChannel); },
         [&p](std::string_view tenant) { return p.writer && p.writer->OwnsTenant(tenant); });
     options.cluster.enabled = true;
@@ -406,13 +502,13 @@ Status Server::Start() {
           [&](std::string_view tenant) { return ledger::ShardOf(tenant, shards) == shard; });
       if (!st.ok()) spdlog::warn("cluster: catching up shard {}: {}", shard, st.error().ToString());
     };
-    p.registry.AddCommittedListener(
+    p.m.registry.AddCommittedListener(
         [&p](const std::vector<ledger::Event>& events) { p.follower->Advance(events); });
     spdlog::info("cluster: node {} at {}", options.cluster.node_id, c.cluster_advertise_url);
     return Ok();
   };
   if (!cluster_secret.empty()) OPSBOX_TRY(start_cluster(config_, cluster_secret, writer_options));
-  p.writer = std::make_unique<ledger::Writer>(*p.db, p.registry, p.clock, p.random,
+  p.writer = std::make_unique<ledger::Writer>(*p.db, p.m.registry, p.clock, p.random,
                                               writer_options);
   if (p.forwarder) {
     p.forwarder->SetWriter(p.writer.get());
@@ -426,52 +522,105 @@ Status Server::Start() {
   }
   p.scheduler->Start();
   OPSBOX_TRY(p.outbox->Start());
-  p.blocking = std::make_unique<WorkerPool>(2, 1024);
+  p.interactive = std::make_unique<WorkerPool>(
+      static_cast<size_t>(config_.server_interactive_threads), kInteractiveQueueDepthMax);
+  p.compute = std::make_unique<WorkerPool>(static_cast<size_t>(config_.server_compute_threads),
+                                           kComputeQueueDepthMax);
 
-  p.deps = api::ApiDeps{p.writer.get(), p.pool.get(), p.auth.get(), p.login.get(), &p.clock,
-                        &p.random, p.blocking.get(), {p.checkpointer->public_key_hex()},
-                        nullptr, nullptr, std::string(kVersion), config_.login_session_ttl_s};
+  p.deps.writer = p.writer.get();
+  p.deps.pool = p.pool.get();
+  p.deps.auth = p.auth.get();
+  p.deps.login = p.login.get();
+  p.deps.clock = &p.clock;
+  p.deps.random = &p.random;
+  p.deps.interactive = p.interactive.get();
+  p.deps.compute = p.compute.get();
+  p.deps.trusted_public_keys_hex = {p.checkpointer->public_key_hex()};
+  p.deps.version = std::string(kVersion);
+  p.deps.session_ttl_s = config_.login_session_ttl_s;
+  p.deps.tls = !config_.server_tls_cert_file.empty();
+  p.rate_limits = std::make_unique<api::RateLimits>(
+      RateLimit{config_.rate_limit_api_key_per_s, config_.rate_limit_api_key_burst},
+      RateLimit{config_.rate_limit_session_per_s, config_.rate_limit_session_burst},
+      RateLimit{config_.rate_limit_address_per_s, config_.rate_limit_address_burst},
+      RateLimit{config_.rate_limit_provider_per_s, config_.rate_limit_provider_burst});
+  p.deps.rate_limits = p.rate_limits.get();
+  p.rejected_signatures_flush = std::make_unique<Periodic>(
+      kRejectedSignaturesFlushInterval, [&p] { api::RecordRejectedSignatures(p.deps); });
+  p.metrics.AddRefreshHook([&p, last = std::make_shared<std::pair<uint64_t, uint64_t>>()] {
+    const uint64_t rejected = p.rate_limits->signatures_rejected.load();
+    const uint64_t limited = p.rate_limits->requests_limited.load();
+    p.metrics.AddCounter("opsbox_channel_signatures_rejected_total",
+                         "Provider webhook requests refused for a missing or wrong signature", {},
+                         static_cast<double>(rejected - last->first));
+    p.metrics.AddCounter("opsbox_http_rate_limited_total",
+                         "Requests answered 429 because a request budget was spent", {},
+                         static_cast<double>(limited - last->second));
+    *last = {rejected, limited};
+  });
   p.deps.cluster_secret = cluster_secret;
   p.metrics.AddRefreshHook([&p, exporter = std::make_shared<WriterStatsExporter>()] {
     exporter->Export(p.metrics, p.writer->stats());
-    p.metrics.SetGauge("opsbox_outbox_backlog", "Webhook deliveries pending", {},
+    p.metrics.SetGauge("opsbox_outbox_backlog",
+                       "Outbox deliveries pending (webhooks and channel replies)", {},
                        static_cast<double>(p.outbox->Backlog()));
   });
-  // [pii:deps] begin
-  p.deps.pii = p.pii.get();
-  // [pii:deps] end
-  // [privacy-keys:deps] begin
-  p.deps.keyring = p.keyring.get();
+  p.metrics.AddRefreshHook([&p, last = std::make_shared<uint64_t>(0)] {
+    const uint64_t seen = p.m.registry.ModuleExceptions();
+    p.metrics.AddCounter("opsbox_ledger_module_exceptions_total",
+                         "Exceptions thrown by module handlers, projectors or listeners", {},
+                         static_cast<double>(seen - *last));
+    *last = seen;
+  });
+  p.deps.pii = p.m.pii.get();
+  p.deps.keyring = p.m.keyring.get();
   p.metrics.AddRefreshHook([&p] {
     p.metrics.SetGauge("opsbox_privacy_cached_data_keys", "Unwrapped data keys held in memory",
-                       {}, static_cast<double>(p.keyring->CachedKeys()));
+                       {}, static_cast<double>(p.m.keyring->CachedKeys()));
   });
-  // [privacy-keys:deps] end
-  // [privacy-governance:deps] begin
-  p.deps.privacy = p.governance.get();
+  p.deps.privacy = p.m.governance.get();
   p.retention = std::make_unique<privacy::RetentionScheduler>(*p.db, *p.writer, p.clock,
                                                               privacy::kRetentionRunInterval);
   p.retention->Start();
   p.metrics.AddRefreshHook([&p, last = std::make_shared<uint64_t>(0)] {
-    const uint64_t seen = p.governance->SensitiveDataExceptionsSeen();
+    const uint64_t seen = p.m.governance->SensitiveDataExceptionsSeen();
     p.metrics.AddCounter("opsbox_sensitive_data_exceptions_total",
                          "Sensitive data exceptions recorded (card numbers and other PII in messages)",
                          {}, static_cast<double>(seen - *last));
     *last = seen;
   });
-  // [privacy-governance:deps] end
-  // [live:deps] begin
   p.deps.hub = p.hub.get();
-  // [live:deps] end
-  // [routing:deps] begin
-  OPSBOX_TRY(p.routing->Start(*p.writer));
-  p.deps.routing = p.routing.get();
-  // [routing:deps] end
-  // [intake:deps] begin
-  p.deps.intake = p.intake.get();
-  OPSBOX_TRY(p.intake_outbound->Start());
-  // [intake:deps] end
+  OPSBOX_TRY(p.m.routing->Start(*p.writer));
+  p.deps.routing = p.m.routing.get();
+  p.deps.intake = p.m.intake.get();
+  p.backups = std::make_unique<backup::BackupScheduler>(
+      *p.db, backup::ScheduleOptions{config_.backup_interval_s, config_.BackupFolder(),
+                                     config_.backup_keep_count, std::string(kVersion)});
+  p.backups->Start();
+  p.deps.backup_status = [&p] { return p.backups->status().ToJson(p.clock.Now().us); };
+  p.metrics.AddRefreshHook([&p, last = std::make_shared<std::pair<uint64_t, uint64_t>>()] {
+    const backup::ScheduleStatus s = p.backups->status();
+    p.metrics.SetGauge("opsbox_backup_last_success_timestamp_seconds",
+                       "End of the latest successful scheduled backup (0: none since start)", {},
+                       static_cast<double>(s.last_success_at_us) / 1e6);
+    p.metrics.SetGauge("opsbox_backup_last_duration_seconds",
+                       "Duration of the latest scheduled backup", {},
+                       static_cast<double>(s.last_duration_ms) / 1e3);
+    p.metrics.SetGauge("opsbox_backup_last_bytes", "Size of the latest scheduled bundle", {},
+                       static_cast<double>(s.last_bytes));
+    p.metrics.SetGauge("opsbox_backup_ok",
+                       "1 when the latest scheduled backup succeeded within two intervals", {},
+                       s.State(p.clock.Now().us) == "ok" ? 1.0 : 0.0);
+    p.metrics.AddCounter("opsbox_backup_runs_total", "Scheduled backups run",
+                         {{"outcome", "success"}},
+                         static_cast<double>(s.successes - last->first));
+    p.metrics.AddCounter("opsbox_backup_runs_total", "Scheduled backups run",
+                         {{"outcome", "failure"}},
+                         static_cast<double>(s.failures - last->second));
+    *last = {s.successes, s.failures};
+  });
   p.deps.render_metrics = [&p] { return p.metrics.Render(); };
+  p.deps.metrics_bearer_token = metrics_token;
   p.deps.ready = [&p] { return p.ready.load(); };
   api::AddRoutes(p.router, p.deps);
 
@@ -485,6 +634,9 @@ Status Server::Start() {
   so.header_timeout_ms = static_cast<int>(config_.server_header_timeout_ms);
   so.idle_timeout_ms = static_cast<int>(config_.server_idle_timeout_ms);
   so.shutdown_grace_ms = static_cast<int>(config_.server_shutdown_grace_ms);
+  so.tls_cert_file = config_.server_tls_cert_file;
+  so.tls_key_file = config_.server_tls_key_file;
+  so.hsts_max_age_s = config_.server_hsts_max_age_s;
   p.http = std::make_unique<server::HttpServer>(so, p.router, p.metrics);
   OPSBOX_TRY(p.http->Start());
   p.ready.store(true);
@@ -500,22 +652,15 @@ void Server::Stop() {
   // answered by the still-running writer), then the writer drains and stops, then the last
   // checkpoint covers everything it appended.
   if (p.http) p.http->Stop();
-  // [pii:stop-before-writer] begin
-  // [pii:stop-before-writer] end
-  // [privacy-keys:stop-before-writer] begin
-  // [privacy-keys:stop-before-writer] end
-  // [privacy-governance:stop-before-writer] begin
+  if (p.rejected_signatures_flush) {
+    p.rejected_signatures_flush->Stop();
+    api::RecordRejectedSignatures(p.deps, /*all=*/true);  // what the last minute counted
+  }
   if (p.retention) p.retention->Stop();
-  // [privacy-governance:stop-before-writer] end
-  // [live:stop-before-writer] begin
-  // [live:stop-before-writer] end
-  // [routing:stop-before-writer] begin
-  if (p.routing) p.routing->Stop();
-  // [routing:stop-before-writer] end
-  // [intake:stop-before-writer] begin
-  if (p.intake_outbound) p.intake_outbound->Stop();
-  // [intake:stop-before-writer] end
-  if (p.blocking) p.blocking->Stop();
+  if (p.m.routing) p.m.routing->Stop();
+  if (p.backups) p.backups->Stop();
+  if (p.interactive) p.interactive->Stop();
+  if (p.compute) p.compute->Stop();
   if (p.forwarder) p.forwarder->Stop();
   if (p.writer) p.writer->Stop();
   if (p.follower) p.follower->Stop();
@@ -527,25 +672,7 @@ struct Offline::Parts {
   SystemClock clock;
   SystemRandom random;
   std::unique_ptr<store::Database> db;
-  ledger::Registry registry;
-  integrations::SubscriptionCache subscriptions;
-  // [pii:offline-parts] begin
-  std::unique_ptr<pii::Scanner> pii;
-  // [pii:offline-parts] end
-  // [privacy-keys:offline-parts] begin
-  std::unique_ptr<privacy::Keyring> keyring;
-  // [privacy-keys:offline-parts] end
-  // [privacy-governance:offline-parts] begin
-  std::unique_ptr<privacy::Governance> governance;
-  // [privacy-governance:offline-parts] end
-  // [live:offline-parts] begin
-  // [live:offline-parts] end
-  // [routing:offline-parts] begin
-  std::unique_ptr<routing::Service> routing;
-  // [routing:offline-parts] end
-  // [intake:offline-parts] begin
-  std::unique_ptr<intake::Intake> intake;
-  // [intake:offline-parts] end
+  Modules m;
   std::unique_ptr<ledger::Writer> writer;
   std::unique_ptr<ledger::Checkpointer> checkpointer;
   std::string actor;
@@ -562,43 +689,11 @@ Result<std::unique_ptr<Offline>> Offline::Open(const std::string& db_url, const 
   auto& p = *o->parts_;
   OPSBOX_ASSIGN_OR_RETURN(p.db, OpenDatabase(db_url, config));
   OPSBOX_TRY(p.db->Migrate());
-  identity::RegisterIdentity(p.registry, IdentityOptionsFrom(config));
-  integrations::RegisterIntegrations(p.registry, p.subscriptions, nullptr);
-  wfm::RegisterWfm(p.registry);
-  // [pii:offline-register] begin
-  OPSBOX_ASSIGN_OR_RETURN(p.pii, pii::Scanner::Create());
-  // [pii:offline-register] end
-  // [privacy-keys:offline-register] begin
-  {
-    std::error_code dir_ec;  // a missing folder surfaces as the key file's own error
-    std::filesystem::create_directories(config.data_dir, dir_ec);
-    OPSBOX_ASSIGN_OR_RETURN(auto key_provider,
-                            privacy::OpenKeyFile(config.data_dir + "/privacy-keys.json"));
-    OPSBOX_ASSIGN_OR_RETURN(p.keyring, privacy::Keyring::Create(std::move(key_provider), p.clock));
-  }
-  p.keyring->Register(p.registry);
-  privacy::RegisterErasure(p.registry, *p.keyring);
-  // [privacy-keys:offline-register] end
-  // [privacy-governance:offline-register] begin
-  p.governance = std::make_unique<privacy::Governance>();
-  p.governance->Register(p.registry);
-  // [privacy-governance:offline-register] end
-  // [live:offline-register] begin
-  // [live:offline-register] end
-  // [routing:offline-register] begin
-  p.routing = std::make_unique<routing::Service>(
-      *p.db, p.clock, nullptr, routing::ServiceOptions{.run_threads = false});
-  p.routing->Register(p.registry);
-  // [routing:offline-register] end
-  // [intake:offline-register] begin
-  p.intake = std::make_unique<intake::Intake>(intake::MakeHooks(*p.pii, *p.keyring),
-                                              intake::IntakeOptions{});
-  p.intake->Register(p.registry);
-  intake::RegisterWithPrivacy(*p.intake, *p.keyring, *p.governance);
-  // [intake:offline-register] end
+  OPSBOX_TRY(RegisterModules(p.m, ModuleWiring{*p.db, p.clock, config, nullptr, nullptr,
+                                               /*run_threads=*/false}));
   ledger::WriterOptions wo = WriterOptionsFrom(config);
   wo.shards = 1;
-  p.writer = std::make_unique<ledger::Writer>(*p.db, p.registry, p.clock, p.random, wo);
+  p.writer = std::make_unique<ledger::Writer>(*p.db, p.m.registry, p.clock, p.random, wo);
   OPSBOX_TRY(p.writer->Start());
   const char* user = getenv("USER");
   p.actor = std::string("cli:") + (user != nullptr ? user : std::to_string(getuid()));
@@ -618,6 +713,8 @@ Result<Json> Offline::Submit(const std::string& tenant, const std::string& type,
   }
   return out;
 }
+
+std::vector<std::string> Offline::EventTypes() const { return parts_->m.registry.EventTypes(); }
 
 Status Offline::Checkpoint(const std::string& tenant) {
   OPSBOX_ASSIGN_OR_RETURN(auto conn, parts_->db->Connect());

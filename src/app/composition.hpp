@@ -4,6 +4,7 @@
 
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "app/config.hpp"
 #include "core/json.hpp"
@@ -49,6 +50,8 @@ class Offline {
   store::Database& db();
   // Signs a checkpoint for the tenant's new events (so CLI changes are covered too).
   Status Checkpoint(const std::string& tenant);
+  // Every event type the registered modules can emit (ledger::Registry::EventTypes).
+  std::vector<std::string> EventTypes() const;
 
  private:
   Offline();

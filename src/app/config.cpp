@@ -7,6 +7,8 @@
 #include <toml++/toml.h>
 #include <variant>
 
+#include "integrations/outbound_policy.hpp"
+
 namespace opsbox::app {
 namespace {
 
@@ -20,9 +22,18 @@ struct StringKey {
   std::vector<std::string> allowed;  // empty: any
 };
 
+struct BoolKey {
+  bool Config::*member;
+};
+// An array of strings, each checked by `check` (which names the key in its error).
+struct StringListKey {
+  std::vector<std::string> Config::*member;
+  std::function<Status(std::string_view value, std::string_view key)> check;
+};
+
 struct Declared {
   const char* name;
-  std::variant<IntKey, StringKey> target;
+  std::variant<IntKey, StringKey, BoolKey, StringListKey> target;
   const char* help;
 };
 
@@ -43,6 +54,16 @@ const std::vector<Declared>& Table() {
        "keep-alive idle limit, ms"},
       {"server.shutdown_grace_ms", IntKey{&Config::server_shutdown_grace_ms, 0, 600000},
        "time in-flight requests get on SIGTERM, ms"},
+      {"server.interactive_threads", IntKey{&Config::server_interactive_threads, 1, 64},
+       "threads for short blocking work (password hashing)"},
+      {"server.compute_threads", IntKey{&Config::server_compute_threads, 1, 64},
+       "threads for long work (schedule solves, forecasts, ledger verification)"},
+      {"server.tls_cert_file", StringKey{&Config::server_tls_cert_file, {}},
+       "PEM certificate chain; with server.tls_key_file the listener speaks HTTPS only"},
+      {"server.tls_key_file", StringKey{&Config::server_tls_key_file, {}},
+       "PEM private key for server.tls_cert_file"},
+      {"server.hsts_max_age_s", IntKey{&Config::server_hsts_max_age_s, 0, 63072000},
+       "Strict-Transport-Security max-age under TLS, seconds (0: no header)"},
       {"database.url", StringKey{&Config::database_url, {}},
        "sqlite:PATH or postgresql://USER@HOST:PORT/DB"},
       {"database.sqlite_synchronous",
@@ -52,10 +73,19 @@ const std::vector<Declared>& Table() {
        "reader connections, at most"},
       {"database.writer_shards", IntKey{&Config::database_writer_shards, 1, 64},
        "ledger writer shards on PostgreSQL (SQLite always uses 1)"},
+      {"database.pool_acquire_timeout_ms",
+       IntKey{&Config::database_pool_acquire_timeout_ms, 1, 60000},
+       "wait for a reader connection before 503 with Retry-After, ms"},
       {"ledger.batch_max", IntKey{&Config::ledger_batch_max, 1, 100000},
        "commands per group commit, at most"},
       {"ledger.queue_depth_max", IntKey{&Config::ledger_queue_depth_max, 1, 10000000},
        "waiting commands per shard before 503"},
+      {"ledger.command_bytes_max", IntKey{&Config::ledger_command_bytes_max, 1024, 256 << 20},
+       "canonical payload of one command, bytes"},
+      {"ledger.event_bytes_max", IntKey{&Config::ledger_event_bytes_max, 1024, 256 << 20},
+       "canonical payload of one event, bytes"},
+      {"ledger.batch_bytes_max", IntKey{&Config::ledger_batch_bytes_max, 1024, 1024 << 20},
+       "event payload bytes per group commit (and per command), bytes"},
       {"ledger.checkpoint_interval_events",
        IntKey{&Config::ledger_checkpoint_interval_events, 1, 100000000},
        "new events that trigger a signed checkpoint"},
@@ -95,6 +125,44 @@ const std::vector<Declared>& Table() {
        "delivery request timeout, ms"},
       {"webhooks.poll_interval_ms", IntKey{&Config::webhooks_poll_interval_ms, 10, 600000},
        "outbox poll interval, ms"},
+      {"rate_limit.api_key_per_s", IntKey{&Config::rate_limit_api_key_per_s, 1, 1000000},
+       "requests per second per API key, sustained"},
+      {"rate_limit.api_key_burst", IntKey{&Config::rate_limit_api_key_burst, 1, 1000000},
+       "requests per API key in a burst"},
+      {"rate_limit.session_per_s", IntKey{&Config::rate_limit_session_per_s, 1, 1000000},
+       "requests per second per browser session, sustained"},
+      {"rate_limit.session_burst", IntKey{&Config::rate_limit_session_burst, 1, 1000000},
+       "requests per browser session in a burst"},
+      {"rate_limit.address_per_s", IntKey{&Config::rate_limit_address_per_s, 1, 1000000},
+       "requests per second per client address, sustained"},
+      {"rate_limit.address_burst", IntKey{&Config::rate_limit_address_burst, 1, 1000000},
+       "requests per client address in a burst"},
+      {"rate_limit.provider_per_s", IntKey{&Config::rate_limit_provider_per_s, 1, 1000000},
+       "provider webhook requests per second per address, sustained"},
+      {"rate_limit.provider_burst", IntKey{&Config::rate_limit_provider_burst, 1, 1000000},
+       "provider webhook requests per address in a burst"},
+      {"backup.interval_s", IntKey{&Config::backup_interval_s, 0, 30 * 86400},
+       "scheduled backup interval, seconds (0: off)"},
+      {"backup.folder", StringKey{&Config::backup_folder, {}},
+       "folder for scheduled backup bundles (default DATA_DIR/backups)"},
+      {"backup.keep_count", IntKey{&Config::backup_keep_count, 1, 1000},
+       "scheduled bundles kept; older ones are deleted"},
+      {"metrics.bearer_token_file", StringKey{&Config::metrics_bearer_token_file, {}},
+       "file holding the bearer token GET /metrics requires (\"\": public)"},
+      {"metrics.tenant_labels", StringKey{&Config::metrics_tenant_labels, {"off", "on"}},
+       "whether tenant ids may appear in metric labels"},
+      {"outbound.allow_http", BoolKey{&Config::outbound_allow_http},
+       "let outbound requests use plain http:// (default: https only)"},
+      {"outbound.allow_loopback", BoolKey{&Config::outbound_allow_loopback},
+       "let outbound requests reach loopback addresses (tests, single-host setups)"},
+      {"outbound.allow_networks",
+       StringListKey{&Config::outbound_allow_networks,
+                     [](std::string_view value, std::string_view key) -> Status {
+                       auto network = integrations::ParseIpNetwork(value, key);
+                       if (!network.ok()) return std::move(network).error();
+                       return Ok();
+                     }},
+       "CIDR networks outbound requests may reach although private or reserved"},
   };
   return kTable;
 }
@@ -104,6 +172,26 @@ Error Bad(std::string_view origin, std::string key, std::string rule, std::strin
 }
 
 Status Assign(Config& c, const Declared& d, const toml::node& node, std::string_view origin) {
+  if (const auto* bk = std::get_if<BoolKey>(&d.target)) {
+    if (!node.is_boolean()) return Bad(origin, d.name, "type", "must be true or false");
+    c.*(bk->member) = *node.value<bool>();
+    return Ok();
+  }
+  if (const auto* lk = std::get_if<StringListKey>(&d.target)) {
+    const toml::array* array = node.as_array();
+    if (array == nullptr) return Bad(origin, d.name, "type", "must be an array of strings");
+    std::vector<std::string> values;
+    for (const auto& item : *array) {
+      if (!item.is_string()) return Bad(origin, d.name, "type", "must be an array of strings");
+      std::string v = *item.value<std::string>();
+      if (Status st = lk->check(v, d.name); !st.ok()) {
+        return Bad(origin, d.name, st.error().rule, st.error().message);
+      }
+      values.push_back(std::move(v));
+    }
+    c.*(lk->member) = std::move(values);
+    return Ok();
+  }
   if (const auto* ik = std::get_if<IntKey>(&d.target)) {
     auto v = node.value<int64_t>();
     if (!v || !node.is_integer()) return Bad(origin, d.name, "type", "must be an integer");
@@ -159,6 +247,10 @@ std::string Config::SigningKeyPath() const {
                                          : ledger_signing_key_file;
 }
 
+std::string Config::BackupFolder() const {
+  return backup_folder.empty() ? data_dir + "/backups" : backup_folder;
+}
+
 const std::vector<ConfigKey>& ConfigKeys() {
   static const std::vector<ConfigKey> kKeys = [] {
     std::vector<ConfigKey> out;
@@ -166,6 +258,10 @@ const std::vector<ConfigKey>& ConfigKeys() {
     for (const auto& d : Table()) {
       if (const auto* ik = std::get_if<IntKey>(&d.target)) {
         out.push_back({d.name, "integer", std::to_string(defaults.*(ik->member)), d.help});
+      } else if (const auto* bk = std::get_if<BoolKey>(&d.target)) {
+        out.push_back({d.name, "boolean", defaults.*(bk->member) ? "true" : "false", d.help});
+      } else if (std::holds_alternative<StringListKey>(d.target)) {
+        out.push_back({d.name, "array of strings", "[]", d.help});
       } else {
         const auto& sk = std::get<StringKey>(d.target);
         out.push_back({d.name, "string", "\"" + defaults.*(sk.member) + "\"", d.help});
@@ -199,6 +295,37 @@ Result<Config> LoadConfigFile(const std::string& path) {
   std::stringstream ss;
   ss << in.rdbuf();
   return ParseConfig(ss.str(), path);
+}
+
+Result<std::string> LoadMetricsToken(const Config& config) {
+  const std::string& path = config.metrics_bearer_token_file;
+  if (path.empty()) return std::string();
+  constexpr std::string_view kKey = "metrics.bearer_token_file";
+  std::ifstream in(path);
+  if (!in) {
+    return Error::Invalid(std::string(kKey), "readable", std::string(kKey) + ": cannot read " + path);
+  }
+  std::string token(kMetricsTokenBytesMax + 2, '\0');
+  in.read(token.data(), static_cast<std::streamsize>(token.size()));
+  token.resize(static_cast<size_t>(in.gcount()));
+  const auto space = [](char ch) { return ch == ' ' || ch == '\n' || ch == '\r' || ch == '\t'; };
+  while (!token.empty() && space(token.back())) token.pop_back();
+  size_t start = 0;
+  while (start < token.size() && space(token[start])) ++start;
+  token.erase(0, start);
+  if (token.size() < kMetricsTokenBytesMin || token.size() > kMetricsTokenBytesMax) {
+    return Error::Invalid(std::string(kKey), "length",
+                          std::string(kKey) + ": the token must hold " +
+                              std::to_string(kMetricsTokenBytesMin) +
+                              ".." + std::to_string(kMetricsTokenBytesMax) + " bytes");
+  }
+  for (char ch : token) {
+    if (static_cast<unsigned char>(ch) <= 0x20 || static_cast<unsigned char>(ch) >= 0x7f) {
+      return Error::Invalid(std::string(kKey), "format",
+                            std::string(kKey) + ": the token must be printable ASCII, no spaces");
+    }
+  }
+  return token;
 }
 
 Result<std::pair<std::string, uint16_t>> ParseListen(std::string_view listen) {

@@ -22,14 +22,23 @@ struct Config {
   int64_t server_header_timeout_ms = 10000;
   int64_t server_idle_timeout_ms = 60000;
   int64_t server_shutdown_grace_ms = 15000;
+  int64_t server_interactive_threads = 2;  // password hashing and other short blocking work
+  int64_t server_compute_threads = 2;      // schedule solves, forecasts, ledger verification
+  std::string server_tls_cert_file;        // PEM chain; with server_tls_key_file serves HTTPS
+  std::string server_tls_key_file;         // PEM private key
+  int64_t server_hsts_max_age_s = 31536000;
 
   std::string database_url = "sqlite:opsbox-data/opsbox.db";
   std::string database_sqlite_synchronous = "FULL";
   int64_t database_pool_connections_max = 16;
   int64_t database_writer_shards = 4;
+  int64_t database_pool_acquire_timeout_ms = 2000;  // then 503 with Retry-After
 
   int64_t ledger_batch_max = 512;
   int64_t ledger_queue_depth_max = 100000;
+  int64_t ledger_command_bytes_max = int64_t{8} << 20;
+  int64_t ledger_event_bytes_max = int64_t{8} << 20;
+  int64_t ledger_batch_bytes_max = int64_t{32} << 20;
   int64_t ledger_checkpoint_interval_events = 1000;
   int64_t ledger_checkpoint_interval_ms = 2000;
   std::string ledger_signing_key_file;  // "" = <data_dir>/ledger-signing.key
@@ -53,8 +62,41 @@ struct Config {
   int64_t webhooks_timeout_ms = 10000;
   int64_t webhooks_poll_interval_ms = 500;
 
+  // Token buckets (issue #9): sustained requests per second and burst, per credential and
+  // per client address; provider webhooks (WhatsApp, voice) have their own budget per address.
+  int64_t rate_limit_api_key_per_s = 1000;
+  int64_t rate_limit_api_key_burst = 2000;
+  int64_t rate_limit_session_per_s = 20;
+  int64_t rate_limit_session_burst = 60;
+  int64_t rate_limit_address_per_s = 300;
+  int64_t rate_limit_address_burst = 600;
+  int64_t rate_limit_provider_per_s = 200;
+  int64_t rate_limit_provider_burst = 400;
+  // Scheduled backups (issue #18; docs/operations.md).
+  int64_t backup_interval_s = 86400;  // 0: off
+  std::string backup_folder;          // "" = <data_dir>/backups
+  int64_t backup_keep_count = 7;
+  // "" = GET /metrics is public (bind the listener to a private address then); else a file
+  // holding the bearer token that GET /metrics requires (issue #9).
+  std::string metrics_bearer_token_file;
+  std::string metrics_tenant_labels = "off";  // "on": tenant ids may appear in labels
+
+  // The outbound request policy (integrations/outbound_policy.hpp): operator exceptions only.
+  bool outbound_allow_http = false;
+  bool outbound_allow_loopback = false;
+  std::vector<std::string> outbound_allow_networks;  // CIDR, e.g. "10.20.0.0/16"
+
   std::string SigningKeyPath() const;
+  std::string BackupFolder() const;
 };
+
+// Bounds of the metrics bearer token read from metrics.bearer_token_file, bytes (surrounding
+// white space trimmed).
+inline constexpr size_t kMetricsTokenBytesMin = 16;
+inline constexpr size_t kMetricsTokenBytesMax = 1024;
+// The token in config.metrics_bearer_token_file; "" when the key is unset. Errors name the key
+// (missing or unreadable file, a token shorter or longer than the bounds above).
+Result<std::string> LoadMetricsToken(const Config& config);
 
 // One declared key: its dotted name, unit/help text and default, for `opsbox config` docs.
 struct ConfigKey {

@@ -1,7 +1,11 @@
 // Goal: the configuration file is declared: defaults apply, every known key parses with its
-// unit and range, and an unknown key, wrong type or out-of-range value fails naming the key.
+// unit and range, and an unknown key, wrong type or out-of-range value fails naming the key;
+// the metrics token file holds a token within its bounds (issue #9).
 #include <gtest/gtest.h>
 
+#include <unistd.h>
+
+#include <cstdio>
 #include <fstream>
 #include <sstream>
 
@@ -52,6 +56,56 @@ TEST(Config, WrongTypeAndRangeAreNamed) {
   EXPECT_EQ(e.error().rule, "enum");
 }
 
+TEST(Config, BackupScheduleKeysAreBoundedAtTheirLimits) {
+  auto d = ParseConfig("data_dir = \"/srv/ops\"\n", "x");
+  ASSERT_TRUE(d.ok());
+  EXPECT_EQ(d->backup_interval_s, 86400);
+  EXPECT_EQ(d->BackupFolder(), "/srv/ops/backups");
+  EXPECT_TRUE(ParseConfig("[backup]\ninterval_s = 0\n", "x").ok());
+  EXPECT_TRUE(ParseConfig("[backup]\ninterval_s = 2592000\n", "x").ok());
+  auto over = ParseConfig("[backup]\ninterval_s = 2592001\n", "x");
+  ASSERT_FALSE(over.ok());
+  EXPECT_EQ(over.error().field, "backup.interval_s");
+  EXPECT_TRUE(ParseConfig("[backup]\nkeep_count = 1000\n", "x").ok());
+  EXPECT_FALSE(ParseConfig("[backup]\nkeep_count = 1001\n", "x").ok());
+  EXPECT_FALSE(ParseConfig("[backup]\nkeep_count = 0\n", "x").ok());
+  auto folder = ParseConfig("[backup]\nfolder = \"/mnt/other-disk\"\n", "x");
+  ASSERT_TRUE(folder.ok());
+  EXPECT_EQ(folder->BackupFolder(), "/mnt/other-disk");
+}
+
+TEST(Config, OutboundPolicyDefaultsToHttpsAndPublicAddressesOnly) {
+  auto c = ParseConfig("", "x");
+  ASSERT_TRUE(c.ok());
+  EXPECT_FALSE(c->outbound_allow_http);
+  EXPECT_FALSE(c->outbound_allow_loopback);
+  EXPECT_TRUE(c->outbound_allow_networks.empty());
+}
+
+TEST(Config, OutboundExceptionsParseAndBadOnesAreNamed) {
+  auto c = ParseConfig("[outbound]\nallow_http = true\nallow_loopback = true\n"
+                       "allow_networks = [\"10.20.0.0/16\", \"fd00:1::/32\"]\n",
+                       "x");
+  ASSERT_TRUE(c.ok()) << c.error().ToString();
+  EXPECT_TRUE(c->outbound_allow_http);
+  EXPECT_TRUE(c->outbound_allow_loopback);
+  EXPECT_EQ(c->outbound_allow_networks,
+            (std::vector<std::string>{"10.20.0.0/16", "fd00:1::/32"}));
+  auto flag = ParseConfig("[outbound]\nallow_http = \"yes\"\n", "x");
+  ASSERT_FALSE(flag.ok());
+  EXPECT_EQ(flag.error().field, "outbound.allow_http");
+  EXPECT_EQ(flag.error().rule, "type");
+  auto scalar = ParseConfig("[outbound]\nallow_networks = \"10.0.0.0/8\"\n", "x");
+  ASSERT_FALSE(scalar.ok());
+  EXPECT_EQ(scalar.error().rule, "type");
+  EXPECT_TRUE(ParseConfig("[outbound]\nallow_networks = [\"10.0.0.1/32\"]\n", "x").ok());
+  auto past = ParseConfig("[outbound]\nallow_networks = [\"10.0.0.1/33\"]\n", "x");
+  ASSERT_FALSE(past.ok());
+  EXPECT_EQ(past.error().field, "outbound.allow_networks");
+  EXPECT_EQ(past.error().rule, "cidr");
+  EXPECT_NE(past.error().message.find("x: "), std::string::npos) << past.error().message;
+}
+
 TEST(Config, ListenAddressNeedsHostAndPort) {
   EXPECT_FALSE(ParseConfig("[server]\nlisten = \"localhost\"\n", "x").ok());
   EXPECT_FALSE(ParseConfig("[server]\nlisten = \"localhost:70000\"\n", "x").ok());
@@ -72,6 +126,45 @@ TEST(Config, SyntaxErrorsSayWhere) {
 
 namespace opsbox::app {
 namespace {
+
+// The token read from a file holding `text` (the file is removed again).
+Result<std::string> TokenFrom(const std::string& text) {
+  const std::string path =
+      ::testing::TempDir() + "opsbox-metrics-token-" + std::to_string(getpid());
+  std::ofstream(path) << text;
+  Config c;
+  c.metrics_bearer_token_file = path;
+  auto token = LoadMetricsToken(c);
+  std::remove(path.c_str());
+  return token;
+}
+
+TEST(Config, MetricsTokenIsReadWithinItsBoundsAndTrimmed) {
+  Config none;
+  ASSERT_TRUE(LoadMetricsToken(none).ok());
+  EXPECT_EQ(*LoadMetricsToken(none), "");  // unset: /metrics stays public
+  const std::string shortest(kMetricsTokenBytesMin, 'a');
+  const std::string longest(kMetricsTokenBytesMax, 'b');
+  auto at_min = TokenFrom("  " + shortest + "\n");
+  ASSERT_TRUE(at_min.ok()) << at_min.error().ToString();
+  EXPECT_EQ(*at_min, shortest);
+  auto at_max = TokenFrom(longest);
+  ASSERT_TRUE(at_max.ok()) << at_max.error().ToString();
+  EXPECT_EQ(*at_max, longest);
+  for (const auto& bad : {shortest.substr(1), longest + "b"}) {
+    auto r = TokenFrom(bad);
+    ASSERT_FALSE(r.ok()) << bad.size();
+    EXPECT_EQ(r.error().field, "metrics.bearer_token_file");
+    EXPECT_EQ(r.error().rule, "length");
+  }
+  auto spaced = TokenFrom("abcdefgh ijklmnopq");
+  ASSERT_FALSE(spaced.ok());
+  EXPECT_EQ(spaced.error().rule, "format");
+  Config missing;
+  missing.metrics_bearer_token_file = "/nonexistent/opsbox/metrics.token";
+  ASSERT_FALSE(LoadMetricsToken(missing).ok());
+  EXPECT_EQ(LoadMetricsToken(missing).error().rule, "readable");
+}
 
 TEST(Config, EveryDeclaredKeyIsDocumented) {
   std::ifstream in(std::string(OPSBOX_SOURCE_DIR) + "/docs/configuration.md");

@@ -10,6 +10,7 @@
 #include <iostream>
 #include <thread>
 
+#include "app/backup_cli.hpp"
 #include "app/composition.hpp"
 #include "app/config.hpp"
 #include "app/pii_cli.hpp"
@@ -55,10 +56,17 @@ int Fail(const Error& e) {
   return e.code == ErrorCode::kInvalidArgument ? 2 : 1;
 }
 
-int Serve(const Common& c, const std::string& listen) {
+struct TlsFlags {
+  std::string cert_file;
+  std::string key_file;
+};
+
+int Serve(const Common& c, const std::string& listen, const TlsFlags& tls) {
   auto config = LoadConfig(c);
   if (!config.ok()) return Fail(config.error());
   if (!listen.empty()) config->server_listen = listen;
+  if (!tls.cert_file.empty()) config->server_tls_cert_file = tls.cert_file;
+  if (!tls.key_file.empty()) config->server_tls_key_file = tls.key_file;
   if (auto lp = ParseListen(config->server_listen); !lp.ok()) return Fail(lp.error());
   spdlog::set_level(spdlog::level::from_str(config->log_level));
   // Block the signals in every thread; one thread waits for them.
@@ -69,7 +77,8 @@ int Serve(const Common& c, const std::string& listen) {
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
   Server server(*config);
   if (auto st = server.Start(); !st.ok()) return Fail(st.error());
-  spdlog::info("opsbox {} listening on http://{}:{} (database {})", kVersion,
+  spdlog::info("opsbox {} listening on {}://{}:{} (database {})", kVersion,
+               config->server_tls_cert_file.empty() ? "http" : "https",
                ParseListen(config->server_listen)->first, server.port(), config->database_url);
   std::cout << "listening on port " << server.port() << std::endl;
   int sig = 0;
@@ -140,7 +149,7 @@ int Export(const Common& c, const std::string& tenant) {
     auto events = ledger::ReadEvents(**conn, tenant, after, 1000);
     if (!events.ok()) return Fail(events.error());
     if (events->empty()) break;
-    for (const auto& e : *events) std::cout << e.ToRedactedJson().dump() << "\n";
+    for (const auto& e : *events) std::cout << e.ToOutboundJson().dump() << "\n";
     after = events->back().seq;
   }
   return 0;
@@ -174,6 +183,10 @@ int Main(int argc, char** argv) {
   auto* serve = app.add_subcommand("serve", "Run the HTTP server");
   add_db(serve, false);
   serve->add_option("--listen", listen, "HOST:PORT (port 0: any free port)");
+  TlsFlags tls;
+  serve->add_option("--tls-cert", tls.cert_file,
+                    "PEM certificate chain: serve HTTPS and WSS only (with --tls-key)");
+  serve->add_option("--tls-key", tls.key_file, "PEM private key of --tls-cert");
   auto* migrate = app.add_subcommand("migrate", "Apply database migrations");
   add_db(migrate, true);
   app.add_subcommand("version", "Print the version");
@@ -220,6 +233,9 @@ int Main(int argc, char** argv) {
   auto* le = ledger_cmd->add_subcommand("export", "Print a tenant's events as JSON lines");
   add_db(le, true);
   le->add_option("--tenant", tenant)->required();
+  auto* lt = ledger_cmd->add_subcommand(
+      "event-types", "List every event type the modules can emit, one a line");
+  add_db(lt, true);
 
   auto* wfm = app.add_subcommand(
       "wfm", "Workforce management: forecast, staffing (Erlang C/A), schedule, simulate");
@@ -228,6 +244,32 @@ int Main(int argc, char** argv) {
   AddWfmForecastCommands(*wfm);
   AddWfmScheduleCommands(*wfm);
   AddWfmSimulateCommands(*wfm);
+  std::string bundle_out, bundle_from, bundle_file;
+  bool include_keys = false, passphrase_stdin = false, replace = false;
+  auto* backup_cmd = app.add_subcommand("backup", "Write a consistent backup bundle (server may run)");
+  backup_cmd->require_subcommand(0, 1);
+  backup_cmd->add_option("--db", common.db_url, "sqlite:PATH or postgresql://…");
+  backup_cmd->add_option("--config", common.config_path, "TOML configuration file");
+  backup_cmd->add_option("--out", bundle_out, "bundle file to create (never overwritten)");
+  auto* keys_flag = backup_cmd->add_flag(
+      "--include-keys", include_keys,
+      "seal the tenant key file and ledger signing key into the bundle (needs --passphrase-stdin)");
+  auto* pass_flag = backup_cmd->add_flag("--passphrase-stdin", passphrase_stdin,
+                                         "read the passphrase from standard input");
+  keys_flag->needs(pass_flag);
+  auto* backup_verify = backup_cmd->add_subcommand(
+      "verify", "Check a bundle and restore it into a scratch database (the restore drill)");
+  backup_verify->add_option("FILE", bundle_file, "bundle")->required();
+  backup_verify->add_flag("--passphrase-stdin", passphrase_stdin,
+                          "also open the sealed keys with the passphrase on standard input");
+  auto* restore_cmd = app.add_subcommand("restore", "Restore a bundle into an empty database");
+  add_db(restore_cmd, true);
+  restore_cmd->add_option("--from", bundle_from, "bundle file")->required();
+  restore_cmd->add_flag("--passphrase-stdin", passphrase_stdin,
+                        "read the passphrase that opens the bundle's sealed keys");
+  restore_cmd->add_flag("--replace", replace,
+                        "empty a non-empty target (in the restore's transaction) instead of "
+                        "refusing it");
   auto* pii_cmd = AddPiiCommands(app);
   auto* sim = AddSimulateCommand(app);
 
@@ -240,7 +282,28 @@ int Main(int argc, char** argv) {
     std::cout << "opsbox " << kVersion << "\n";
     return 0;
   }
-  if (serve->parsed()) return Serve(common, listen);
+  if (serve->parsed()) return Serve(common, listen, tls);
+  if (backup_cmd->parsed() || restore_cmd->parsed()) {
+    const std::string passphrase = passphrase_stdin ? ReadPasswordStdin() : "";
+    Result<int> rc = 0;
+    if (backup_verify->parsed()) {
+      rc = RunBackupVerify(bundle_file, passphrase);
+    } else {
+      if (common.db_url.empty() && common.config_path.empty()) {
+        return Fail(Error::Invalid("--db", "required", "--db (or --config) names the database"));
+      }
+      auto config = LoadConfig(common);
+      if (!config.ok()) return Fail(config.error());
+      if (restore_cmd->parsed()) {
+        rc = RunRestore(*config, bundle_from, replace, passphrase);
+      } else if (bundle_out.empty()) {
+        return Fail(Error::Invalid("--out", "required", "--out names the bundle file to write"));
+      } else {
+        rc = RunBackup(*config, bundle_out, include_keys, passphrase);
+      }
+    }
+    return rc.ok() ? *rc : Fail(rc.error());
+  }
   if (migrate->parsed()) {
     return WithOffline(common, [](Offline& off) {
       auto v = off.db().SchemaVersion();
@@ -252,6 +315,10 @@ int Main(int argc, char** argv) {
   if (lv->parsed()) return Verify(common, tenant);
   if (le->parsed()) return Export(common, tenant);
   return WithOffline(common, [&](Offline& off) -> int {
+    if (lt->parsed()) {
+      for (const auto& type : off.EventTypes()) std::cout << type << "\n";
+      return 0;
+    }
     if (ct->parsed()) {
       return Submit(off, tenant, "create_tenant", Json{{"tenant_id", tenant}, {"name", name}});
     }

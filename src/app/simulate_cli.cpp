@@ -30,6 +30,8 @@ using Json = nlohmann::json;
 using SteadyClock = std::chrono::steady_clock;
 
 constexpr int kHttpTimeoutMs = 10000;
+// Bytes of one API answer read at most (pages of lists; longer answers are truncated).
+constexpr size_t kApiResponseBodyBytesMax = 1 << 20;
 constexpr size_t kApiKeysScannedMax = 5000;
 constexpr size_t kWorkersScannedMax = 5000;
 constexpr size_t kSeenReservationsMax = 10000;
@@ -131,8 +133,20 @@ class Api {
   }
 
  private:
+  // The target is opsbox's own API at the URL the operator gives on the command line (not a
+  // tenant-supplied URL), usually plain http on loopback: the operator's policy allows it.
+  static integrations::OutboundPolicy OperatorTarget() {
+    integrations::OutboundPolicyOptions o;
+    o.allow_http = true;
+    o.allow_loopback = true;
+    for (const char* any : {"0.0.0.0/0", "::/0"}) {
+      o.allow_networks.push_back(*integrations::ParseIpNetwork(any, "url"));
+    }
+    return integrations::OutboundPolicy(std::move(o));
+  }
+
   std::string prefix_;
-  server::BeastHttpClient client_;
+  server::BeastHttpClient client_{OperatorTarget(), nullptr, kApiResponseBodyBytesMax};
 };
 
 struct Agent {

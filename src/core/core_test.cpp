@@ -67,6 +67,19 @@ TEST(Json, UnknownFieldsAreNamed) {
   EXPECT_EQ(st.error().rule, "unknown_field");
 }
 
+TEST(Json, AnEmptyUnknownKeyIsNamedByTheObjectThatHoldsIt) {
+  // Found by external_event_fuzz: {"": "…"} produced an error with an empty field.
+  auto top = ParseJson(R"({"":"x"})");
+  auto st = CheckObjectKeys(*top, {"name"});
+  ASSERT_FALSE(st.ok());
+  EXPECT_EQ(st.error().field, "body");
+  EXPECT_EQ(st.error().rule, "unknown_field");
+  auto nested = ParseJson(R"({"":1})");
+  st = CheckObjectKeys(*nested, {"name"}, "payload");
+  ASSERT_FALSE(st.ok());
+  EXPECT_EQ(st.error().field, "payload");
+}
+
 TEST(Crypto, Sha256AndHmacMatchKnownVectors) {
   InitCrypto();
   EXPECT_EQ(HexEncode(Sha256("abc")),

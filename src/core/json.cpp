@@ -89,6 +89,11 @@ Status CheckObjectKeys(const Json& object, std::initializer_list<std::string_vie
     bool known = false;
     for (auto a : allowed) known = known || a == key;
     if (!known) {
+      // An empty key has no path of its own: the error names the object that holds it.
+      if (key.empty()) {
+        return Error::Invalid(prefix.empty() ? "body" : std::string(prefix), "unknown_field",
+                              "unknown field \"\" (an empty key)");
+      }
       return Error::Invalid(Path(prefix, key), "unknown_field",
                             "unknown field \"" + key + "\"");
     }

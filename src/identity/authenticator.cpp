@@ -271,6 +271,21 @@ Result<std::vector<std::string>> Authenticator::RolesOf(const std::string& tenan
   return roles;
 }
 
+std::optional<std::string> RevokedCredentialId(const ledger::Event& e) {
+  const char* key = e.type == "api_key_revoked"   ? "key_id"
+                    : e.type == "session_revoked" ? "session_id"
+                                                  : nullptr;
+  if (key == nullptr) return std::nullopt;
+  const Json p = Json::parse(e.payload, nullptr, /*allow_exceptions=*/false);
+  auto it = p.is_object() ? p.find(key) : p.end();
+  if (!p.is_object() || it == p.end() || !it->is_string()) return std::nullopt;
+  return it->get<std::string>();
+}
+
+std::string CredentialId(const Principal& p) {
+  return p.kind == Principal::kApiKey ? p.actor_id : p.session_id;
+}
+
 void Authenticator::OnCommitted(const std::vector<ledger::Event>& events) {
   Caches& c = *caches_;
   std::unique_lock<std::shared_mutex> lock(c.mu, std::defer_lock);

@@ -25,6 +25,14 @@ ledger::NewEvent Event(std::string type, Json payload) {
   return ledger::NewEvent{std::move(type), std::move(payload)};
 }
 
+// An event carrying credential hashes: the writer seals `secret_fields` (decision 0010).
+ledger::NewEvent SecretEvent(std::string type, Json payload,
+                             std::vector<std::string> secret_fields) {
+  ledger::NewEvent e{std::move(type), std::move(payload)};
+  e.secret_fields = std::move(secret_fields);
+  return e;
+}
+
 Error UserNotFound(std::string_view username) {
   Error e = Error::NotFound("no user \"" + std::string(username) + "\"");
   e.field = "username";
@@ -178,10 +186,12 @@ Result<ledger::Decision> DecideCreateUser(const CreateUserRequest& req, bool use
     return e;
   }
   ledger::Decision d;
-  d.events.push_back(Event("user_created", {{"user_id", new_user_id},
-                                            {"username", req.username},
-                                            {"display_name", req.display_name},
-                                            {"password_hash", req.password_hash}}));
+  d.events.push_back(SecretEvent("user_created",
+                                 {{"user_id", new_user_id},
+                                  {"username", req.username},
+                                  {"display_name", req.display_name},
+                                  {"password_hash", req.password_hash}},
+                                 {"password_hash"}));
   for (const auto& role : req.roles) {
     d.events.push_back(Event("role_granted", {{"user_id", new_user_id}, {"role", role}}));
   }
@@ -266,10 +276,12 @@ Result<ledger::Decision> DecideCreateApiKey(const CreateApiKeyRequest& req,
   OPSBOX_ASSERT(secret_bytes.size() == kApiKeySecretBytes);
   const std::string secret = Base64UrlEncode(secret_bytes);
   ledger::Decision d;
-  d.events.push_back(Event("api_key_created", {{"key_id", new_key_id},
-                                               {"name", req.name},
-                                               {"roles", req.roles},
-                                               {"secret_hash", TokenHash(secret)}}));
+  d.events.push_back(SecretEvent("api_key_created",
+                                 {{"key_id", new_key_id},
+                                  {"name", req.name},
+                                  {"roles", req.roles},
+                                  {"secret_hash", TokenHash(secret)}},
+                                 {"secret_hash"}));
   d.result = {{"key_id", new_key_id}, {"name", req.name}, {"roles", req.roles}};
   d.once = {{"key", "obx_" + std::string(new_key_id) + "_" + secret}};
   return d;
@@ -426,12 +438,14 @@ Result<ledger::Decision> DecideRecordLogin(const RecordLoginRequest& req,
                           "expires_at_us must lie in the future, within 30 days");
   }
   ledger::Decision d;
-  d.events.push_back(Event("login_succeeded", {{"user_id", user->user_id},
-                                               {"session_id", req.session_id},
-                                               {"remote_address", req.remote_address},
-                                               {"expires_at_us", req.expires_at_us},
-                                               {"token_hash", req.token_hash},
-                                               {"csrf_hash", req.csrf_hash}}));
+  d.events.push_back(SecretEvent("login_succeeded",
+                                 {{"user_id", user->user_id},
+                                  {"session_id", req.session_id},
+                                  {"remote_address", req.remote_address},
+                                  {"expires_at_us", req.expires_at_us},
+                                  {"token_hash", req.token_hash},
+                                  {"csrf_hash", req.csrf_hash}},
+                                 {"token_hash", "csrf_hash"}));
   d.result = {{"succeeded", true}, {"user_id", user->user_id}, {"session_id", req.session_id}};
   return d;
 }

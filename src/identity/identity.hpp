@@ -207,6 +207,12 @@ class Authenticator {
   std::unique_ptr<Caches> caches_;
 };
 
+// The credential a committed event revokes: the key id of api_key_revoked, the session id of
+// session_revoked; nullopt for any other event. Live connections opened with it must close.
+std::optional<std::string> RevokedCredentialId(const ledger::Event& e);
+// The credential a principal authenticated with: its key id or its session id.
+std::string CredentialId(const Principal& p);
+
 // The API key format: "obx_" + key id ("key_" + 26 chars) + "_" + 43 base64url chars.
 struct ParsedApiKey {
   std::string_view key_id;

@@ -1,7 +1,9 @@
 // Goal: identity commands driven through a real ledger writer, on SQLite and PostgreSQL, leave
 // the right events and projections, and the login flow and the authenticator honour them:
 // failures and lockouts are recorded, API keys authenticate and stop the moment their revoke
-// commits, another tenant's credentials answer 404, cookie writes need the CSRF token.
+// commits, another tenant's credentials answer 404, cookie writes need the CSRF token; the
+// ledger holds credential hashes only sealed, and they open to what the projections hold
+// (issue #9).
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -12,7 +14,9 @@
 #include "core/random.hpp"
 #include "core/time.hpp"
 #include "identity/identity.hpp"
+#include "ledger/reader.hpp"
 #include "ledger/writer.hpp"
+#include "privacy/keyring.hpp"
 #include "store/testing/test_database.hpp"
 
 namespace opsbox::identity {
@@ -35,6 +39,10 @@ class IdentityDbTest : public ::testing::TestWithParam<Dialect> {
     ASSERT_TRUE(db.ok()) << db.error().ToString();
     db_ = std::move(*db);
     RegisterIdentity(registry_, options_);
+    auto keyring = privacy::Keyring::Create(privacy::NewMemoryKeyProvider(), clock_);
+    ASSERT_TRUE(keyring.ok()) << keyring.error().ToString();
+    keyring_ = std::move(*keyring);
+    keyring_->Register(registry_);
     pool_ = std::make_unique<store::Pool>(*db_, 4);
     auth_ = std::make_unique<Authenticator>(*pool_, options_);
     registry_.AddCommittedListener(
@@ -127,6 +135,7 @@ class IdentityDbTest : public ::testing::TestWithParam<Dialect> {
   ManualClock clock_{Instant{1'800'000'000'000'000}};
   SeededRandom writer_random_{kSeed};
   SeededRandom login_random_{kSeed + 1};
+  std::unique_ptr<privacy::Keyring> keyring_;  // seals the credential fields of events
   std::unique_ptr<store::Pool> pool_;
   std::unique_ptr<Authenticator> auth_;
   std::unique_ptr<LoginService> login_;
@@ -188,6 +197,75 @@ TEST_P(IdentityDbTest, RecordsFailedAndSuccessfulLoginsWithoutSecrets) {
   EXPECT_EQ(p->name, "ann");
   EXPECT_EQ(p->session_id, good.session_id);
   EXPECT_TRUE(p->Allows("tenant.read"));
+}
+
+// A projection column of one row, for comparing with what the ledger opens to.
+std::string Column(store::Connection& conn, const std::string& sql, const std::string& id) {
+  const store::Value params[] = {id};
+  auto rows = conn.Query(sql, params);
+  EXPECT_TRUE(rows.ok() && rows->size() == 1);
+  return rows.ok() && rows->size() == 1 ? rows->front().Text(0) : "";
+}
+
+TEST_P(IdentityDbTest, CredentialHashesAreSealedInTheLedgerAndOpenToTheProjectedHashes) {
+  CreateTenant("acme");
+  CreateUser("acme", "ann", {"agent"});
+  const std::string key = CreateKey("acme", {"agent"});
+  ASSERT_TRUE(Login("acme", "ann", kPassword).succeeded);
+  EXPECT_EQ(AllEventPayloads().find("$argon2id$"), std::string::npos);
+
+  auto events = ledger::ReadEvents(*conn_, "acme", 0, 100);
+  ASSERT_TRUE(events.ok()) << events.error().ToString();
+  struct Expected {
+    std::string type, field, sql, id_field;
+  };
+  const Expected expected[] = {
+      {"user_created", "password_hash", "SELECT password_hash FROM users WHERE user_id = ?",
+       "user_id"},
+      {"api_key_created", "secret_hash", "SELECT secret_hash FROM api_keys WHERE key_id = ?",
+       "key_id"},
+      {"login_succeeded", "token_hash", "SELECT token_hash FROM sessions WHERE session_id = ?",
+       "session_id"},
+      {"login_succeeded", "csrf_hash", "SELECT csrf_hash FROM sessions WHERE session_id = ?",
+       "session_id"}};
+  int checked = 0;
+  for (const auto& e : *events) {
+    for (const auto& x : expected) {
+      if (e.type != x.type) continue;
+      Json stored = Json::parse(e.payload);
+      const std::string sealed = stored.at(x.field).get<std::string>();
+      EXPECT_TRUE(sealed.starts_with(privacy::kSealedPrefix)) << x.type << "." << x.field;
+      auto tx = conn_->Begin();
+      ASSERT_TRUE(tx.ok());
+      ASSERT_TRUE(registry_.OpenSecrets(**tx, "acme", stored).ok());
+      (*tx)->Rollback();
+      const std::string projected =
+          Column(*conn_, x.sql, stored.at(x.id_field).get<std::string>());
+      EXPECT_FALSE(projected.empty());
+      EXPECT_EQ(stored.at(x.field).get<std::string>(), projected) << x.type << "." << x.field;
+      EXPECT_EQ(e.ToOutboundJson()["payload"][x.field], "[redacted]");
+      ++checked;
+    }
+  }
+  EXPECT_EQ(checked, 4);
+  // The credentials still work: the projections kept the clear hashes.
+  EXPECT_TRUE(AuthKey(key, "acme").ok());
+}
+
+TEST_P(IdentityDbTest, AnEventWrittenBeforeSealingReadsRedactedAndStillVerifies) {
+  // A ledger from before issue #9 holds the hash in clear; the stored bytes stay as they are.
+  ledger::Event legacy;
+  legacy.tenant_id = "acme";
+  legacy.seq = 1;
+  legacy.type = "user_created";
+  legacy.payload = CanonicalJson(Json{{"user_id", "usr_1"}, {"password_hash", "$argon2id$v=19$x"}});
+  legacy.prev_hash = std::string(ledger::kGenesisHash);
+  legacy.hash = ledger::ComputeEventHash(legacy);
+  const Json out = legacy.ToOutboundJson();
+  EXPECT_EQ(out["payload"]["password_hash"], "[redacted]");
+  EXPECT_EQ(out["payload"]["user_id"], "usr_1");
+  EXPECT_EQ(out["hash"].get<std::string>(), ledger::ComputeEventHash(legacy));
+  EXPECT_EQ(legacy.ToStoredJson()["payload"]["password_hash"], "$argon2id$v=19$x");
 }
 
 TEST_P(IdentityDbTest, LocksTheAccountAtTheNthBadPasswordUntilTheLockExpires) {

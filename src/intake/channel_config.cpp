@@ -1,6 +1,7 @@
 // configure_channel: per-tenant channel settings and secrets (sealed with subject "tenant").
 #include <nlohmann/json.hpp>
 
+#include "core/assert.hpp"
 #include "intake/intake.hpp"
 #include "intake/internal/state.hpp"
 
@@ -26,17 +27,8 @@ const ChannelSchema* SchemaOf(std::string_view channel) {
   return nullptr;
 }
 
-Status CheckUrl(const std::string& url, const std::string& field) {
-  if (url.rfind("http://", 0) != 0 && url.rfind("https://", 0) != 0) {
-    return Error::Invalid(field, "format", field + " must be an http:// or https:// URL");
-  }
-  for (unsigned char c : url) {
-    if (c <= 0x20 || c >= 0x7f) return Error::Invalid(field, "format", field + " must be printable ASCII");
-  }
-  return Ok();
-}
-
-Result<Json> CheckSettings(const Json& settings, const ChannelSchema& schema) {
+Result<Json> CheckSettings(const Json& settings, const ChannelSchema& schema,
+                           const integrations::OutboundPolicy& policy) {
   Json out = Json::object();
   for (const auto& [key, value] : settings.items()) {
     const std::string field = "settings." + key;
@@ -61,7 +53,10 @@ Result<Json> CheckSettings(const Json& settings, const ChannelSchema& schema) {
          !std::isupper(static_cast<unsigned char>(s[1])))) {
       return Error::Invalid(field, "format", "default_region must be an ISO 3166 alpha-2 code");
     }
-    if (key == "api_base_url" || key == "public_base_url") OPSBOX_TRY(CheckUrl(s, field));
+    // api_base_url is where the server sends requests: the outbound policy applies. The
+    // public_base_url is opsbox's own address as the provider sees it (never requested).
+    if (key == "api_base_url") OPSBOX_TRY(policy.CheckUrl(s, field));
+    if (key == "public_base_url") OPSBOX_TRY(integrations::ParseOutboundUrl(s, field));
     out[key] = s;
   }
   return out;
@@ -70,7 +65,7 @@ Result<Json> CheckSettings(const Json& settings, const ChannelSchema& schema) {
 }  // namespace
 
 Result<ledger::Decision> HandleConfigureChannel(store::Tx&, const ledger::Command& cmd, Instant,
-                                                Random&) {
+                                                Random&, const Intake& intake) {
   const Json& body = cmd.payload;
   OPSBOX_TRY(CheckObjectKeys(body, {"channel", "settings", "secrets"}));
   OPSBOX_ASSIGN_OR_RETURN(auto channel, RequireString(body, "channel", 16));
@@ -80,7 +75,7 @@ Result<ledger::Decision> HandleConfigureChannel(store::Tx&, const ledger::Comman
   const Json secrets = body.value("secrets", Json::object());
   if (!settings.is_object()) return Error::Invalid("settings", "type", "settings must be an object");
   if (!secrets.is_object()) return Error::Invalid("secrets", "type", "secrets must be an object");
-  OPSBOX_ASSIGN_OR_RETURN(Json clean, CheckSettings(settings, *schema));
+  OPSBOX_ASSIGN_OR_RETURN(Json clean, CheckSettings(settings, *schema, intake.options().outbound_policy));
   Json payload{{"channel", channel}, {"settings", std::move(clean)}, {"secret_names", Json::array()}};
   std::vector<std::string> sealed;
   for (const auto& [key, value] : secrets.items()) {
@@ -92,6 +87,8 @@ Result<ledger::Decision> HandleConfigureChannel(store::Tx&, const ledger::Comman
         value.get_ref<const std::string&>().size() > kConfigValueBytesMax) {
       return Error::Invalid(field, "type", field + " must be a non-empty string");
     }
+    // The outbound view of events redacts only the names it knows (ledger/event.hpp).
+    OPSBOX_ASSERT_MSG(ledger::IsSecretPayloadField(key), "channel secret not in kSecretPayloadFields");
     payload[key] = value;
     payload["secret_names"].push_back(key);
     sealed.push_back(key);

@@ -473,14 +473,27 @@ Result<ledger::Decision> HandleCloseConversation(store::Tx& tx, const ledger::Co
 
 Result<ledger::Decision> HandleSignatureRejected(store::Tx&, const ledger::Command& cmd, Instant,
                                                  Random&) {
-  OPSBOX_TRY(CheckObjectKeys(cmd.payload, {"channel", "reason", "remote_address"}));
+  OPSBOX_TRY(CheckObjectKeys(cmd.payload, {"channel", "reason", "remote_address", "count"}));
   OPSBOX_ASSIGN_OR_RETURN(auto channel, RequireString(cmd.payload, "channel", 16));
   OPSBOX_ASSIGN_OR_RETURN(auto reason, RequireString(cmd.payload, "reason", 200));
   OPSBOX_ASSIGN_OR_RETURN(auto remote, OptionalString(cmd.payload, "remote_address", 64, ""));
+  // How many rejected requests this event stands for (one per source and minute is recorded).
+  int64_t count = 1;
+  if (auto it = cmd.payload.find("count"); it != cmd.payload.end()) {
+    if (!it->is_number_integer() || it->get<int64_t>() < 1 ||
+        it->get<int64_t>() > kSignatureRejectionCountMax) {
+      return Error::Invalid("count", "range",
+                            "count must be an integer from 1 to " +
+                                std::to_string(kSignatureRejectionCountMax));
+    }
+    count = it->get<int64_t>();
+  }
   ledger::Decision d;
-  d.events.push_back(ledger::NewEvent{
-      std::string(kChannelSignatureRejected),
-      Json{{"channel", channel}, {"reason", reason}, {"remote_address", remote}}});
+  d.events.push_back(ledger::NewEvent{std::string(kChannelSignatureRejected),
+                                      Json{{"channel", channel},
+                                           {"reason", reason},
+                                           {"remote_address", remote},
+                                           {"count", count}}});
   return d;
 }
 

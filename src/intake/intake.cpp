@@ -17,7 +17,7 @@ Result<ledger::Decision> HandleCloseConversation(store::Tx&, const ledger::Comma
 Result<ledger::Decision> HandleSignatureRejected(store::Tx&, const ledger::Command&, Instant,
                                                  Random&);
 Result<ledger::Decision> HandleConfigureChannel(store::Tx&, const ledger::Command&, Instant,
-                                                Random&);
+                                                Random&, const Intake&);
 Status ProjectChannelConfigured(store::Tx&, const ledger::Event&);
 Status ProjectCustomerCreated(store::Tx&, const ledger::Event&);
 Status ProjectIdentityLinked(store::Tx&, const ledger::Event&);
@@ -98,11 +98,13 @@ void Intake::Register(ledger::Registry& registry) const {
       return fn(tx, cmd, now, rnd, *this);
     };
   };
-  registry.AddCommand(std::string(kConfigureChannel), detail::HandleConfigureChannel);
+  registry.AddCommand(std::string(kConfigureChannel), with(detail::HandleConfigureChannel));
   registry.AddCommand(std::string(kReceiveInbound), with(detail::HandleReceiveInbound));
   registry.AddCommand(std::string(kSendMessage), with(detail::HandleSendMessage));
   registry.AddCommand(std::string(kCloseConversation), detail::HandleCloseConversation);
   registry.AddCommand(std::string(kRecordSignatureRejected), detail::HandleSignatureRejected);
+  // Emitted here, projected elsewhere or nowhere (privacy::Governance projects the exceptions).
+  registry.DeclareEvents({kChannelSignatureRejected, kSensitiveDataExceptionRecorded});
   registry.AddProjector(std::string(kChannelConfigured), detail::ProjectChannelConfigured);
   registry.AddProjector(std::string(kCustomerCreated), detail::ProjectCustomerCreated);
   registry.AddProjector(std::string(kCustomerIdentityLinked), detail::ProjectIdentityLinked);

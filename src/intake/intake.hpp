@@ -19,11 +19,12 @@
 //       message id is already recorded create nothing (duplicates). Result {items:[{kind,
 //       provider_message_id, duplicate, customer_id?, conversation_id?, message_id?}]}.
 //   send_message {conversation_id, text} -> message_sent (+ sensitive_data_exception_recorded);
-//       WhatsApp replies are then delivered by OutboundWorker. Result {message_id,
-//       conversation_id, status}.
+//       WhatsApp replies are then delivered by the leased outbox (WhatsAppReplyDelivery).
+//       Result {message_id, conversation_id, status}.
 //   close_conversation {conversation_id, reason} -> conversation_closed.
-//   record_channel_signature_rejected {channel, reason, remote_address}
-//       -> channel_signature_rejected (a security event).
+//   record_channel_signature_rejected {channel, reason, remote_address, count?}
+//       -> channel_signature_rejected {…, count} (a security event standing for `count`
+//       rejected requests: the API records at most one per source, channel and minute).
 // Event payloads are listed in docs of each Decide* function in decide.cpp and in
 // src/api/openapi/intake.json.
 //
@@ -43,6 +44,7 @@
 #include "core/json.hpp"
 #include "core/result.hpp"
 #include "core/time.hpp"
+#include "integrations/outbound_policy.hpp"
 #include "ledger/event.hpp"
 #include "ledger/registry.hpp"
 #include "store/store.hpp"
@@ -66,6 +68,7 @@ inline constexpr std::string_view kRecordSignatureRejected = "record_channel_sig
 // Events.
 inline constexpr std::string_view kChannelConfigured = "channel_configured";
 inline constexpr std::string_view kChannelSignatureRejected = "channel_signature_rejected";
+inline constexpr int64_t kSignatureRejectionCountMax = 1'000'000'000;
 inline constexpr std::string_view kCustomerCreated = "customer_created";
 inline constexpr std::string_view kCustomerIdentityLinked = "customer_identity_linked";
 inline constexpr std::string_view kConversationOpened = "conversation_opened";
@@ -120,6 +123,10 @@ struct IntakeOptions {
   int64_t reopen_window_s_default = kReopenWindowSecondsDefault;
   std::string default_region = "IN";  // phone numbers without a country code
   std::string whatsapp_api_base_url_default = "https://graph.facebook.com/v20.0";
+  // Checks settings.api_base_url when a channel is configured (422, rule
+  // "forbidden_destination" for a literal forbidden address); the HTTP client enforces the
+  // same policy at delivery.
+  integrations::OutboundPolicy outbound_policy;
 };
 
 // One normalised inbound item, produced by the adapters (adapters.hpp) and carried in the

@@ -8,6 +8,7 @@
 // and a scanner that finds 16-digit runs (card) and e-mail-like words.
 #include <gtest/gtest.h>
 
+#include <functional>
 #include <mutex>
 #include <nlohmann/json.hpp>
 
@@ -65,6 +66,7 @@ Hooks FakeHooks() {
 class ScriptedHttp final : public integrations::HttpClient {
  public:
   Result<integrations::OutboundResponse> Send(const integrations::OutboundRequest& r) override {
+    if (on_send) on_send();
     std::lock_guard lock(mu_);
     requests.push_back(r);
     if (fail_next > 0) {
@@ -76,6 +78,7 @@ class ScriptedHttp final : public integrations::HttpClient {
   std::mutex mu_;
   std::vector<integrations::OutboundRequest> requests;
   int fail_next = 0;
+  std::function<void()> on_send;  // runs inside Send, before it answers
 };
 
 class IntakeDbTest : public ::testing::TestWithParam<Dialect> {
@@ -152,7 +155,11 @@ class IntakeDbTest : public ::testing::TestWithParam<Dialect> {
   std::unique_ptr<store::Database> db_;
   std::unique_ptr<store::Connection> conn_;
   ledger::Registry registry_;
-  Intake intake_{FakeHooks(), IntakeOptions{}};
+  // The test configuration's policy: the WhatsApp fake is a plain-http loopback receiver.
+  Intake intake_{FakeHooks(),
+                 IntakeOptions{.outbound_policy = integrations::OutboundPolicy(
+                                   integrations::OutboundPolicyOptions{.allow_http = true,
+                                                                       .allow_loopback = true})}};
   std::unique_ptr<ledger::Writer> writer_;
 };
 
@@ -258,9 +265,10 @@ TEST_P(IntakeDbTest, DeliversWhatsAppRepliesWithRetriesAndMapsReceipts) {
                           {"text", "We are on it"}});
   ScriptedHttp http;
   http.fail_next = 1;
-  OutboundOptions o;
+  integrations::OutboxOptions o;
   o.retry_delay_ms_initial = 1000;
-  OutboundWorker worker(*db_, http, clock_, random_, intake_, o);
+  WhatsAppReplyDelivery replies(intake_, o);
+  integrations::LeasedOutbox worker(*db_, http, clock_, random_, {&replies}, o);
   ASSERT_EQ(*worker.RunOnce(clock_.Now()), 1);
   EXPECT_EQ(Count("SELECT attempts FROM intake_outbound"), 1);
   EXPECT_EQ(*worker.RunOnce(clock_.Now()), 0) << "not due before the retry delay";
@@ -284,6 +292,63 @@ TEST_P(IntakeDbTest, DeliversWhatsAppRepliesWithRetriesAndMapsReceipts) {
                          sent["message_id"].get<std::string>() + "'");
   ASSERT_TRUE(st.ok());
   EXPECT_EQ((*st)[0].Text(0), "read") << "a late 'delivered' does not move the status back";
+}
+
+// Regression (issue #9): intake's own outbound worker kept claimed replies leased on stop, so
+// another node waited out the lease. Replies now leave through the leased outbox, which hands
+// every claimed row it has not sent back at once.
+TEST_P(IntakeDbTest, StopReleasesClaimedRepliesThatWereNotSent) {
+  Submit(std::string(kConfigureChannel),
+         Json{{"channel", "whatsapp"},
+              {"settings", {{"phone_number_id", "1122"}, {"api_base_url", "http://127.0.0.1:9/v1"}}},
+              {"secrets", {{"access_token", "tok-1"}, {"app_secret", "s"}}}});
+  Json in = Inbound("whatsapp", Message("wamid.in2", {{"wa_id", "919800000003"}}, "hi"));
+  for (const char* text : {"first reply", "second reply"}) {
+    Submit(std::string(kSendMessage),
+           Json{{"conversation_id", in["items"][0]["conversation_id"]}, {"text", text}});
+  }
+  const int64_t now_us = clock_.Now().us;
+  ASSERT_EQ(Count("SELECT COUNT(*) FROM intake_outbound WHERE status = 'pending'"), 2);
+  ScriptedHttp http;
+  WhatsAppReplyDelivery replies(intake_);
+  integrations::LeasedOutbox outbox(*db_, http, clock_, random_, {&replies},
+                                    integrations::OutboxOptions{});
+  bool stopped = false;
+  http.on_send = [&] {
+    if (stopped) return;
+    stopped = true;
+    outbox.Stop();  // while the first claimed reply is in flight
+  };
+  ASSERT_EQ(*outbox.RunOnce(clock_.Now()), 1) << "the second claimed reply is not sent";
+  EXPECT_EQ(http.requests.size(), 1u);
+  EXPECT_EQ(Count("SELECT COUNT(*) FROM intake_outbound WHERE status = 'delivered'"), 1);
+  EXPECT_EQ(Count("SELECT COUNT(*) FROM intake_outbound WHERE status = 'pending' AND "
+                  "attempts = 0 AND next_attempt_at_us <= " + std::to_string(now_us)),
+            1)
+      << "the unsent reply is handed back, due at once rather than after the lease";
+  integrations::LeasedOutbox next(*db_, http, clock_, random_, {&replies},
+                                  integrations::OutboxOptions{});
+  ASSERT_EQ(*next.RunOnce(clock_.Now()), 1);
+  EXPECT_EQ(http.requests.size(), 2u);
+  EXPECT_EQ(Count("SELECT COUNT(*) FROM intake_outbound WHERE status = 'delivered'"), 2);
+}
+
+TEST_P(IntakeDbTest, ChannelSettingsRefuseAnApiBaseUrlThatIsAForbiddenLiteralAddress) {
+  Intake strict{FakeHooks(), IntakeOptions{}};
+  ledger::Registry registry;
+  strict.Register(registry);
+  for (const char* url : {"https://169.254.169.254/latest", "https://10.0.0.8/v1",
+                          "https://[::ffff:127.0.0.1]:9/v1", "https://localhost/v1"}) {
+    const ledger::Command cmd{"acme", "", std::string(kConfigureChannel), "usr_admin",
+                              Json{{"channel", "whatsapp"}, {"settings", {{"api_base_url", url}}}}};
+    auto tx = conn_->Begin();
+    ASSERT_TRUE(tx.ok());
+    ASSERT_TRUE(registry.HasCommand(cmd.type));
+    auto d = registry.Decide(**tx, cmd, clock_.Now(), random_);
+    ASSERT_FALSE(d.ok()) << url;
+    EXPECT_EQ(d.error().field, "settings.api_base_url") << url;
+    EXPECT_EQ(d.error().rule, "forbidden_destination") << url;
+  }
 }
 
 TEST_P(IntakeDbTest, TerminalCallStatusClosesTheVoiceConversation) {

@@ -20,11 +20,14 @@ struct OutboundRequest {
 
 struct OutboundResponse {
   int status = 0;
-  std::string body;  // truncated to 64 KiB
+  std::string body;  // truncated by the client (8 KiB for the production client)
 };
 
-// Thread-safe. A transport failure (refused, timeout, DNS) is an Error with code kUnavailable;
-// any HTTP status, including 5xx, is a response.
+// Thread-safe. A transport failure (refused, timeout, DNS) is an Error with code kUnavailable
+// and worth retrying; a request that can never succeed (a malformed url, a destination the
+// outbound policy refuses: rule "forbidden_destination", see outbound_policy.hpp) is
+// kInvalidArgument. Any HTTP status, including 5xx and 3xx (redirects are not followed), is a
+// response.
 class HttpClient {
  public:
   virtual ~HttpClient() = default;

@@ -3,9 +3,13 @@
 namespace opsbox::integrations {
 
 void RegisterIntegrations(ledger::Registry& registry, SubscriptionCache& cache,
-                          OutboxWorker* outbox) {
+                          LeasedOutbox* outbox, OutboundPolicy policy) {
   registry.AddCommand(std::string(kRecordExternalEvent), HandleRecordExternalEvent);
-  registry.AddCommand(std::string(kCreateWebhookSubscription), HandleCreateSubscription);
+  registry.AddCommand(std::string(kCreateWebhookSubscription),
+                      [policy = std::move(policy)](store::Tx& tx, const ledger::Command& cmd,
+                                                   Instant now, Random& random) {
+                        return HandleCreateSubscription(tx, cmd, now, random, policy);
+                      });
   registry.AddCommand(std::string(kDeleteWebhookSubscription), HandleDeleteSubscription);
   registry.AddCommand(std::string(kReplayWebhookDelivery), HandleReplayDelivery);
 

@@ -4,6 +4,8 @@
 
 #include "integrations/external_events.hpp"
 #include "integrations/http_client.hpp"
+#include "integrations/outbound_policy.hpp"
+#include "integrations/leased_outbox.hpp"
 #include "integrations/outbox_worker.hpp"
 #include "integrations/webhook_signature.hpp"
 #include "integrations/webhooks.hpp"
@@ -15,8 +17,9 @@ namespace opsbox::integrations {
 // delete_webhook_subscription and replay_webhook_delivery, their projectors, the outbox enqueue
 // projector ("*"), a rollback listener that clears `cache`, and a committed listener that wakes
 // `outbox` (may be null) when a committed batch may have enqueued deliveries. `cache` and `outbox`
-// must outlive every writer using `registry`. Call once, before the writer starts.
+// must outlive every writer using `registry`. `policy` (kept by copy) checks subscription URLs
+// when they are saved. Call once, before the writer starts.
 void RegisterIntegrations(ledger::Registry& registry, SubscriptionCache& cache,
-                          OutboxWorker* outbox);
+                          LeasedOutbox* outbox, OutboundPolicy policy);
 
 }  // namespace opsbox::integrations

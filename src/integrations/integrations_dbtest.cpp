@@ -19,10 +19,28 @@
 #include "integrations/integrations.hpp"
 #include "integrations/testing/fake_http_client.hpp"
 #include "ledger/writer.hpp"
+#include "privacy/keyring.hpp"
 #include "store/testing/test_database.hpp"
 
 namespace opsbox::integrations {
 namespace {
+
+// The leased outbox with the webhook kind alone, wired as the composition root does.
+class WebhookOutbox {
+ public:
+  WebhookOutbox(store::Database& db, HttpClient& http, Clock& clock, Random& random,
+                const OutboxOptions& options)
+      : kind_(options), outbox_(db, http, clock, random, {&kind_}, options) {}
+  Result<int> RunOnce(Instant now) { return outbox_.RunOnce(now); }
+  Status Start() { return outbox_.Start(); }
+  void Stop() { outbox_.Stop(); }
+  void Wake() { outbox_.Wake(); }
+  size_t Backlog() { return outbox_.Backlog(); }
+
+ private:
+  WebhookDelivery kind_;
+  LeasedOutbox outbox_;
+};
 
 using store::Dialect;
 
@@ -55,7 +73,14 @@ class IntegrationsDbTest : public ::testing::TestWithParam<Dialect> {
     auto conn = db_->Connect();
     ASSERT_TRUE(conn.ok()) << conn.error().ToString();
     conn_ = std::move(*conn);
-    RegisterIntegrations(registry_, cache_, nullptr);
+    // The test configuration's policy: the subscriptions name plain-http loopback receivers.
+    RegisterIntegrations(registry_, cache_, nullptr,
+                         OutboundPolicy(OutboundPolicyOptions{.allow_http = true,
+                                                              .allow_loopback = true}));
+    auto keyring = privacy::Keyring::Create(privacy::NewMemoryKeyProvider(), clock_);
+    ASSERT_TRUE(keyring.ok()) << keyring.error().ToString();
+    keyring_ = std::move(*keyring);
+    keyring_->Register(registry_);
     AddTestCommands();
     StartWriter();
     options_.retry_max = 3;
@@ -129,6 +154,7 @@ class IntegrationsDbTest : public ::testing::TestWithParam<Dialect> {
   ledger::Registry registry_;
   SubscriptionCache cache_;
   ManualClock clock_{kStart};
+  std::unique_ptr<privacy::Keyring> keyring_;  // seals subscription secrets in events
   SeededRandom writer_random_{kSeed};
   SeededRandom worker_random_{kSeed + 1};
   std::promise<void> release_;
@@ -292,7 +318,7 @@ TEST_P(IntegrationsDbTest, ForgetsSubscriptionsLearnedInARolledBackBatch) {
 TEST_P(IntegrationsDbTest, DeliversASignedEventWithoutAnySubscriptionSecret) {
   auto [all, secret] = Subscribe(Json::array({"*"}));
   auto [late, late_secret] = Subscribe(Json::array({"case_opened"}));  // "*" receives this
-  OutboxWorker worker(*db_, http_, clock_, worker_random_, options_);
+  WebhookOutbox worker(*db_, http_, clock_, worker_random_, options_);
   auto n = worker.RunOnce(kStart);
   ASSERT_TRUE(n.ok()) << n.error().ToString();
   EXPECT_EQ(*n, 1);
@@ -323,7 +349,7 @@ TEST_P(IntegrationsDbTest, RetriesWithGrowingDelaysThenDeadLettersAndDeliversAft
   ASSERT_TRUE(rec.ok());
   const int64_t seq = rec->first_seq;
   http_.AnswerStatus(500);
-  OutboxWorker worker(*db_, http_, clock_, worker_random_, options_);
+  WebhookOutbox worker(*db_, http_, clock_, worker_random_, options_);
   Instant due = kStart;
   int64_t previous_delay_us = 0;
   for (int attempt = 1; attempt <= options_.retry_max; ++attempt) {
@@ -384,7 +410,7 @@ TEST_P(IntegrationsDbTest, CountsTransportFailuresAsFailedAttempts) {
   auto rec = Submit(std::string(kRecordExternalEvent), ExternalEvent("T-1"));
   ASSERT_TRUE(rec.ok());
   http_.FailTransport();
-  OutboxWorker worker(*db_, http_, clock_, worker_random_, options_);
+  WebhookOutbox worker(*db_, http_, clock_, worker_random_, options_);
   ASSERT_EQ(*worker.RunOnce(kStart), 1);
   auto list = ListDeliveries(*conn_, "acme", std::string("pending"), "", 10);
   ASSERT_TRUE(list.ok());
@@ -402,7 +428,7 @@ TEST_P(IntegrationsDbTest, ANewWorkerPicksUpOutboxStateAfterReopening) {
   ASSERT_TRUE(rec.ok());
   {
     http_.AnswerStatus(503);
-    OutboxWorker first(*db_, http_, clock_, worker_random_, options_);
+    WebhookOutbox first(*db_, http_, clock_, worker_random_, options_);
     ASSERT_EQ(*first.RunOnce(kStart), 1);
   }
   writer_->Stop();
@@ -413,7 +439,7 @@ TEST_P(IntegrationsDbTest, ANewWorkerPicksUpOutboxStateAfterReopening) {
   ASSERT_TRUE(conn.ok());
   conn_ = std::move(*conn);
   http_.AnswerStatus(200);
-  OutboxWorker second(*db_, http_, clock_, worker_random_, options_);
+  WebhookOutbox second(*db_, http_, clock_, worker_random_, options_);
   ASSERT_EQ(*second.RunOnce(kStart + Duration::Hours(1)), 1);
   EXPECT_EQ(HeaderOf(http_.requests().back(), "Opsbox-Delivery-Attempt"), "2");
   EXPECT_EQ(std::get<0>(Row(sub, rec->first_seq)), "delivered");
@@ -423,9 +449,9 @@ TEST_P(IntegrationsDbTest, AClaimedRowIsNotSentTwiceUntilItsLeaseRunsOut) {
   auto [sub, secret] = Subscribe(Json::array({"*"}));
   auto rec = Submit(std::string(kRecordExternalEvent), ExternalEvent("T-1"));
   ASSERT_TRUE(rec.ok());
-  OutboxWorker first(*db_, http_, clock_, worker_random_, options_);
+  WebhookOutbox first(*db_, http_, clock_, worker_random_, options_);
   SeededRandom other_random(kSeed + 2);
-  OutboxWorker second(*db_, http_, clock_, other_random, options_);
+  WebhookOutbox second(*db_, http_, clock_, other_random, options_);
   int during_lease = -1;
   int after_lease = -1;
   http_.OnNextSend([&](const OutboundRequest&) {
@@ -446,7 +472,7 @@ TEST_P(IntegrationsDbTest, StartedWorkerDeliversAndStopFinishesTheDeliveryInFlig
   ASSERT_TRUE(rec.ok());
   std::promise<void> sending;
   http_.OnNextSend([&](const OutboundRequest&) { sending.set_value(); });
-  OutboxWorker worker(*db_, http_, clock_, worker_random_, options_);
+  WebhookOutbox worker(*db_, http_, clock_, worker_random_, options_);
   ASSERT_TRUE(worker.Start().ok());
   worker.Wake();
   sending.get_future().wait();

@@ -166,9 +166,17 @@ Json ValidSubscription() {
               {"description", "CRM sync"}};
 }
 
+// The test configuration's policy: plain http and loopback receivers allowed.
+OutboundPolicy TestPolicy() {
+  OutboundPolicyOptions o;
+  o.allow_http = true;
+  o.allow_loopback = true;
+  return OutboundPolicy(o);
+}
+
 void ExpectSubscriptionInvalid(const Json& body, const std::string& field,
-                               const std::string& rule) {
-  auto r = ValidateCreateSubscription(body);
+                               const std::string& rule, const OutboundPolicy& policy = TestPolicy()) {
+  auto r = ValidateCreateSubscription(body, policy);
   ASSERT_FALSE(r.ok()) << body.dump();
   EXPECT_EQ(r.error().field, field) << body.dump() << " " << r.error().ToString();
   EXPECT_EQ(r.error().rule, rule) << body.dump() << " " << r.error().ToString();
@@ -185,7 +193,7 @@ TEST(SubscriptionValidation, AcceptsAWellFormedSubscription) {
 TEST(SubscriptionValidation, AcceptsOnlyHttpUrlsWithAHost) {
   for (const char* ok :
        {"http://127.0.0.1:8080/x", "https://a", "http://[::1]:9/p", "https://h.example/p#frag"}) {
-    EXPECT_TRUE(ValidateWebhookUrl(ok).ok()) << ok;
+    EXPECT_TRUE(ValidateWebhookUrl(ok, TestPolicy()).ok()) << ok;
   }
   ExpectSubscriptionInvalid(Without(ValidSubscription(), "url"), "url", "required");
   ExpectSubscriptionInvalid(With(ValidSubscription(), "url", "ftp://h/x"), "url", "format");
@@ -198,6 +206,19 @@ TEST(SubscriptionValidation, AcceptsOnlyHttpUrlsWithAHost) {
   ExpectSubscriptionInvalid(With(ValidSubscription(), "url", "http://h:/"), "url", "format");
   ExpectSubscriptionInvalid(With(ValidSubscription(), "url", "http://u:p@h/"), "url", "format");
   ExpectSubscriptionInvalid(With(ValidSubscription(), "url", "http://h/a b"), "url", "format");
+}
+
+TEST(SubscriptionValidation, DefaultPolicyRefusesLoopbackPrivateAndMetadataTargetsAndPlainHttp) {
+  const OutboundPolicy defaults;
+  for (const char* url : {"https://127.0.0.1:9/x", "https://[::1]/", "https://10.0.0.5/",
+                          "https://169.254.169.254/latest/meta-data/", "https://localhost/",
+                          "https://[::ffff:192.168.1.1]/", "https://100.64.0.1/"}) {
+    ExpectSubscriptionInvalid(With(ValidSubscription(), "url", url), "url",
+                              "forbidden_destination", defaults);
+  }
+  ExpectSubscriptionInvalid(With(ValidSubscription(), "url", "http://crm.example.com/"), "url",
+                            "https_required", defaults);
+  EXPECT_TRUE(ValidateCreateSubscription(ValidSubscription(), defaults).ok());
 }
 
 TEST(SubscriptionValidation, AcceptsUrlExactlyAtTheLimitAndRejectsOneByteMore) {

@@ -100,59 +100,16 @@ Status ParseDeliveryCursor(std::string_view after, int64_t& seq, std::string& su
 
 }  // namespace
 
-Status ValidateWebhookUrl(std::string_view url) {
-  for (unsigned char c : url) {
-    if (c <= 0x20 || c >= 0x7f) {
-      return Error::Invalid("url", "format",
-                            "url must be printable ASCII without spaces (percent-encode the rest)");
-    }
-  }
-  size_t rest = 0;
-  if (url.starts_with("https://")) {
-    rest = 8;
-  } else if (url.starts_with("http://")) {
-    rest = 7;
-  } else {
-    return Error::Invalid("url", "format", "url must start with http:// or https://");
-  }
-  const std::string_view authority = url.substr(rest, url.find_first_of("/?#", rest) - rest);
-  if (authority.find('@') != std::string_view::npos) {
-    return Error::Invalid("url", "format", "url must not carry user:password@");
-  }
-  std::string_view host = authority;
-  std::string_view port;
-  if (authority.starts_with('[')) {
-    const auto close = authority.find(']');
-    if (close == std::string_view::npos) return Error::Invalid("url", "format", "bad IPv6 host");
-    host = authority.substr(0, close + 1);
-    const std::string_view after = authority.substr(close + 1);
-    if (!after.empty() && !after.starts_with(':')) {
-      return Error::Invalid("url", "format", "bad IPv6 host");
-    }
-    if (!after.empty()) port = after.substr(1);
-    if (host.size() <= 2) host = {};
-  } else if (const auto colon = authority.find(':'); colon != std::string_view::npos) {
-    host = authority.substr(0, colon);
-    port = authority.substr(colon + 1);
-    if (port.empty()) return Error::Invalid("url", "format", "url port is empty");
-  }
-  if (host.empty()) return Error::Invalid("url", "host_required", "url must name a host");
-  if (!port.empty()) {
-    int64_t p = 0;
-    for (char c : port) {
-      if (c < '0' || c > '9' || p > 65535) return Error::Invalid("url", "format", "bad url port");
-      p = p * 10 + (c - '0');
-    }
-    if (p < 1 || p > 65535) return Error::Invalid("url", "format", "url port out of range");
-  }
-  return Ok();
+Status ValidateWebhookUrl(std::string_view url, const OutboundPolicy& policy) {
+  return policy.CheckUrl(url, "url");
 }
 
-Result<SubscriptionInput> ValidateCreateSubscription(const Json& body) {
+Result<SubscriptionInput> ValidateCreateSubscription(const Json& body,
+                                                     const OutboundPolicy& policy) {
   OPSBOX_TRY(CheckObjectKeys(body, {"url", "event_types", "description"}));
   SubscriptionInput in;
   OPSBOX_ASSIGN_OR_RETURN(in.url, RequireString(body, "url", limits::kWebhookUrlBytesMax));
-  OPSBOX_TRY(ValidateWebhookUrl(in.url));
+  OPSBOX_TRY(ValidateWebhookUrl(in.url, policy));
   OPSBOX_ASSIGN_OR_RETURN(in.event_types, ValidateEventTypes(body));
   auto d = body.find("description");
   if (d != body.end() && !d->is_null()) {
@@ -183,12 +140,14 @@ Result<ledger::Decision> DecideCreateSubscription(const SubscriptionInput& in, i
   }
   const std::string id = NewId("whs", now, random);
   ledger::Decision d;
-  d.events.push_back(ledger::NewEvent{std::string(kWebhookSubscriptionCreated),
-                                      Json{{"subscription_id", id},
-                                           {"url", in.url},
-                                           {"event_types", in.event_types},
-                                           {"description", in.description},
-                                           {"secret", secret}}});
+  ledger::NewEvent created{std::string(kWebhookSubscriptionCreated),
+                           Json{{"subscription_id", id},
+                                {"url", in.url},
+                                {"event_types", in.event_types},
+                                {"description", in.description},
+                                {"secret", secret}}};
+  created.secret_fields = {"secret"};  // sealed in the ledger (decision 0010)
+  d.events.push_back(std::move(created));
   d.result = Json{
       {"subscription_id", id},         {"url", in.url},      {"event_types", in.event_types},
       {"description", in.description}, {"status", "active"}, {"created_at", FormatRfc3339(now)}};
@@ -231,8 +190,9 @@ Result<ledger::Decision> DecideReplayDelivery(const std::string& subscription_id
 }
 
 Result<ledger::Decision> HandleCreateSubscription(store::Tx& tx, const ledger::Command& cmd,
-                                                  Instant now, Random& random) {
-  OPSBOX_ASSIGN_OR_RETURN(auto input, ValidateCreateSubscription(cmd.payload));
+                                                  Instant now, Random& random,
+                                                  const OutboundPolicy& policy) {
+  OPSBOX_ASSIGN_OR_RETURN(auto input, ValidateCreateSubscription(cmd.payload, policy));
   store::Value params[] = {cmd.tenant_id};
   OPSBOX_ASSIGN_OR_RETURN(auto rows, tx.Query("SELECT COUNT(*) FROM webhook_subscriptions WHERE "
                                               "tenant_id = ? AND status = 'active'",

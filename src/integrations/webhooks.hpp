@@ -38,6 +38,7 @@
 #include "core/random.hpp"
 #include "core/result.hpp"
 #include "core/time.hpp"
+#include "integrations/outbound_policy.hpp"
 #include "ledger/event.hpp"
 #include "ledger/registry.hpp"
 #include "store/store.hpp"
@@ -71,9 +72,12 @@ struct SubscriptionInput {
 
 // Pure validation. Errors name the field ("url", "event_types", "event_types[2]",
 // "description") and the rule ("required", "type", "max_bytes", "format", "host_required",
-// "min_items", "max_items", "duplicate", "unknown_field").
-Status ValidateWebhookUrl(std::string_view url);
-Result<SubscriptionInput> ValidateCreateSubscription(const Json& command_payload);
+// "https_required", "forbidden_destination", "min_items", "max_items", "duplicate",
+// "unknown_field"). The url is checked against `policy` as far as it can be when saved
+// (OutboundPolicy::CheckUrl); the default policy is the default configuration's.
+Status ValidateWebhookUrl(std::string_view url, const OutboundPolicy& policy = {});
+Result<SubscriptionInput> ValidateCreateSubscription(const Json& command_payload,
+                                                     const OutboundPolicy& policy = {});
 // True when `event_types` holds "*" or `event_type`.
 bool EventTypeMatches(const std::vector<std::string>& event_types, std::string_view event_type);
 
@@ -120,7 +124,8 @@ class SubscriptionCache {
 
 // Ledger command handlers (validate, load state through tx, decide).
 Result<ledger::Decision> HandleCreateSubscription(store::Tx& tx, const ledger::Command& cmd,
-                                                  Instant now, Random& random);
+                                                  Instant now, Random& random,
+                                                  const OutboundPolicy& policy);
 Result<ledger::Decision> HandleDeleteSubscription(store::Tx& tx, const ledger::Command& cmd,
                                                   Instant now, Random& random);
 Result<ledger::Decision> HandleReplayDelivery(store::Tx& tx, const ledger::Command& cmd,

@@ -1,5 +1,5 @@
 // Several opsbox nodes on one PostgreSQL (issue #20 item 7; docs/operations.md "Several nodes on
-// one PostgreSQL"; docs/decisions/0008-writer-shards-across-nodes.md).
+// one PostgreSQL"; docs/decisions/0013-writer-shards-across-nodes.md).
 //
 // Shards. A tenant's commands are written by writer shard ShardOf(tenant, shards): FNV-1a
 // (64-bit) over the tenant id's bytes, modulo the shard count. It is defined here rather than

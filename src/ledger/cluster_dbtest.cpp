@@ -53,6 +53,7 @@ TEST(ShardOf, IsFnv1a64OfTheTenantIdModuloTheShardCount) {
 
 Registry NoteRegistry() {
   Registry r;
+  r.DeclareEvents({"noted"});
   r.AddCommand("note", [](store::Tx&, const Command& c, Instant, Random&) -> Result<Decision> {
     Decision d;
     d.events.push_back({"noted", c.payload});

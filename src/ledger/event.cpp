@@ -35,7 +35,14 @@ Result<const Json*> PayloadJson(const Event& e, Json& storage) {
   return &storage;
 }
 
-Json Event::ToJson() const {
+bool IsSecretPayloadField(std::string_view field) {
+  for (auto f : kSecretPayloadFields) {
+    if (f == field) return true;
+  }
+  return false;
+}
+
+Json Event::ToStoredJson() const {
   Json payload_json = Json::parse(payload, nullptr, /*allow_exceptions=*/false);
   return Json{{"tenant_id", tenant_id},     {"seq", seq},
               {"event_id", event_id},       {"recorded_at", FormatRfc3339(recorded_at)},
@@ -44,13 +51,13 @@ Json Event::ToJson() const {
               {"prev_hash", prev_hash},     {"hash", hash}};
 }
 
-Json Event::ToRedactedJson() const {
-  Json out = ToJson();
+Json Event::ToOutboundJson() const {
+  Json out = ToStoredJson();
   Json& p = out["payload"];
   if (p.is_object()) {
     for (auto field : kSecretPayloadFields) {
       auto it = p.find(field);
-      if (it != p.end()) *it = "[redacted]";
+      if (it != p.end()) *it = kRedactedValue;
     }
   }
   return out;

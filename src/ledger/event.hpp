@@ -39,6 +39,13 @@ struct NewEvent {
   // -Wmissing-field-initializers.)
   std::string subject_id{};
   std::vector<std::string> personal_fields{};
+  // Credentials (issue #9, docs/decisions/0011-credentials-sealed-in-events.md): the top-level
+  // payload keys that hold a secret or a hash that authenticates (password_hash, secret_hash,
+  // token_hash, csrf_hash, a webhook signing secret). Each must be listed in
+  // kSecretPayloadFields. The writer seals them under the tenant's "credentials" key
+  // (kCredentialsSubject) before hashing, so the stored event never holds a usable value;
+  // projectors alone see them in clear, through Event::payload_json, while the writer runs.
+  std::vector<std::string> secret_fields{};
 };
 
 // An appended event, as stored.
@@ -54,18 +61,34 @@ struct Event {
   std::string prev_hash;      // hex SHA-256 of the previous event (64 zeros for seq 1)
   std::string hash;           // hex SHA-256 over prev_hash and the canonical encoding
   // While the writer runs projectors: the payload as the JSON value it was encoded from, so
-  // projectors need not parse `payload` again. Null otherwise (reads, replays, listeners).
+  // projectors need not parse `payload` again, except that NewEvent::secret_fields hold their
+  // clear values here (sealed in `payload`). Null otherwise (reads, replays, listeners).
   const Json* payload_json = nullptr;
 
-  Json ToJson() const;        // the wire form (payload inlined as JSON)
-  // The wire form for readers: payload fields that hold secrets or their hashes
-  // (kSecretPayloadFields) read "[redacted]". The stored event, and so its hash, keeps them:
-  // projections are rebuilt from it. Issue #3 encrypts them per data subject.
-  Json ToRedactedJson() const;
+  // The stored form, payload inlined as JSON (sealed values as stored). For the ledger's own
+  // use (verification, tests); never for anything that leaves the server.
+  Json ToStoredJson() const;
+  // THE outbound view of an event: what ledger reads, `ledger export`, webhook bodies and every
+  // other copy that leaves the server carry. The stored form with each top-level payload field
+  // named in kSecretPayloadFields replaced by "[redacted]", sealed or not: ledgers written
+  // before issue #9 hold such values in clear, and they still verify because the stored event
+  // is unchanged.
+  Json ToOutboundJson() const;
 };
 
+// Payload fields that hold credentials or their hashes, in any event type: the identity
+// module's hashes, a webhook subscription's signing secret, the secret settings of intake
+// channels (intake::ChannelSchema::secrets; a test keeps the two lists in step).
 inline constexpr std::string_view kSecretPayloadFields[] = {
-    "secret", "password_hash", "token_hash", "csrf_hash", "secret_hash"};
+    "secret",     "password_hash", "token_hash",   "csrf_hash",      "secret_hash",
+    "app_secret", "access_token",  "verify_token", "signing_secret", "auth_token"};
+
+// Whether `field` is one of kSecretPayloadFields.
+bool IsSecretPayloadField(std::string_view field);
+
+// The data subject whose key (privacy keyring) seals NewEvent::secret_fields.
+inline constexpr std::string_view kCredentialsSubject = "credentials";
+inline constexpr std::string_view kRedactedValue = "[redacted]";
 
 inline constexpr std::string_view kGenesisHash =
     "0000000000000000000000000000000000000000000000000000000000000000";

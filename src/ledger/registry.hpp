@@ -3,8 +3,13 @@
 // safe to share between threads.
 #pragma once
 
+#include <atomic>
+#include <cstdint>
 #include <functional>
+#include <initializer_list>
 #include <map>
+#include <memory>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -43,6 +48,11 @@ using Sealer = std::function<Status(store::Tx& tx, const std::string& tenant,
                                     const std::string& subject_id, Json& payload,
                                     const std::vector<std::string>& fields)>;
 
+// Opens a value the Sealer sealed (in the tenant's transaction); a value that is not sealed is
+// returned as it is. Errors when the value cannot be opened (its key destroyed or unknown).
+using Opener =
+    std::function<Result<Json>(store::Tx& tx, const std::string& tenant, const Json& value)>;
+
 class Registry {
  public:
   void AddCommand(std::string type, CommandHandler handler);
@@ -52,25 +62,54 @@ class Registry {
   // Runs on the writer thread after a batch was rolled back, so caches that projectors filled
   // ahead of the commit can drop what they learned.
   void AddRollbackListener(std::function<void()> listener);
-  // At most one sealer (privacy::Keyring). Without one, an event with personal fields fails
-  // to append (rule "no_sealer") rather than storing personal data in clear.
+  // At most one sealer (privacy::Keyring). Without one, an event with personal or secret
+  // fields fails to append (rule "no_sealer") rather than storing them in clear.
   void SetSealer(Sealer sealer);
+  // At most one opener (privacy::Keyring), for OpenSecrets.
+  void SetOpener(Opener opener);
+  // Event types the module emits that have no projector (a type with a projector is known
+  // already). The writer refuses an event of a type the registry does not know (rule
+  // "undeclared_event"), so EventTypes() lists every type the code can emit.
+  void DeclareEvents(std::initializer_list<std::string_view> event_types);
 
-  const CommandHandler* FindCommand(const std::string& type) const;
+  // Every call into module code below goes through one exception boundary (issue #9): an
+  // exception thrown by a handler, projector, sealer or listener becomes an Error with code
+  // kInternal and rule "module_exception" naming the command or event type, for that command
+  // only; the writer keeps serving. Listeners cannot fail a committed batch: their exceptions
+  // are logged and counted (ModuleExceptions()).
+  bool HasCommand(const std::string& type) const;
+  // Runs the handler registered for cmd.type; kInvalidArgument "unknown_command" when none.
+  Result<Decision> Decide(store::Tx& tx, const Command& cmd, Instant now, Random& rnd) const;
   // Runs the projectors registered for e.type and for "*".
   Status Project(store::Tx& tx, const Event& e) const;
   void NotifyCommitted(const std::vector<Event>& events) const;
   void NotifyRolledBack() const;
-  // Seals e.personal_fields of e.payload for the tenant; ok and a no-op when there are none.
-  Status Seal(store::Tx& tx, const std::string& tenant, NewEvent& e) const;
+  // Seals e.personal_fields (subject e.subject_id) and e.secret_fields (subject
+  // kCredentialsSubject) of e.payload for the tenant; ok and a no-op when there are none.
+  // When e has secret fields, *clear receives the payload with only the personal fields
+  // sealed: what projectors see (Event::payload_json).
+  Status Seal(store::Tx& tx, const std::string& tenant, NewEvent& e, Json* clear) const;
+  // Opens, in place, every top-level field of `payload` named in kSecretPayloadFields that
+  // Seal sealed: a projection rebuild replays stored events through this before projecting.
+  Status OpenSecrets(store::Tx& tx, const std::string& tenant, Json& payload) const;
   std::vector<std::string> CommandTypes() const;
+  // Exceptions caught at the boundary since start (all kinds), for metrics.
+  uint64_t ModuleExceptions() const { return module_exceptions_->load(); }
+  // Every event type the code can emit, sorted: projected types (not "*") and declared ones.
+  std::vector<std::string> EventTypes() const;
+  bool KnowsEvent(const std::string& type) const;
 
  private:
   std::map<std::string, CommandHandler> commands_;
   std::map<std::string, std::vector<Projector>> projectors_;
   std::vector<CommittedListener> listeners_;
   std::vector<std::function<void()>> rollback_listeners_;
+  std::set<std::string, std::less<>> declared_events_;
   Sealer sealer_;
+  // Behind a pointer so the registry stays movable (tests build one and return it).
+  std::shared_ptr<std::atomic<uint64_t>> module_exceptions_ =
+      std::make_shared<std::atomic<uint64_t>>(0);
+  Opener opener_;
 };
 
 }  // namespace opsbox::ledger

@@ -7,7 +7,9 @@
 #include <condition_variable>
 #include <deque>
 #include <future>
+#include <exception>
 #include <mutex>
+#include <optional>
 #include <thread>
 #include <unordered_map>
 
@@ -66,10 +68,17 @@ struct Recorded {
   CommandOutcome outcome;
 };
 
-Result<std::string> RequestHash(const Command& c) {
+struct Hashed {
+  std::string request_hash;
+  size_t payload_bytes = 0;
+};
+
+Result<Hashed> RequestHash(const Command& c) {
   OPSBOX_ASSIGN_OR_RETURN(auto payload, TryCanonicalJson(c.payload, "payload"));
-  return HexEncode(Sha256(c.type + "\n" + payload));
+  return Hashed{HexEncode(Sha256(c.type + "\n" + payload)), payload.size()};
 }
+
+std::string Bytes(size_t n) { return std::to_string(n) + " bytes"; }
 
 // Errors that mean the transaction itself is in doubt, as opposed to a command's own rejection.
 bool IsStoreFailure(const Error& e) {
@@ -113,7 +122,16 @@ class Completer {
           queue_.pop_front();
         }
       }
-      for (auto& [done, result] : work) done(std::move(result));
+      for (auto& [done, result] : work) {
+        // A caller's callback that throws must not stop the answers of the others.
+        try {
+          done(std::move(result));
+        } catch (const std::exception& e) {
+          spdlog::error("ledger: a command callback threw: {}", e.what());
+        } catch (...) {
+          spdlog::error("ledger: a command callback threw");
+        }
+      }
       work.clear();
     }
   }
@@ -149,14 +167,30 @@ struct BatchState {
   // Outcomes recorded before this batch, for the batch's command ids (same key as `seen`).
   std::unordered_map<std::string, Recorded> stored;
   std::unordered_map<std::string, Head> heads_before;
+  size_t event_bytes = 0;  // canonical payload bytes of `events`
 };
+
+// Pair check before the append (STYLE.md house rule 5): per tenant, the batch's events continue
+// the chain head they started from, with contiguous seq and linked hashes.
+void AssertChainContinues(const BatchState& batch) {
+  std::unordered_map<std::string, Head> tip = batch.heads_before;
+  for (const auto& e : batch.events) {
+    auto it = tip.find(e.tenant_id);
+    OPSBOX_ASSERT_MSG(it != tip.end(), "appended event of a tenant without a chain head");
+    OPSBOX_ASSERT_MSG(e.seq == it->second.seq + 1, "ledger seq is not contiguous");
+    OPSBOX_ASSERT_MSG(e.prev_hash == it->second.hash, "prev_hash does not match the chain");
+    it->second.seq = e.seq;
+    it->second.hash = e.hash;
+  }
+}
 
 namespace {
 
 // Decides and appends one command. Sets *dirty when it failed after writing into `tx`, so the
 // transaction can no longer be committed as it is.
 Result<CommandOutcome> ApplyOne(store::Tx& tx, const Registry& registry, Random& random,
-                                Instant now, std::unordered_map<std::string, Head>& heads,
+                                const WriterOptions& options, Instant now,
+                                std::unordered_map<std::string, Head>& heads,
                                 BatchState& batch, const Command& cmd,
                                 const std::string& request_hash, bool* dirty) {
   const std::string seen_key = cmd.tenant_id + '\n' + cmd.command_id;
@@ -176,11 +210,7 @@ Result<CommandOutcome> ApplyOne(store::Tx& tx, const Registry& registry, Random&
   if (auto it = batch.stored.find(seen_key); it != batch.stored.end()) {
     return replay(it->second.request_hash, it->second.outcome);
   }
-  const CommandHandler* handler = registry.FindCommand(cmd.type);
-  if (handler == nullptr) {
-    return Error::Invalid("type", "unknown_command", "no command named " + cmd.type);
-  }
-  OPSBOX_ASSIGN_OR_RETURN(Decision decision, (*handler)(tx, cmd, now, random));
+  OPSBOX_ASSIGN_OR_RETURN(Decision decision, registry.Decide(tx, cmd, now, random));
   CommandOutcome outcome{cmd.command_id, std::move(decision.result), std::move(decision.once),
                          0, 0, false};
   if (decision.events.empty()) return outcome;
@@ -196,9 +226,16 @@ Result<CommandOutcome> ApplyOne(store::Tx& tx, const Registry& registry, Random&
   Head& head = head_it->second;
   batch.heads_before.try_emplace(cmd.tenant_id, head);
   outcome.first_seq = head.seq + 1;
+  size_t command_event_bytes = 0;
   for (auto& ne : decision.events) {
+    if (!registry.KnowsEvent(ne.type)) {
+      *dirty = true;  // earlier events of this command may have been projected
+      return Error{ErrorCode::kInternal, "type", "undeclared_event",
+                   "event type " + ne.type + " is not declared in the registry"};
+    }
     // Sealing may create the subject's key in `tx`, so a failure here dirties the batch.
-    if (Status sealed = registry.Seal(tx, cmd.tenant_id, ne); !sealed.ok()) {
+    Json clear;  // the payload projectors see when the event has secret fields
+    if (Status sealed = registry.Seal(tx, cmd.tenant_id, ne, &clear); !sealed.ok()) {
       *dirty = true;
       return std::move(sealed).error();
     }
@@ -219,9 +256,24 @@ Result<CommandOutcome> ApplyOne(store::Tx& tx, const Registry& registry, Random&
       return std::move(encoded).error();
     }
     e.payload = std::move(*encoded);
+    command_event_bytes += e.payload.size();
+    if (e.payload.size() > options.event_bytes_max ||
+        command_event_bytes > options.batch_bytes_max) {
+      // Earlier events of this command may already be projected into `tx`.
+      *dirty = true;
+      const bool one_event = e.payload.size() > options.event_bytes_max;
+      return Error{ErrorCode::kPayloadTooLarge, "payload",
+                   one_event ? "event_bytes_max" : "batch_bytes_max",
+                   one_event ? "event " + e.type + " would be " + Bytes(e.payload.size()) +
+                                   "; the ledger takes at most " +
+                                   Bytes(options.event_bytes_max) + " per event"
+                             : "command " + cmd.type + " would append " +
+                                   Bytes(command_event_bytes) + " of events; at most " +
+                                   Bytes(options.batch_bytes_max) + " per command"};
+    }
     e.prev_hash = head.hash;
     e.hash = ComputeEventHash(e);
-    e.payload_json = &ne.payload;
+    e.payload_json = ne.secret_fields.empty() ? &ne.payload : &clear;
     Status st = registry.Project(tx, e);
     e.payload_json = nullptr;
     if (!st.ok()) {
@@ -233,6 +285,7 @@ Result<CommandOutcome> ApplyOne(store::Tx& tx, const Registry& registry, Random&
                                 e.command_id, e.type, e.payload, e.prev_hash, e.hash});
     batch.events.push_back(std::move(e));
   }
+  batch.event_bytes += command_event_bytes;
   outcome.last_seq = head.seq;
   batch.command_rows.push_back({cmd.tenant_id, cmd.command_id, cmd.type, request_hash,
                                 CanonicalJson(outcome.result), outcome.first_seq,
@@ -372,7 +425,14 @@ void Writer::Enqueue(Command command, CommandCallback done, bool local_only) {
     done(std::move(hashed).error());
     return;
   }
-  std::string request_hash = std::move(*hashed);
+  if (hashed->payload_bytes > options_.command_bytes_max) {
+    stats_.rejected.fetch_add(1);
+    done(Error{ErrorCode::kPayloadTooLarge, "payload", "command_bytes_max",
+               "command " + command.type + " is " + Bytes(hashed->payload_bytes) +
+                   "; the ledger takes at most " + Bytes(options_.command_bytes_max)});
+    return;
+  }
+  std::string request_hash = std::move(hashed->request_hash);
   {
     std::unique_lock lock(shard.mu);
     if (shard.stop) {
@@ -458,14 +518,29 @@ void RecordBatchSize(WriterStats& stats, size_t n) {
 
 }  // namespace
 
-// Runs `batch` in one transaction. Returns false when the transaction failed as a whole
-// (nothing answered, nothing durable); the caller then retries the commands one by one.
+// Why a command of a batch failed when the batch itself went wrong.
+std::string WhatThrew(std::exception_ptr ep) {
+  try {
+    std::rethrow_exception(ep);
+  } catch (const std::exception& e) {
+    return e.what();
+  } catch (...) {
+    return "unknown exception";
+  }
+}
+
+// Runs the first commands of `batch` in one transaction: all of them, or fewer when their
+// events reach batch_bytes_max (*taken says how many; the caller queues the rest again).
+// Returns false when the transaction failed as a whole (nothing answered, nothing durable);
+// the caller then retries the commands one by one.
 static bool RunBatch(store::Connection& conn, const Registry& registry, Random& random,
-                     Instant now, std::unordered_map<std::string, Head>& heads,
-                     std::vector<Pending>& batch, WriterStats& stats, bool single,
-                     Completer& completer, bool notify) {
+                     const WriterOptions& options, Instant now,
+                     std::unordered_map<std::string, Head>& heads, std::vector<Pending>& batch,
+                     WriterStats& stats, bool single, Completer& completer, size_t* taken,
+                     bool notify) {
   BatchState state;
   std::vector<std::optional<Result<CommandOutcome>>> answers(batch.size());
+  *taken = batch.size();
   // After a rollback the chain heads of the touched tenants are dropped, not restored: they
   // are reloaded from the store, which also recovers when another process (the CLI, another
   // node) appended to the same tenant meanwhile.
@@ -473,54 +548,70 @@ static bool RunBatch(store::Connection& conn, const Registry& registry, Random& 
     for (auto& [tenant, head] : state.heads_before) heads.erase(tenant);
     registry.NotifyRolledBack();
   };
+  auto fail_single = [&](Error error) {
+    spdlog::error("ledger: command {} failed in its own transaction: {}",
+                  batch[0].command.command_id, error.ToString());
+    stats.rejected.fetch_add(1);
+    completer.Post({{std::move(batch[0].done), Result<CommandOutcome>(std::move(error))}});
+  };
   auto tx_r = conn.Begin();
   if (!tx_r.ok()) {
     if (!single) return false;
-    batch[0].done(std::move(tx_r).error());
+    fail_single(std::move(tx_r).error());
     return true;
   }
   auto& tx = **tx_r;
-  if (Status prefetched = PrefetchRecorded(tx, batch, state); !prefetched.ok()) {
-    tx.Rollback();
-    restore();
-    if (!single) return false;
-    batch[0].done(std::move(prefetched).error());
-    return true;
-  }
-  for (size_t i = 0; i < batch.size(); ++i) {
-    bool dirty = false;
-    auto r = ApplyOne(tx, registry, random, now, heads, state, batch[i].command,
-                      batch[i].request_hash, &dirty);
-    if (!r.ok() && (dirty || IsStoreFailure(r.error()))) {
-      tx.Rollback();
-      restore();
-      if (!single) return false;
-      spdlog::error("ledger: command {} failed in its own transaction: {}",
-                    batch[0].command.command_id, r.error().ToString());
-      batch[0].done(std::move(r).error());
-      return true;
+  // Module code is guarded by the Registry; this boundary catches what is left (the store,
+  // the encoder, allocation) so a throwing batch rolls back instead of ending the process.
+  std::optional<Error> failed;
+  try {
+    // One IN (...) query per batch finds the commands recorded before it (idempotent replays).
+    if (Status prefetched = PrefetchRecorded(tx, batch, state); !prefetched.ok()) {
+      failed = std::move(prefetched).error();
     }
-    answers[i] = std::move(r);
+    for (size_t i = 0; i < batch.size() && !failed; ++i) {
+      if (i > 0 && state.event_bytes >= options.batch_bytes_max) {
+        *taken = i;
+        break;
+      }
+      bool dirty = false;
+      auto r = ApplyOne(tx, registry, random, options, now, heads, state, batch[i].command,
+                        batch[i].request_hash, &dirty);
+      if (!r.ok() && (dirty || IsStoreFailure(r.error()))) {
+        failed = std::move(r).error();
+        break;
+      }
+      answers[i] = std::move(r);
+    }
+    if (!failed) {
+      AssertChainContinues(state);
+      Status st = state.event_rows.empty() ? Ok() : tx.ExecBatch(kInsertEvent, state.event_rows);
+      if (st.ok() && !state.command_rows.empty()) {
+        st = tx.ExecBatch(kInsertCommand, state.command_rows);
+      }
+      if (st.ok() && notify && !state.events.empty()) st = NotifyHeads(tx, state.events);
+      if (st.ok()) st = tx.Commit();
+      if (!st.ok()) failed = std::move(st).error();
+    }
+  } catch (...) {
+    failed = Error{ErrorCode::kInternal, "", "writer_exception",
+                   "the ledger batch failed with an internal error: " +
+                       WhatThrew(std::current_exception())};
   }
-  Status st = state.event_rows.empty() ? Ok() : tx.ExecBatch(kInsertEvent, state.event_rows);
-  if (st.ok() && !state.command_rows.empty()) st = tx.ExecBatch(kInsertCommand, state.command_rows);
-  if (st.ok() && notify && !state.events.empty()) st = NotifyHeads(tx, state.events);
-  if (st.ok()) st = tx.Commit();
-  if (!st.ok()) {
+  if (failed) {
     tx.Rollback();
     restore();
     if (!single) return false;
-    spdlog::error("ledger: commit failed: {}", st.error().ToString());
-    batch[0].done(std::move(st).error());
+    fail_single(std::move(*failed));
     return true;
   }
   stats.commits.fetch_add(1);
   stats.events.fetch_add(state.events.size());
-  RecordBatchSize(stats, batch.size());
+  RecordBatchSize(stats, *taken);
   if (!state.events.empty()) registry.NotifyCommitted(state.events);
   std::vector<Completer::Answer> out;
-  out.reserve(batch.size());
-  for (size_t i = 0; i < batch.size(); ++i) {
+  out.reserve(*taken);
+  for (size_t i = 0; i < *taken; ++i) {
     auto& a = *answers[i];
     if (a.ok()) {
       stats.commands.fetch_add(1);
@@ -559,19 +650,28 @@ void Writer::RunShard(Shard& shard) {
     }
     if (batch.empty()) continue;
     const Instant now = clock_.Now();
-    if (!RunBatch(*shard.conn, registry_, random_, now, shard.heads, batch, stats_, false,
-                  *shard.completer, cluster)) {
+    size_t taken = 0;
+    if (!RunBatch(*shard.conn, registry_, random_, options_, now, shard.heads, batch, stats_,
+                  false, *shard.completer, &taken, cluster)) {
       stats_.batches_failed.fetch_add(1);
       // Isolate the failure: each command in its own transaction.
       for (auto& p : batch) {
         std::vector<Pending> one;
         one.push_back(std::move(p));
-        RunBatch(*shard.conn, registry_, random_, now, shard.heads, one, stats_, true,
-                 *shard.completer, cluster);
+        size_t one_taken = 0;
+        RunBatch(*shard.conn, registry_, random_, options_, now, shard.heads, one, stats_,
+                 true, *shard.completer, &one_taken, cluster);
       }
       // A lost session took the shard's lock with it: stop writing, reconnect, and let the
       // balancer take the shard again if no other node did.
       if (cluster && shard.owned.load() && !shard.conn->Query("SELECT 1").ok()) Release(shard);
+    } else if (taken < batch.size()) {
+      // The batch reached batch_bytes_max: the rest go first into the next one, in order.
+      std::lock_guard lock(shard.mu);
+      for (size_t i = batch.size(); i > taken; --i) {
+        shard.queue.push_front(std::move(batch[i - 1]));
+      }
+      stats_.queue_depth.fetch_add(batch.size() - taken);
     }
     batch.clear();
   }

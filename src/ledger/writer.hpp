@@ -6,7 +6,12 @@
 // chain, runs projections and records the outcome. Then one commit (one fsync) and every
 // command of the batch is answered. A failure inside the batch rolls it back and the
 // commands are retried one transaction each, so one bad command cannot fail its neighbours.
-// No command is answered before its events are durable.
+// No command is answered before its events are durable. An exception thrown by module code
+// (handler, projector, sealer, listener) is caught by the Registry and fails that command only
+// (kInternal, rule "module_exception"); anything else that throws inside a batch rolls it back
+// and answers its commands with an internal error; the shard thread keeps serving.
+// Before every append the writer asserts that each tenant's new events continue its chain
+// (contiguous seq, prev_hash equal to the previous event's hash).
 //
 // Several nodes on one PostgreSQL (options.cluster.enabled; cluster.hpp): a shard is written
 // only while this node holds its advisory lock; Submit() hands commands of shards owned
@@ -36,10 +41,22 @@
 
 namespace opsbox::ledger {
 
+// Size limits (issue #9). A command whose canonical payload exceeds command_bytes_max is refused
+// at Submit (kPayloadTooLarge, field "payload", rule "command_bytes_max"); one that decides an
+// event whose canonical payload exceeds event_bytes_max is refused (rule "event_bytes_max"), as
+// is one whose events alone exceed batch_bytes_max (rule "batch_bytes_max"). A batch stops
+// taking commands once its events reach batch_bytes_max; the rest wait for the next batch.
+inline constexpr size_t kCommandBytesMaxDefault = size_t{8} << 20;
+inline constexpr size_t kEventBytesMaxDefault = size_t{8} << 20;  // wfm schedules reach 4 MiB
+inline constexpr size_t kBatchBytesMaxDefault = size_t{32} << 20;
+
 struct WriterOptions {
   int shards = 1;                    // tenant shards; capped at Database::WriterShardsMax()
   size_t batch_max = 512;            // commands per transaction at most
   size_t queue_depth_max = 100000;   // waiting commands at most; more answer kUnavailable
+  size_t command_bytes_max = kCommandBytesMaxDefault;  // canonical payload of one command
+  size_t event_bytes_max = kEventBytesMaxDefault;      // canonical payload of one event
+  size_t batch_bytes_max = kBatchBytesMaxDefault;      // event payload bytes per transaction
   ClusterOptions cluster{};          // off: this process owns every shard
 };
 

@@ -4,12 +4,14 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <stdexcept>
 #include <mutex>
 #include <thread>
 
 #include "core/crypto.hpp"
 #include "core/random.hpp"
 #include "core/time.hpp"
+#include "ledger/verify.hpp"
 #include "ledger/writer.hpp"
 #include "store/testing/faulty_store.hpp"
 #include "store/testing/test_database.hpp"
@@ -46,6 +48,14 @@ Registry TestRegistry() {
     d.events.push_back({"broken", Json::object()});
     return Result<Decision>(d);
   });
+  // Emits a type nobody declared (a module that forgot DeclareEvents).
+  r.AddCommand("undeclared", [](store::Tx&, const Command&, Instant, Random&) {
+    Decision d;
+    d.events.push_back({"noted", Json::object()});
+    d.events.push_back({"never_declared", Json::object()});
+    return Result<Decision>(d);
+  });
+  r.DeclareEvents({"noted_twice", "sized"});
   r.AddProjector("noted", [](store::Tx& tx, const Event& e) -> Status {
     store::Value p[] = {e.tenant_id, e.seq, e.payload};
     auto st = tx.Exec("INSERT INTO test_notes (tenant_id, seq, payload) VALUES (?, ?, ?)", p);
@@ -55,8 +65,36 @@ Registry TestRegistry() {
   r.AddProjector("broken", [](store::Tx&, const Event&) -> Status {
     return Error{ErrorCode::kConflict, "", "unique", "projection conflict"};
   });
+  // Issue #9: module code that throws (as nlohmann's accessors do on a wrong type).
+  r.AddCommand("throw_in_handler", [](store::Tx&, const Command& c, Instant,
+                                      Random&) -> Result<Decision> {
+    (void)c.payload.at("missing").get<std::string>();  // throws json::out_of_range
+    return Decision{};
+  });
+  r.AddCommand("throw_in_projector", [](store::Tx&, const Command&, Instant, Random&) {
+    Decision d;
+    d.events.push_back({"noted", {{"text", 42}}});  // "noted" projects; see below
+    d.events.push_back({"exploded", Json::object()});
+    return Result<Decision>(d);
+  });
+  r.AddProjector("exploded", [](store::Tx&, const Event& e) -> Status {
+    throw std::runtime_error("projector bug on event " + std::to_string(e.seq));
+  });
+  // Sized events for the limits: {"bytes": n} appends one event whose payload is about n bytes.
+  r.AddCommand("sized", [](store::Tx&, const Command& c, Instant, Random&) {
+    Decision d;
+    const auto n = c.payload.value("bytes", 0);
+    const auto events = c.payload.value("events", 1);
+    for (int i = 0; i < events; ++i) {
+      d.events.push_back({"sized", {{"fill", std::string(static_cast<size_t>(n), 'x')}}});
+    }
+    return Result<Decision>(d);
+  });
   return r;
 }
+
+// The canonical payload of a "sized" event with `fill` bytes: {"fill":"…"}.
+constexpr size_t kSizedEnvelopeBytes = 11;
 
 class WriterTest : public ::testing::TestWithParam<Dialect> {
  protected:
@@ -114,6 +152,21 @@ TEST_P(WriterTest, AppendsEventsWithContiguousSeqAndLinkedHashes) {
     prev = row.Text(2);
   }
   EXPECT_EQ(Count("SELECT COUNT(*) FROM test_notes"), 5);
+}
+
+TEST_P(WriterTest, AnUndeclaredEventTypeIsRefusedAndNothingOfItsCommandIsWritten) {
+  EXPECT_EQ(registry_.EventTypes(),
+            (std::vector<std::string>{"broken", "exploded", "noted", "noted_twice", "sized"}));
+  EXPECT_FALSE(registry_.KnowsEvent("never_declared"));
+  Writer w(*db_, registry_, clock_, random_, {});
+  ASSERT_TRUE(w.Start().ok());
+  auto r = w.SubmitAndWait(Command{"t1", "", "undeclared", "usr_test", Json::object()});
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().rule, "undeclared_event");
+  EXPECT_TRUE(w.SubmitAndWait(Note("t1", "fine")).ok());
+  w.Stop();
+  EXPECT_EQ(Count("SELECT COUNT(*) FROM ledger_events WHERE tenant_id = 't1'"), 1);
+  EXPECT_EQ(Count("SELECT COUNT(*) FROM test_notes"), 1);
 }
 
 TEST_P(WriterTest, TextThatIsNotUtf8IsRefusedNamingTheRuleAndFailsOnlyItsCommand) {
@@ -240,6 +293,132 @@ TEST_P(WriterTest, StopAnswersEverythingQueuedThenRefusesNewCommands) {
   ASSERT_FALSE(late.ok());
   EXPECT_EQ(late.error().code, ErrorCode::kUnavailable);
   EXPECT_EQ(Count("SELECT COUNT(*) FROM ledger_events"), 200);
+}
+
+TEST_P(WriterTest, AThrowingHandlerFailsOnlyItsCommandAndTheWriterKeepsServing) {
+  Writer w(*db_, registry_, clock_, random_, {});
+  ASSERT_TRUE(w.Start().ok());
+  std::atomic<int> done{0}, oks{0};
+  std::string thrown_rule;
+  std::mutex mu;
+  auto collect = [&](Result<CommandOutcome> r) {
+    if (r.ok()) oks.fetch_add(1);
+    if (!r.ok()) {
+      std::lock_guard l(mu);
+      thrown_rule = r.error().rule;
+    }
+    done.fetch_add(1);
+  };
+  w.Submit(Note("t1", "before"), collect);
+  w.Submit(Command{"t1", "", "throw_in_handler", "usr_test", Json::object()}, collect);
+  w.Submit(Note("t1", "after"), collect);
+  auto next = w.SubmitAndWait(Note("t1", "next"));
+  ASSERT_TRUE(next.ok()) << next.error().ToString();
+  w.Stop();
+  EXPECT_EQ(done.load(), 3);
+  EXPECT_EQ(oks.load(), 2);
+  EXPECT_EQ(thrown_rule, "module_exception");
+  EXPECT_EQ(Count("SELECT COUNT(*) FROM ledger_events"), 3);
+  EXPECT_EQ(registry_.ModuleExceptions(), 2u);  // once in the batch, once in its own retry
+}
+
+TEST_P(WriterTest, AThrowingProjectorFailsOnlyItsCommandAndTheLedgerStillVerifies) {
+  Writer w(*db_, registry_, clock_, random_, {});
+  ASSERT_TRUE(w.Start().ok());
+  ASSERT_TRUE(w.SubmitAndWait(Note("t1", "a")).ok());
+  auto bad = w.SubmitAndWait(Command{"t1", "", "throw_in_projector", "usr_test",
+                                     Json::object()});
+  ASSERT_FALSE(bad.ok());
+  EXPECT_EQ(bad.error().code, ErrorCode::kInternal);
+  EXPECT_EQ(bad.error().rule, "module_exception");
+  EXPECT_NE(bad.error().message.find("exploded"), std::string::npos) << bad.error().message;
+  for (int i = 0; i < 3; ++i) {
+    auto r = w.SubmitAndWait(Note("t1", "b" + std::to_string(i)));
+    ASSERT_TRUE(r.ok()) << r.error().ToString();
+    EXPECT_EQ(r->first_seq, i + 2);  // nothing of the failed command stayed in the chain
+  }
+  w.Stop();
+  EXPECT_EQ(Count("SELECT COUNT(*) FROM test_notes"), 4);
+  auto report = VerifyTenant(*conn_, "t1", {});
+  ASSERT_TRUE(report.ok()) << report.error().ToString();
+  EXPECT_TRUE(report->ok) << report->reason;
+  EXPECT_EQ(report->events_checked, 4);
+}
+
+TEST_P(WriterTest, ACommandCallbackThatThrowsDoesNotStopTheOtherAnswers) {
+  Writer w(*db_, registry_, clock_, random_, {});
+  ASSERT_TRUE(w.Start().ok());
+  w.Submit(Note("t1", "a"), [](Result<CommandOutcome>) { throw std::runtime_error("caller"); });
+  auto r = w.SubmitAndWait(Note("t1", "b"));
+  ASSERT_TRUE(r.ok()) << r.error().ToString();
+  w.Stop();
+  EXPECT_EQ(Count("SELECT COUNT(*) FROM ledger_events"), 2);
+}
+
+TEST_P(WriterTest, EventBytesAreLimitedAtTheEdgeNamingTheRule) {
+  WriterOptions o;
+  o.event_bytes_max = 1000;
+  Writer w(*db_, registry_, clock_, random_, o);
+  ASSERT_TRUE(w.Start().ok());
+  auto at = w.SubmitAndWait(Command{"t1", "", "sized", "usr_test",
+                                    Json{{"bytes", 1000 - kSizedEnvelopeBytes}}});
+  ASSERT_TRUE(at.ok()) << at.error().ToString();
+  auto past = w.SubmitAndWait(Command{"t1", "", "sized", "usr_test",
+                                      Json{{"bytes", 1001 - kSizedEnvelopeBytes}}});
+  ASSERT_FALSE(past.ok());
+  EXPECT_EQ(past.error().code, ErrorCode::kPayloadTooLarge);
+  EXPECT_EQ(past.error().field, "payload");
+  EXPECT_EQ(past.error().rule, "event_bytes_max");
+  ASSERT_TRUE(w.SubmitAndWait(Note("t1", "after")).ok());
+  w.Stop();
+  EXPECT_EQ(Count("SELECT COUNT(*) FROM ledger_events"), 2);
+  EXPECT_EQ(Count("SELECT MAX(LENGTH(payload)) FROM ledger_events"), 1000);
+}
+
+TEST_P(WriterTest, CommandBytesAreLimitedAtSubmitAtTheEdge) {
+  WriterOptions o;
+  o.command_bytes_max = 100;
+  Writer w(*db_, registry_, clock_, random_, o);
+  ASSERT_TRUE(w.Start().ok());
+  // {"text":"…"} is 11 bytes around the text.
+  auto at = w.SubmitAndWait(Note("t1", std::string(89, 'a')));
+  ASSERT_TRUE(at.ok()) << at.error().ToString();
+  auto past = w.SubmitAndWait(Note("t1", std::string(90, 'a')));
+  ASSERT_FALSE(past.ok());
+  EXPECT_EQ(past.error().rule, "command_bytes_max");
+  EXPECT_EQ(past.error().code, ErrorCode::kPayloadTooLarge);
+  w.Stop();
+  EXPECT_EQ(Count("SELECT COUNT(*) FROM ledger_events"), 1);
+}
+
+TEST_P(WriterTest, ACommandWhoseEventsExceedTheBatchBytesIsRefusedAndOthersSplitBatches) {
+  WriterOptions o;
+  o.event_bytes_max = 1000;
+  o.batch_bytes_max = 3000;
+  Writer w(*db_, registry_, clock_, random_, o);
+  ASSERT_TRUE(w.Start().ok());
+  const size_t fill = 1000 - kSizedEnvelopeBytes;
+  auto at = w.SubmitAndWait(
+      Command{"t1", "", "sized", "usr_test", Json{{"bytes", fill}, {"events", 3}}});
+  ASSERT_TRUE(at.ok()) << at.error().ToString();
+  auto past = w.SubmitAndWait(
+      Command{"t1", "", "sized", "usr_test", Json{{"bytes", fill}, {"events", 4}}});
+  ASSERT_FALSE(past.ok());
+  EXPECT_EQ(past.error().rule, "batch_bytes_max");
+  // Many commands queued together: every one is answered and committed, in batches that stop
+  // at the byte limit, with the chain intact.
+  std::atomic<int> oks{0};
+  for (int i = 0; i < 20; ++i) {
+    w.Submit(Command{"t1", "", "sized", "usr_test", Json{{"bytes", fill}}},
+             [&](Result<CommandOutcome> r) { oks.fetch_add(r.ok()); });
+  }
+  w.Stop();
+  EXPECT_EQ(oks.load(), 20);
+  EXPECT_EQ(Count("SELECT COUNT(*) FROM ledger_events"), 23);
+  EXPECT_GE(w.stats().commits.load(), 20u / 3u);
+  auto report = VerifyTenant(*conn_, "t1", {});
+  ASSERT_TRUE(report.ok());
+  EXPECT_TRUE(report->ok) << report->reason;
 }
 
 INSTANTIATE_TEST_SUITE_P(Backends, WriterTest, ::testing::ValuesIn(store::TestDialects()),

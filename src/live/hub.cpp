@@ -112,6 +112,10 @@ void Hub::Unsubscribe(uint64_t id) {
   sub->active = false;
 }
 
+std::string RevokedCredentialTopic(std::string_view credential_id) {
+  return "credential_revoked/" + std::string(credential_id);
+}
+
 void Hub::Publish(std::string_view tenant, std::string_view topic, const Json& message) {
   std::vector<SubscriptionPtr> targets;
   {

@@ -23,6 +23,13 @@ inline constexpr size_t kHubSubscriptionsMax = 100'000;
 // Longest tenant or topic name accepted by Subscribe and Publish.
 inline constexpr size_t kTopicBytesMax = 200;
 
+// The topic on which the composition root announces that a credential (an API key "key_…" or a
+// browser session "ses_…") was revoked, once the revocation is durable. Every live connection
+// opened with that credential subscribes to it and closes with kCredentialRevokedCloseCode.
+std::string RevokedCredentialTopic(std::string_view credential_id);
+// WebSocket close code (RFC 6455 private range) for "your credential was revoked".
+inline constexpr uint16_t kCredentialRevokedCloseCode = 4001;
+
 class Hub {  // thread-safe: every member may be called from any thread
  public:
   // Receives the serialised JSON text of each message. Called on the publisher's thread

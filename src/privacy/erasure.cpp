@@ -58,6 +58,14 @@ Status CheckSubject(const std::string& subject) {
     return Error::Invalid("subject_id", "format",
                           "subject_id must hold 1..200 letters, digits, _ - . and single /");
   }
+  // The tenant's own secrets (channel secrets, credentials; decision 0010) are sealed under
+  // these subjects: erasing them would shred the tenant's configuration, not a person's data.
+  if (subject == ledger::kCredentialsSubject || subject == "tenant" ||
+      subject.starts_with(std::string(ledger::kCredentialsSubject) + "/") ||
+      subject.starts_with("tenant/")) {
+    return Error::Invalid("subject_id", "reserved",
+                          "subject " + subject + " holds the tenant's secrets, not a person's data");
+  }
   return Ok();
 }
 

@@ -267,6 +267,8 @@ void Governance::RegisterProjectors(ledger::Registry& registry) {
                     v));
         return Ok();
       });
+  // Emitted by retention runs; the module that owns each record type projects it.
+  registry.DeclareEvents({"retention_applied"});
   registry.AddProjector("consent_recorded", detail::ProjectConsent);
   registry.AddProjector("consent_withdrawn", detail::ProjectConsent);
   registry.AddProjector("retention_policy_set", detail::ProjectRetentionPolicy);

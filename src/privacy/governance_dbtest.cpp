@@ -15,6 +15,7 @@
 #include "ledger/writer.hpp"
 #include "privacy/consent.hpp"
 #include "privacy/governance.hpp"
+#include "privacy/keyring.hpp"
 #include "privacy/reports.hpp"
 #include "privacy/retention.hpp"
 #include "store/testing/test_database.hpp"
@@ -40,6 +41,10 @@ class GovernanceDbTest : public ::testing::TestWithParam<Dialect> {
     ASSERT_TRUE(conn.ok()) << conn.error().ToString();
     conn_ = std::move(*conn);
     identity::RegisterIdentity(registry_, identity::IdentityOptions{});
+    auto keyring = Keyring::Create(NewMemoryKeyProvider(), clock_);
+    ASSERT_TRUE(keyring.ok()) << keyring.error().ToString();
+    keyring_ = std::move(*keyring);
+    keyring_->Register(registry_);  // seals the credential fields of user_created
     gov_.AddRecordType("customer", {{"phone", FieldClass::kPhone}, {"name", FieldClass::kName}},
                        [](store::Connection&, std::string_view, std::string_view id,
                           std::string_view field) -> Result<Opened> {
@@ -124,6 +129,7 @@ class GovernanceDbTest : public ::testing::TestWithParam<Dialect> {
   Governance gov_;
   ManualClock clock_{kStart};
   SeededRandom random_{kSeed};
+  std::unique_ptr<Keyring> keyring_;
   std::unique_ptr<ledger::Writer> writer_;
   std::vector<std::pair<std::string, Instant>> closed_conversations_;
   std::vector<Json> applied_;

@@ -465,6 +465,14 @@ void Keyring::Register(ledger::Registry& registry) {
                             Json& payload, const std::vector<std::string>& fields) {
     return SealFields(tx, tenant, subject, payload, fields);
   });
+  registry.SetOpener([this](store::Tx& tx, const std::string& tenant,
+                            const Json& value) -> Result<Json> {
+    OPSBOX_ASSIGN_OR_RETURN(Opened opened, Open(tx, tenant, value));
+    if (opened.erased) {
+      return Error{ErrorCode::kInternal, "value", "erased", "the sealed value's key was destroyed"};
+    }
+    return std::move(opened.value);
+  });
   registry.AddRollbackListener([this] { DropCache(); });
   registry.AddCommand("rotate_tenant_key",
                       [this](store::Tx& tx, const ledger::Command& cmd, Instant,
@@ -482,7 +490,7 @@ void Keyring::Register(ledger::Registry& registry) {
                                                 p));
                         Json body = {{"kek_version", version}, {"rewrapped", rows[0].Int(0)}};
                         ledger::Decision d;
-                        d.events.push_back({"tenant_key_rotated", body});
+                        d.events.push_back(ledger::NewEvent{"tenant_key_rotated", body});
                         d.result = body;
                         return d;
                       });

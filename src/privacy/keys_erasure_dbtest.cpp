@@ -38,6 +38,7 @@ class KeysErasureTest : public store::DbTest {
       return Ok();
     });
     // note_personal {subject_id, fields:{...}, personal:[...]} appends personal_noted.
+    registry_.DeclareEvents({"personal_noted"});
     registry_.AddCommand("note_personal", [](store::Tx&, const ledger::Command& c, Instant,
                                              Random&) -> Result<ledger::Decision> {
       ledger::Decision d;

@@ -40,6 +40,7 @@ class ServiceDbTest : public ::testing::TestWithParam<Dialect> {
                                          ServiceOptions{.run_threads = false});
     service_->Register(*registry_);
     // Stands in for intake: records a conversation_opened event.
+    registry_->DeclareEvents({"conversation_opened"});  // intake's, emitted by the test
     registry_->AddCommand("test_open_conversation",
                           [](store::Tx&, const ledger::Command& c, Instant, Random&) {
                             ledger::Decision d;

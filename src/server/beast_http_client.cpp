@@ -19,7 +19,9 @@
 #include <charconv>
 #include <chrono>
 #include <limits>
+#include <algorithm>
 #include <optional>
+#include <vector>
 
 namespace opsbox::server {
 namespace {
@@ -34,96 +36,58 @@ using SteadyClock = std::chrono::steady_clock;
 constexpr size_t kResponseHeaderBytesMax = 64 * 1024;
 constexpr size_t kReadChunkBytes = 16 * 1024;
 
-// ASCII case-insensitive comparison (header names, schemes).
-bool IEquals(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  for (size_t i = 0; i < a.size(); ++i) {
-    char x = a[i], y = b[i];
-    if (x >= 'A' && x <= 'Z') x = static_cast<char>(x + 32);
-    if (y >= 'A' && y <= 'Z') y = static_cast<char>(y + 32);
-    if (x != y) return false;
+using integrations::IpAddress;
+using integrations::OutboundUrl;
+
+tcp::endpoint ToEndpoint(const IpAddress& a, uint16_t port) {
+  const bool mapped = std::all_of(a.bytes.begin(), a.bytes.begin() + 10,
+                                  [](uint8_t b) { return b == 0; }) &&
+                      a.bytes[10] == 0xff && a.bytes[11] == 0xff;
+  if (mapped) {
+    return {asio::ip::address_v4({a.bytes[12], a.bytes[13], a.bytes[14], a.bytes[15]}), port};
   }
-  return true;
+  asio::ip::address_v6::bytes_type b;
+  std::copy(a.bytes.begin(), a.bytes.end(), b.begin());
+  return {asio::ip::address_v6(b), port};
 }
 
-struct ParsedUrl {
-  bool tls = false;
-  std::string host;         // without brackets
-  std::string port;         // digits
-  std::string host_header;  // host[:port] as sent in Host
-  std::string target;       // path and query, "/" at least
-};
-
-Result<ParsedUrl> ParseUrl(std::string_view url) {
-  auto bad = [&](std::string why) -> Error {
-    return Error::Invalid("url", "format", "url " + std::string(url.substr(0, 200)) + ": " + why);
-  };
-  if (url.size() > BeastHttpClient::kUrlBytesMax) return bad("longer than the limit");
-  ParsedUrl parsed;
-  size_t scheme_end = url.find("://");
-  if (scheme_end == std::string_view::npos) return bad("no scheme");
-  std::string_view scheme = url.substr(0, scheme_end);
-  if (IEquals(scheme, "https")) {
-    parsed.tls = true;
-  } else if (!IEquals(scheme, "http")) {
-    return bad("scheme must be http or https");
+IpAddress FromAddress(const asio::ip::address& address) {
+  if (address.is_v4()) {
+    const auto b = address.to_v4().to_bytes();
+    return IpAddress::V4(b[0], b[1], b[2], b[3]);
   }
-  std::string_view rest = url.substr(scheme_end + 3);
-  size_t authority_end = rest.find_first_of("/?#");
-  std::string_view authority = rest.substr(0, authority_end);
-  std::string_view target =
-      authority_end == std::string_view::npos ? std::string_view() : rest.substr(authority_end);
-  target = target.substr(0, target.find('#'));
-  if (authority.find('@') != std::string_view::npos) return bad("credentials in the url");
-  std::string_view host = authority;
-  std::string_view port;
-  if (!authority.empty() && authority.front() == '[') {
-    size_t close = authority.find(']');
-    if (close == std::string_view::npos) return bad("unclosed '['");
-    host = authority.substr(1, close - 1);
-    std::string_view after = authority.substr(close + 1);
-    if (!after.empty() && after.front() != ':') return bad("junk after ']'");
-    if (!after.empty()) port = after.substr(1);
-  } else if (size_t colon = authority.rfind(':'); colon != std::string_view::npos) {
-    host = authority.substr(0, colon);
-    port = authority.substr(colon + 1);
-  }
-  if (host.empty()) return bad("no host");
-  if (!port.empty()) {
-    unsigned value = 0;
-    auto [end, ec] = std::from_chars(port.data(), port.data() + port.size(), value);
-    if (ec != std::errc() || end != port.data() + port.size() || value == 0 || value > 65535) {
-      return bad("port must be 1..65535");
-    }
-  }
-  parsed.host.assign(host);
-  parsed.port.assign(port.empty() ? (parsed.tls ? "443" : "80") : port);
-  parsed.host_header.assign(authority);
-  parsed.target.assign(target.empty() || target.front() != '/' ? "/" : "");
-  parsed.target.append(target);
-  return parsed;
+  IpAddress out;
+  const auto b = address.to_v6().to_bytes();
+  std::copy(b.begin(), b.end(), out.bytes.begin());
+  if (address.to_v6().is_v4_mapped()) out.v4 = true;
+  return out;
 }
 
 // One exchange's I/O: every asynchronous step runs the private io_context until it completes
 // or the overall deadline passes, which gives synchronous calls a real timeout.
 class Exchange {
  public:
-  Exchange(const integrations::OutboundRequest& request, ssl::context* tls_context)
+  Exchange(const integrations::OutboundRequest& request, const integrations::OutboundPolicy& policy,
+           size_t body_bytes_max, ssl::context* tls_context)
       : request_(request),
+        policy_(policy),
+        body_bytes_max_(body_bytes_max),
         deadline_(SteadyClock::now() + std::chrono::milliseconds(request.timeout_ms)),
-        resolver_(ioc_),
         socket_(ioc_) {
     if (tls_context != nullptr) tls_.emplace(socket_, *tls_context);
   }
 
-  Result<integrations::OutboundResponse> Run(const ParsedUrl& url);
+  // Connects only to `checked` (addresses the policy allowed after resolution), checking each
+  // again as it is connected and the peer once connected.
+  Result<integrations::OutboundResponse> Run(const OutboundUrl& url,
+                                             const std::vector<IpAddress>& checked);
 
  private:
   template <class Initiate>
   beast::error_code Await(Initiate initiate);
 
   template <class Stream>
-  Result<integrations::OutboundResponse> WriteAndRead(Stream& stream, const ParsedUrl& url);
+  Result<integrations::OutboundResponse> WriteAndRead(Stream& stream, const OutboundUrl& url);
 
   Error Failure(std::string_view step, const beast::error_code& ec) const {
     std::string what = ec == asio::error::timed_out
@@ -133,10 +97,16 @@ class Exchange {
                  request_.method + " " + request_.url + ": " + std::string(step) + ": " + what};
   }
 
+  Error Refused(const Error& why) const {
+    return Error{ErrorCode::kInvalidArgument, why.field, why.rule,
+                 request_.method + " " + request_.url + ": " + why.message};
+  }
+
   const integrations::OutboundRequest& request_;
+  const integrations::OutboundPolicy& policy_;
+  size_t body_bytes_max_;
   SteadyClock::time_point deadline_;
   asio::io_context ioc_{1};
-  tcp::resolver resolver_;
   tcp::socket socket_;
   std::optional<ssl::stream<tcp::socket&>> tls_;
   beast::flat_buffer buffer_;
@@ -156,28 +126,42 @@ beast::error_code Exchange::Await(Initiate initiate) {
   // Timed out. Closing aborts the operation; its handler refers to this frame, so let it run.
   beast::error_code ignored;
   socket_.close(ignored);
-  resolver_.cancel();
   ioc_.restart();
   ioc_.run();
   return asio::error::timed_out;
 }
 
-Result<integrations::OutboundResponse> Exchange::Run(const ParsedUrl& url) {
-  tcp::resolver::results_type endpoints;
+Result<integrations::OutboundResponse> Exchange::Run(const OutboundUrl& url,
+                                                     const std::vector<IpAddress>& checked) {
+  std::vector<tcp::endpoint> endpoints;
+  for (const auto& a : checked) endpoints.push_back(ToEndpoint(a, url.port));
+  std::optional<Error> refused;
   beast::error_code ec = Await([&](auto done) {
-    resolver_.async_resolve(url.host, url.port,
-                            [&endpoints, done](beast::error_code e,
-                                               tcp::resolver::results_type results) mutable {
-                              endpoints = std::move(results);
-                              done(e);
-                            });
+    asio::async_connect(
+        socket_, endpoints,
+        [&](const beast::error_code&, const tcp::endpoint& next) {
+          // Connect time: the address about to be connected is checked once more.
+          Status st = policy_.CheckAddress(FromAddress(next.address()), "url");
+          if (!st.ok()) refused = st.error();
+          return st.ok();
+        },
+        [done](beast::error_code e, const tcp::endpoint&) mutable { done(e); });
   });
-  if (ec) return Failure("resolve", ec);
-  ec = Await([&](auto done) {
-    asio::async_connect(socket_, endpoints,
-                        [done](beast::error_code e, const tcp::endpoint&) mutable { done(e); });
-  });
+  if (refused) return Refused(*refused);
   if (ec) return Failure("connect", ec);
+  // The peer of the connected socket must be an address that was checked (no rebinding).
+  const tcp::endpoint peer = socket_.remote_endpoint(ec);
+  if (ec) return Failure("connect", ec);
+  const IpAddress peer_address = FromAddress(peer.address());
+  const bool was_checked = std::any_of(checked.begin(), checked.end(), [&](const IpAddress& a) {
+    return a.bytes == peer_address.bytes;
+  });
+  if (!was_checked) {
+    return Refused(Error::Invalid("url", std::string(integrations::kForbiddenDestination),
+                                  "connected to " + peer_address.ToString() +
+                                      ", which is not an address the policy checked"));
+  }
+  if (Status st = policy_.CheckAddress(peer_address, "url"); !st.ok()) return Refused(st.error());
   beast::error_code ignored;
   socket_.set_option(tcp::no_delay(true), ignored);
   if (!tls_) return WriteAndRead(socket_, url);
@@ -199,7 +183,7 @@ Result<integrations::OutboundResponse> Exchange::Run(const ParsedUrl& url) {
 
 template <class Stream>
 Result<integrations::OutboundResponse> Exchange::WriteAndRead(Stream& stream,
-                                                              const ParsedUrl& url) {
+                                                              const OutboundUrl& url) {
   http::request<http::string_body> message;
   message.method_string(request_.method);
   message.target(url.target);
@@ -217,7 +201,7 @@ Result<integrations::OutboundResponse> Exchange::WriteAndRead(Stream& stream,
   if (ec) return Failure("write", ec);
 
   http::response_parser<http::buffer_body> parser;
-  // The loop below stops at kResponseBodyBytesMax itself; the parser must not fail first.
+  // The loop below stops at body_bytes_max_ itself; the parser must not fail first.
   parser.body_limit(std::numeric_limits<std::uint64_t>::max());
   parser.header_limit(kResponseHeaderBytesMax);
   ec = Await([&](auto done) {
@@ -228,9 +212,8 @@ Result<integrations::OutboundResponse> Exchange::WriteAndRead(Stream& stream,
   integrations::OutboundResponse response;
   response.status = static_cast<int>(parser.get().result_int());
   char chunk[kReadChunkBytes];
-  while (!parser.is_done() && response.body.size() < BeastHttpClient::kResponseBodyBytesMax) {
-    size_t want =
-        std::min(sizeof chunk, BeastHttpClient::kResponseBodyBytesMax - response.body.size());
+  while (!parser.is_done() && response.body.size() < body_bytes_max_) {
+    size_t want = std::min(sizeof chunk, body_bytes_max_ - response.body.size());
     parser.get().body().data = chunk;
     parser.get().body().size = want;
     ec = Await([&](auto done) {
@@ -253,11 +236,20 @@ bool HasLineBreak(std::string_view text) {
 }  // namespace
 
 struct BeastHttpClient::Impl {
+  integrations::OutboundPolicy policy;
+  integrations::SystemResolver system_resolver;
+  integrations::Resolver* resolver = nullptr;
+  size_t response_body_bytes_max = BeastHttpClient::kResponseBodyBytesMax;
   std::optional<ssl::context> tls_context;
   std::string tls_error;  // why tls_context is missing
 };
 
-BeastHttpClient::BeastHttpClient() : impl_(std::make_unique<Impl>()) {
+BeastHttpClient::BeastHttpClient(integrations::OutboundPolicy policy,
+                                 integrations::Resolver* resolver, size_t response_body_bytes_max)
+    : impl_(std::make_unique<Impl>()) {
+  impl_->policy = std::move(policy);
+  impl_->response_body_bytes_max = response_body_bytes_max;
+  impl_->resolver = resolver != nullptr ? resolver : &impl_->system_resolver;
   try {
     ssl::context context(ssl::context::tls_client);
     context.set_default_verify_paths();
@@ -273,7 +265,7 @@ BeastHttpClient::~BeastHttpClient() = default;
 
 Result<integrations::OutboundResponse> BeastHttpClient::Send(
     const integrations::OutboundRequest& request) {
-  OPSBOX_ASSIGN_OR_RETURN(ParsedUrl url, ParseUrl(request.url));
+  OPSBOX_ASSIGN_OR_RETURN(OutboundUrl url, integrations::ParseOutboundUrl(request.url, "url"));
   if (request.timeout_ms < 1 || request.timeout_ms > kTimeoutMsMax) {
     return Error::Invalid("timeout_ms", "range",
                           "timeout_ms must be 1.." + std::to_string(kTimeoutMsMax));
@@ -287,13 +279,38 @@ Result<integrations::OutboundResponse> BeastHttpClient::Send(
                                                  "or contain line breaks");
     }
   }
-  if (url.tls && !impl_->tls_context) {
+  auto refused = [&](const Error& why) {
+    return Error{ErrorCode::kInvalidArgument, why.field, why.rule,
+                 request.method + " " + request.url + ": " + why.message};
+  };
+  if (Status st = impl_->policy.CheckScheme(url.https, "url"); !st.ok()) {
+    return refused(st.error());
+  }
+  if (url.https && !impl_->tls_context) {
     return Error{ErrorCode::kUnavailable, "url", "unavailable",
                  request.method + " " + request.url + ": no TLS context: " + impl_->tls_error};
   }
+  // Resolve once; every address must pass, and only these addresses are connected.
+  std::vector<IpAddress> addresses;
+  if (auto literal = integrations::ParseIpLiteral(url.host)) {
+    addresses.push_back(*literal);
+  } else {
+    auto resolved = impl_->resolver->Resolve(url.host);
+    if (!resolved.ok()) {
+      return Error{ErrorCode::kUnavailable, "url", "unavailable",
+                   request.method + " " + request.url + ": " + resolved.error().message};
+    }
+    addresses = std::move(*resolved);
+  }
+  for (const auto& a : addresses) {
+    if (Status st = impl_->policy.CheckAddress(a, "url"); !st.ok()) {
+      return refused(st.error());
+    }
+  }
   try {
-    Exchange exchange(request, url.tls ? &*impl_->tls_context : nullptr);
-    return exchange.Run(url);
+    Exchange exchange(request, impl_->policy, impl_->response_body_bytes_max,
+                      url.https ? &*impl_->tls_context : nullptr);
+    return exchange.Run(url, addresses);
   } catch (const std::exception& e) {
     // Asio and Beast report through error codes here; this catches what allocation may throw.
     return Error{ErrorCode::kUnavailable, "url", "unavailable",

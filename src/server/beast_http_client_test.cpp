@@ -1,6 +1,11 @@
 // Goal: BeastHttpClient against loopback peers: a full exchange with Host and Content-Length,
-// truncation at 64 KiB, and every transport failure (refused, silent peer, TLS to a plain port)
-// surfacing as kUnavailable naming the url, while malformed requests are kInvalidArgument.
+// truncation at kResponseBodyBytesMax, and every transport failure (refused, silent peer, TLS to
+// a plain port) surfacing as kUnavailable naming the url, while malformed requests are
+// kInvalidArgument. The outbound policy (issue #17) is enforced here: plain http and loopback
+// are refused by default before a byte is sent, names are resolved once through the Resolver
+// the test controls (a name of a forbidden address is refused; an answer that changes between
+// check and connect cannot move the connection), and a redirect is returned, not followed.
+// Tests naming other than loopback addresses are in outbound_guard_test.cpp (in a namespace).
 #include "server/beast_http_client.hpp"
 
 #include <arpa/inet.h>
@@ -9,11 +14,28 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <atomic>
+
 #include "api/problem.hpp"
+#include "integrations/testing/scripted_resolver.hpp"
 #include "server/http_server.hpp"
 
 namespace opsbox::server {
 namespace {
+
+// The test configuration: plain http and loopback receivers allowed.
+integrations::OutboundPolicy LoopbackPolicy() {
+  integrations::OutboundPolicyOptions o;
+  o.allow_http = true;
+  o.allow_loopback = true;
+  return integrations::OutboundPolicy(o);
+}
+
+integrations::IpAddress Ip(std::string_view text) {
+  return integrations::ParseIpLiteral(text).value_or(integrations::IpAddress{});
+}
+
+using integrations::testing::ScriptedResolver;
 
 class BeastHttpClientTest : public ::testing::Test {
  protected:
@@ -29,6 +51,25 @@ class BeastHttpClientTest : public ::testing::Test {
       respond(api::JsonResponse(202, std::move(body)));
     };
     router_.Add(std::move(echo));
+    api::Route count;
+    count.method = "POST";
+    count.pattern = "/count";
+    count.access = api::Access::kPublic;
+    count.handler = [this](api::HttpRequest&, api::Respond respond) {
+      ++hits_;
+      respond(api::JsonResponse(200, "{}"));
+    };
+    router_.Add(std::move(count));
+    api::Route redirect;
+    redirect.method = "POST";
+    redirect.pattern = "/redirect";
+    redirect.access = api::Access::kPublic;
+    redirect.handler = [this](api::HttpRequest&, api::Respond respond) {
+      api::HttpResponse response = api::JsonResponse(302, "{}");
+      response.headers.emplace_back("Location", base_ + "/count");
+      respond(std::move(response));
+    };
+    router_.Add(std::move(redirect));
     api::Route big;
     big.method = "GET";
     big.pattern = "/big";
@@ -49,7 +90,8 @@ class BeastHttpClientTest : public ::testing::Test {
   Metrics metrics_;
   std::unique_ptr<HttpServer> server_;
   std::string base_;
-  BeastHttpClient client_;
+  std::atomic<int> hits_{0};
+  BeastHttpClient client_{LoopbackPolicy()};
 };
 
 TEST_F(BeastHttpClientTest, SendsMethodHostHeadersAndBody) {
@@ -74,7 +116,7 @@ TEST_F(BeastHttpClientTest, ErrorStatusIsAResponseNotAnError) {
   EXPECT_EQ(response->status, 404);
 }
 
-TEST_F(BeastHttpClientTest, ResponseBodyIsTruncatedTo64KiB) {
+TEST_F(BeastHttpClientTest, ResponseBodyIsTruncatedAtTheNamedLimit) {
   integrations::OutboundRequest request;
   request.method = "GET";
   request.url = base_ + "/big";
@@ -146,6 +188,90 @@ TEST_F(BeastHttpClientTest, HeaderWithLineBreakIsRejectedBeforeSending) {
   auto response = client_.Send(request);
   ASSERT_FALSE(response.ok());
   EXPECT_EQ(response.error().field, "headers");
+}
+
+TEST_F(BeastHttpClientTest, DefaultPolicyRefusesPlainHttpAndLoopbackBeforeConnecting) {
+  integrations::OutboundRequest request;
+  request.url = base_ + "/count";
+  BeastHttpClient strict;
+  auto response = strict.Send(request);
+  ASSERT_FALSE(response.ok());
+  EXPECT_EQ(response.error().code, ErrorCode::kInvalidArgument);
+  EXPECT_EQ(response.error().rule, "https_required");
+
+  BeastHttpClient http_only(integrations::OutboundPolicy({.allow_http = true}));
+  for (const std::string host : {"127.0.0.1", "127.0.0.2", "[::ffff:127.0.0.1]", "127.1", "[::1]"}) {
+    request.url = "http://" + host + ":" + std::to_string(server_->port()) + "/count";
+    response = http_only.Send(request);
+    ASSERT_FALSE(response.ok()) << host;
+    EXPECT_EQ(response.error().code, ErrorCode::kInvalidArgument) << host;
+    EXPECT_EQ(response.error().rule, "forbidden_destination") << host;
+    EXPECT_NE(response.error().message.find(request.url), std::string::npos);
+  }
+  EXPECT_EQ(hits_.load(), 0);
+}
+
+TEST_F(BeastHttpClientTest, NameOfALoopbackAddressIsRefusedAfterResolution) {
+  for (const char* address : {"127.0.0.1", "::1", "::ffff:127.0.0.1"}) {
+    ScriptedResolver resolver({{Ip(address)}});
+    BeastHttpClient client(integrations::OutboundPolicy({.allow_http = true}), &resolver);
+    integrations::OutboundRequest request;
+    request.url = "http://hooks.example.test:" + std::to_string(server_->port()) + "/count";
+    auto response = client.Send(request);
+    ASSERT_FALSE(response.ok()) << address;
+    EXPECT_EQ(response.error().rule, "forbidden_destination") << address;
+    EXPECT_NE(response.error().message.find(address), std::string::npos)
+        << response.error().message;
+    EXPECT_EQ(resolver.lookups(), 1u);
+  }
+  EXPECT_EQ(hits_.load(), 0);
+}
+
+TEST_F(BeastHttpClientTest, OneForbiddenAnswerAmongSeveralRefusesTheRequest) {
+  // 127.0.0.1 is allowed by the operator's network; 127.0.0.2 is plain loopback, refused.
+  ScriptedResolver resolver({{Ip("127.0.0.1"), Ip("127.0.0.2")}});
+  auto allow = integrations::ParseIpNetwork("127.0.0.1/32", "test");
+  ASSERT_TRUE(allow.ok());
+  BeastHttpClient client(
+      integrations::OutboundPolicy({.allow_http = true, .allow_networks = {*allow}}), &resolver);
+  integrations::OutboundRequest request;
+  request.url = "http://hooks.example.test:" + std::to_string(server_->port()) + "/count";
+  auto response = client.Send(request);
+  ASSERT_FALSE(response.ok());
+  EXPECT_EQ(response.error().rule, "forbidden_destination");
+  EXPECT_NE(response.error().message.find("127.0.0.2"), std::string::npos);
+  EXPECT_EQ(hits_.load(), 0);
+}
+
+TEST_F(BeastHttpClientTest, RebindingBetweenCheckAndConnectCannotMoveTheConnection) {
+  // The first answer is the checked, allowed address; every later lookup answers 127.0.0.2,
+  // where nothing listens. A client that resolved again to connect would fail to connect.
+  auto allow = integrations::ParseIpNetwork("127.0.0.1/32", "test");
+  ASSERT_TRUE(allow.ok());
+  ScriptedResolver resolver({{Ip("127.0.0.1")}, {Ip("127.0.0.2")}});
+  BeastHttpClient client(
+      integrations::OutboundPolicy({.allow_http = true, .allow_networks = {*allow}}), &resolver);
+  integrations::OutboundRequest request;
+  request.url = "http://rebind.example.test:" + std::to_string(server_->port()) + "/count";
+  auto response = client.Send(request);
+  ASSERT_TRUE(response.ok()) << response.error().ToString();
+  EXPECT_EQ(response->status, 200);
+  EXPECT_EQ(resolver.lookups(), 1u) << "resolved once: the checked address is the one connected";
+  EXPECT_EQ(hits_.load(), 1);
+  // The next request resolves afresh, gets the rebound answer, and is refused before connecting.
+  response = client.Send(request);
+  ASSERT_FALSE(response.ok());
+  EXPECT_EQ(response.error().rule, "forbidden_destination");
+  EXPECT_EQ(hits_.load(), 1);
+}
+
+TEST_F(BeastHttpClientTest, RedirectIsReturnedNotFollowed) {
+  integrations::OutboundRequest request;
+  request.url = base_ + "/redirect";
+  auto response = client_.Send(request);
+  ASSERT_TRUE(response.ok()) << response.error().ToString();
+  EXPECT_EQ(response->status, 302);
+  EXPECT_EQ(hits_.load(), 0) << "the Location (another loopback path) was not requested";
 }
 
 }  // namespace

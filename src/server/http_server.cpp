@@ -9,6 +9,8 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/post.hpp>
+#include <boost/asio/ssl/context.hpp>
+#include <boost/asio/ssl/error.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/strand.hpp>
 #include <boost/asio/write.hpp>
@@ -20,7 +22,9 @@
 #include <boost/beast/http/read.hpp>
 #include <boost/beast/http/status.hpp>
 #include <boost/beast/http/string_body.hpp>
+#include <boost/beast/ssl/ssl_stream.hpp>
 #include <boost/beast/websocket.hpp>
+#include <boost/beast/websocket/ssl.hpp>
 #include <charconv>
 #include <chrono>
 #include <condition_variable>
@@ -49,6 +53,62 @@ using SteadyClock = std::chrono::steady_clock;
 class Session;
 class WsConnection;
 namespace websocket = beast::websocket;
+namespace ssl = asio::ssl;
+
+// A connection's byte stream: plain TCP, or TLS over TCP when the server has a certificate.
+// Chosen per server at accept time; sessions and WebSocket connections use it the same way
+// (its lowest layer is always the beast::tcp_stream, whose timeouts apply underneath TLS).
+class ServerStream {
+ public:
+  using executor_type = beast::tcp_stream::executor_type;
+  using next_layer_type = beast::tcp_stream;
+
+  ServerStream(tcp::socket socket, ssl::context* tls) {
+    if (tls != nullptr) {
+      tls_.emplace(beast::tcp_stream(std::move(socket)), *tls);
+    } else {
+      plain_.emplace(std::move(socket));
+    }
+  }
+  ServerStream(ServerStream&&) = default;
+
+  bool is_tls() const { return tls_.has_value(); }
+  executor_type get_executor() { return next_layer().get_executor(); }
+  beast::tcp_stream& next_layer() { return tls_ ? tls_->next_layer() : *plain_; }
+
+  template <class MutableBuffers, class Handler>
+  void async_read_some(const MutableBuffers& buffers, Handler&& handler) {
+    if (tls_) return tls_->async_read_some(buffers, std::forward<Handler>(handler));
+    plain_->async_read_some(buffers, std::forward<Handler>(handler));
+  }
+  template <class ConstBuffers, class Handler>
+  void async_write_some(const ConstBuffers& buffers, Handler&& handler) {
+    if (tls_) return tls_->async_write_some(buffers, std::forward<Handler>(handler));
+    plain_->async_write_some(buffers, std::forward<Handler>(handler));
+  }
+  template <class Handler>
+  void async_handshake(Handler&& handler) {
+    tls_->async_handshake(ssl::stream_base::server, std::forward<Handler>(handler));
+  }
+
+  // WebSocket closing handshake: TLS close_notify, then the TCP teardown.
+  [[maybe_unused]] friend void teardown(beast::role_type role, ServerStream& s,
+                                       beast::error_code& ec) {
+    using websocket::teardown;
+    if (s.tls_) return teardown(role, *s.tls_, ec);
+    teardown(role, s.plain_->socket(), ec);
+  }
+  template <class Handler>
+  friend void async_teardown(beast::role_type role, ServerStream& s, Handler&& handler) {
+    using websocket::async_teardown;
+    if (s.tls_) return async_teardown(role, *s.tls_, std::forward<Handler>(handler));
+    async_teardown(role, s.plain_->socket(), std::forward<Handler>(handler));
+  }
+
+ private:
+  std::optional<beast::tcp_stream> plain_;
+  std::optional<beast::ssl_stream<beast::tcp_stream>> tls_;
+};
 
 // After answering a request we cannot read (413, 431, malformed), the rest of what the client
 // sends is read and dropped for a while before closing, so that closing with unread data does
@@ -87,6 +147,9 @@ struct HttpServer::Core : std::enable_shared_from_this<HttpServer::Core> {
   std::mutex state_mutex;  // held for the whole of Start() and Stop()
   std::condition_variable state_cv;
   State state = State::kNew;
+
+  std::optional<ssl::context> tls;  // set when the server speaks HTTPS
+  std::string hsts_header;          // "Strict-Transport-Security: …\r\n" under TLS, else ""
 
   asio::io_context ioc;
   std::optional<tcp::acceptor> acceptor;  // on its own strand
@@ -187,9 +250,10 @@ void AppendNumber(std::string& out, uint64_t value) {
 // from other threads is Responder, which posts onto that strand.
 class Session : public std::enable_shared_from_this<Session> {
  public:
-  Session(Core& core, tcp::socket socket) : core_(core), stream_(std::move(socket)) {
+  Session(Core& core, tcp::socket socket)
+      : core_(core), stream_(std::move(socket), core.tls ? &*core.tls : nullptr) {
     beast::error_code ec;
-    auto endpoint = stream_.socket().remote_endpoint(ec);
+    auto endpoint = Tcp().socket().remote_endpoint(ec);
     if (!ec) request_.remote_address = endpoint.address().to_string();
   }
 
@@ -204,7 +268,15 @@ class Session : public std::enable_shared_from_this<Session> {
   auto executor() { return stream_.get_executor(); }
 
   void Start() {
-    asio::dispatch(executor(), [self = shared_from_this()] { self->DoRead(); });
+    asio::dispatch(executor(), [self = shared_from_this()] {
+      if (!self->stream_.is_tls()) return self->DoRead();
+      // A client that never completes the TLS handshake is dropped like a slow header.
+      self->Tcp().expires_after(std::chrono::milliseconds(self->core_.options.header_timeout_ms));
+      self->stream_.async_handshake([self](beast::error_code ec) {
+        if (ec) return self->Close();
+        self->DoRead();
+      });
+    });
   }
 
   // Stop(): close now if waiting for a request; otherwise close after the current response.
@@ -239,9 +311,10 @@ class Session : public std::enable_shared_from_this<Session> {
   void OnWrite(beast::error_code ec);
   void Drain();
   void Close();
+  beast::tcp_stream& Tcp() { return stream_.next_layer(); }
 
   Core& core_;
-  beast::tcp_stream stream_;
+  ServerStream stream_;
   beast::flat_buffer buffer_;
   std::optional<http::request_parser<http::string_body>> parser_;
   api::HttpRequest request_;  // reused across requests to keep string capacity
@@ -297,7 +370,7 @@ struct WebSocketResponder {
 class WsConnection : public api::WebSocketSession,
                      public std::enable_shared_from_this<WsConnection> {
  public:
-  WsConnection(Core& core, beast::tcp_stream stream, http::request<http::string_body> request,
+  WsConnection(Core& core, ServerStream stream, http::request<http::string_body> request,
                api::WebSocketOpen open)
       : core_(core), ws_(std::move(stream)), request_(std::move(request)),
         open_(std::move(open)) {}
@@ -325,7 +398,7 @@ class WsConnection : public api::WebSocketSession,
   }
 
   Core& core_;
-  websocket::stream<beast::tcp_stream> ws_;
+  websocket::stream<ServerStream> ws_;
   http::request<http::string_body> request_;
   api::WebSocketOpen open_;
   api::WebSocketCallbacks callbacks_;
@@ -522,7 +595,7 @@ void Session::DoRead() {
   route_label_ = kUnmatchedRoute;
   if (served_ == 0 || buffer_.size() > 0) return ReadHeader();
   // Between keep-alive requests the idle timeout applies until the next request's first byte.
-  stream_.expires_after(std::chrono::milliseconds(core_.options.idle_timeout_ms));
+  Tcp().expires_after(std::chrono::milliseconds(core_.options.idle_timeout_ms));
   stream_.async_read_some(buffer_.prepare(kReadChunkBytes),
                           [self = shared_from_this()](beast::error_code ec, size_t n) {
                             if (ec) return self->Close();
@@ -532,7 +605,7 @@ void Session::DoRead() {
 }
 
 void Session::ReadHeader() {
-  stream_.expires_after(std::chrono::milliseconds(core_.options.header_timeout_ms));
+  Tcp().expires_after(std::chrono::milliseconds(core_.options.header_timeout_ms));
   http::async_read_header(stream_, buffer_, *parser_,
                           [self = shared_from_this()](beast::error_code ec, size_t) {
                             self->OnHeader(ec);
@@ -546,7 +619,7 @@ void Session::OnHeader(beast::error_code ec) {
   auto& message = parser_->get();
   if (IEquals(Sv(message[http::field::expect]), "100-continue")) {
     static constexpr std::string_view kContinue = "HTTP/1.1 100 Continue\r\n\r\n";
-    stream_.expires_after(std::chrono::milliseconds(core_.options.io_timeout_ms));
+    Tcp().expires_after(std::chrono::milliseconds(core_.options.io_timeout_ms));
     asio::async_write(stream_, asio::buffer(kContinue.data(), kContinue.size()),
                       [self = shared_from_this()](beast::error_code write_ec, size_t) {
                         if (write_ec) return self->Close();
@@ -558,7 +631,7 @@ void Session::OnHeader(beast::error_code ec) {
 }
 
 void Session::ReadBody() {
-  stream_.expires_after(std::chrono::milliseconds(core_.options.io_timeout_ms));
+  Tcp().expires_after(std::chrono::milliseconds(core_.options.io_timeout_ms));
   http::async_read(stream_, buffer_, *parser_,
                    [self = shared_from_this()](beast::error_code ec, size_t) {
                      if (ec) return self->OnReadError(ec);
@@ -762,7 +835,7 @@ void Session::Write(api::HttpResponse response) {
   std::chrono::duration<double> elapsed = SteadyClock::now() - started_;
   core_.metrics.ObserveRequest(route_label_, request_.method, response.status, elapsed.count());
   body_ = std::move(response.body);
-  stream_.expires_after(std::chrono::milliseconds(core_.options.io_timeout_ms));
+  Tcp().expires_after(std::chrono::milliseconds(core_.options.io_timeout_ms));
   std::array<asio::const_buffer, 2> buffers = {asio::buffer(head_), asio::buffer(body_)};
   asio::async_write(stream_, buffers, [self = shared_from_this()](beast::error_code ec, size_t) {
     self->OnWrite(ec);
@@ -786,6 +859,7 @@ void Session::SerializeHead(const api::HttpResponse& response, bool keep_alive,
   head_.append(
       "\r\nX-Content-Type-Options: nosniff\r\nX-Frame-Options: DENY\r\n"
       "Referrer-Policy: no-referrer\r\n");
+  head_.append(core_.hsts_header);
   if (request_.path.starts_with("/api/") ||
       response.content_type == "application/problem+json") {
     head_.append("Cache-Control: no-store\r\n");
@@ -815,7 +889,7 @@ void Session::OnWrite(beast::error_code ec) {
   if (close_after_write_) return Drain();
   if (!wrote_keep_alive_) {
     beast::error_code ignored;
-    stream_.socket().shutdown(tcp::socket::shutdown_send, ignored);
+    Tcp().socket().shutdown(tcp::socket::shutdown_send, ignored);
     return Close();
   }
   ++served_;
@@ -826,8 +900,8 @@ void Session::Drain() {
   if (state_ != State::kDraining) {
     state_ = State::kDraining;
     beast::error_code ignored;
-    stream_.socket().shutdown(tcp::socket::shutdown_send, ignored);
-    stream_.expires_after(kDrainTimeout);
+    Tcp().socket().shutdown(tcp::socket::shutdown_send, ignored);
+    Tcp().expires_after(kDrainTimeout);
   }
   buffer_.consume(buffer_.size());
   if (drained_bytes_ >= kDrainBytesMax) return Close();
@@ -844,8 +918,8 @@ void Session::Close() {
   if (state_ == State::kClosed) return;
   state_ = State::kClosed;
   beast::error_code ignored;
-  stream_.socket().shutdown(tcp::socket::shutdown_both, ignored);
-  stream_.close();
+  Tcp().socket().shutdown(tcp::socket::shutdown_both, ignored);
+  Tcp().close();
   // A Respond the application still holds may keep this object alive; closed is what counts.
   std::lock_guard lock(core_.sessions_mutex);
   --core_.open_sessions;
@@ -904,6 +978,53 @@ Status CheckOptions(const HttpServerOptions& options) {
   return Ok();
 }
 
+// Mozilla's "intermediate" profile: TLS 1.2 with forward-secret AEAD suites only, and TLS 1.3
+// (whose suites OpenSSL fixes to AEAD ones).
+constexpr const char* kTls12Ciphers =
+    "ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256:ECDHE-ECDSA-AES256-GCM-SHA384:"
+    "ECDHE-RSA-AES256-GCM-SHA384:ECDHE-ECDSA-CHACHA20-POLY1305:ECDHE-RSA-CHACHA20-POLY1305";
+
+Status SetUpTls(Core& core) {
+  const auto& options = core.options;
+  if (options.tls_cert_file.empty() && options.tls_key_file.empty()) return Ok();
+  if (options.tls_cert_file.empty() || options.tls_key_file.empty()) {
+    return Error::Invalid(options.tls_cert_file.empty() ? "server.tls_cert_file"
+                                                        : "server.tls_key_file",
+                          "tls", "TLS needs both a certificate file and a key file");
+  }
+  auto& ctx = core.tls.emplace(ssl::context::tls_server);
+  ctx.set_options(ssl::context::default_workarounds | ssl::context::no_sslv2 |
+                  ssl::context::no_sslv3 | ssl::context::no_tlsv1 | ssl::context::no_tlsv1_1 |
+                  ssl::context::single_dh_use | SSL_OP_NO_RENEGOTIATION |
+                  SSL_OP_CIPHER_SERVER_PREFERENCE);
+  SSL_CTX_set_min_proto_version(ctx.native_handle(), TLS1_2_VERSION);
+  SSL_CTX_set_cipher_list(ctx.native_handle(), kTls12Ciphers);
+  beast::error_code ec;
+  if (ctx.use_certificate_chain_file(options.tls_cert_file, ec)) {
+    core.tls.reset();
+    return Error::Invalid("server.tls_cert_file", "tls",
+                          "cannot load the certificate chain " + options.tls_cert_file + ": " +
+                              ec.message());
+  }
+  if (ctx.use_private_key_file(options.tls_key_file, ssl::context::pem, ec)) {
+    core.tls.reset();
+    return Error::Invalid("server.tls_key_file", "tls",
+                          "cannot load the private key " + options.tls_key_file + ": " +
+                              ec.message());
+  }
+  if (SSL_CTX_check_private_key(ctx.native_handle()) != 1) {
+    core.tls.reset();
+    return Error::Invalid("server.tls_key_file", "tls",
+                          "the private key " + options.tls_key_file +
+                              " does not match the certificate " + options.tls_cert_file);
+  }
+  if (options.hsts_max_age_s > 0) {
+    core.hsts_header = "Strict-Transport-Security: max-age=" +
+                       std::to_string(options.hsts_max_age_s) + "\r\n";
+  }
+  return Ok();
+}
+
 Status Listen(Core& core) {
   const auto& options = core.options;
   std::string address = options.host + ":" + std::to_string(options.port);
@@ -957,6 +1078,7 @@ Status HttpServer::Start() {
     return Error::Conflict("started", "the HTTP server was already started or stopped");
   }
   OPSBOX_TRY(CheckOptions(core.options));
+  OPSBOX_TRY(SetUpTls(core));
   if (Status listening = Listen(core); !listening.ok()) {
     core.acceptor.reset();
     return listening;
@@ -965,8 +1087,8 @@ Status HttpServer::Start() {
   asio::dispatch(core.acceptor->get_executor(), [&core] { DoAccept(core); });
   for (int i = 0; i < core.options.threads; ++i) core.threads.emplace_back(RunIoThread, &core);
   core.state = Core::State::kRunning;
-  spdlog::info("http: listening on {}:{} with {} io threads", core.options.host,
-               core.port.load(), core.options.threads);
+  spdlog::info("http: listening on {}:{} ({}) with {} io threads", core.options.host,
+               core.port.load(), core.tls ? "HTTPS" : "HTTP", core.options.threads);
   return Ok();
 }
 

@@ -2,6 +2,9 @@
 // them through an api::Router and writes the handlers' responses. Beast and Asio stay inside
 // http_server.cpp.
 //
+// Plain HTTP or, when HttpServerOptions names a certificate and key, HTTPS only (OpenSSL through
+// Boost.Asio; its headers stay in http_server.cpp too).
+//
 // Every response carries Content-Type, Content-Length, Date, X-Content-Type-Options: nosniff,
 // X-Frame-Options: DENY and Referrer-Policy: no-referrer; responses under /api/ also carry
 // Cache-Control: no-store. Failures the server answers itself are RFC 9457 problems:
@@ -46,6 +49,12 @@ struct HttpServerOptions {
   size_t websocket_send_queue_messages_max = 1024;    // queued, unsent messages per connection
   int websocket_idle_timeout_ms = 60000;  // a ping after half of it; closed when nothing comes
   int websocket_handshake_timeout_ms = 10000;         // opening and closing handshakes
+  // TLS (issue #9): with both files set the listener speaks only HTTPS/WSS (TLS 1.2 and 1.3,
+  // forward-secret AEAD ciphers; the handshake must complete within header_timeout_ms), and
+  // every response carries Strict-Transport-Security when hsts_max_age_s > 0.
+  std::string tls_cert_file;        // PEM certificate chain
+  std::string tls_key_file;         // PEM private key
+  int64_t hsts_max_age_s = 31536000;
 };
 
 // Lifecycle: construct, Start() once, then Stop() (or destroy, which stops). The router and
@@ -61,7 +70,8 @@ class HttpServer {
 
   // Binds and listens, then starts the io threads. Errors: rule "listen" naming the address
   // (for example when the port is in use; code kUnavailable), rule "options" for bad options,
-  // a second Start() is a kConflict.
+  // rule "tls" naming the certificate or key file that cannot be loaded, a second Start() is a
+  // kConflict.
   Status Start();
 
   // The bound port (useful with port 0); 0 before Start().

@@ -100,7 +100,9 @@ class HttpServerTest : public ::testing::Test {
 
   api::Router router_;
   Metrics metrics_;
-  BeastHttpClient client_;
+  // Plain http to this test's own server on loopback: the test configuration's allowance.
+  BeastHttpClient client_{
+      integrations::OutboundPolicy({.allow_http = true, .allow_loopback = true})};
   std::unique_ptr<HttpServer> server_;
   std::mutex mutex_;
   std::vector<std::thread> threads_;

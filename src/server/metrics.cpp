@@ -9,6 +9,7 @@
 #include <spdlog/spdlog.h>
 
 #include <array>
+#include <atomic>
 #include <mutex>
 #include <unordered_map>
 #include <vector>
@@ -89,6 +90,16 @@ struct Metrics::Impl {
   std::unordered_map<std::string, prometheus::Family<prometheus::Gauge>*> gauges;
   std::unordered_map<std::string, prometheus::Family<prometheus::Counter>*> counters;
 
+  std::atomic<bool> tenant_labels_allowed{false};
+
+  // The labels as exported: tenant labels dropped unless allowed.
+  Labels Exported(const Labels& labels) const {
+    if (tenant_labels_allowed.load()) return labels;
+    Labels out = labels;
+    for (auto name : kTenantLabelNames) out.erase(std::string(name));
+    return out;
+  }
+
   std::mutex render_mutex;  // also guards hooks
   std::vector<std::function<void()>> hooks;
 
@@ -120,6 +131,8 @@ void Metrics::ObserveRequest(std::string_view route_pattern, std::string_view me
   series.duration->Observe(seconds < 0 ? 0 : seconds);
 }
 
+void Metrics::SetTenantLabelsAllowed(bool allowed) { impl_->tenant_labels_allowed.store(allowed); }
+
 void Metrics::SetGauge(std::string_view name, std::string_view help, const Labels& labels,
                        double value) {
   std::lock_guard lock(impl_->named_mutex);
@@ -132,7 +145,7 @@ void Metrics::SetGauge(std::string_view name, std::string_view help, const Label
                          .Register(*impl_->registry);
       it = impl_->gauges.emplace(std::string(name), &family).first;
     }
-    it->second->Add(labels).Set(value);
+    it->second->Add(impl_->Exported(labels)).Set(value);
   } catch (const std::exception& e) {
     spdlog::error("metrics: cannot set gauge {}: {}", name, e.what());
   }
@@ -150,7 +163,7 @@ void Metrics::AddCounter(std::string_view name, std::string_view help, const Lab
                          .Register(*impl_->registry);
       it = impl_->counters.emplace(std::string(name), &family).first;
     }
-    it->second->Add(labels).Increment(delta);
+    it->second->Add(impl_->Exported(labels)).Increment(delta);
   } catch (const std::exception& e) {
     spdlog::error("metrics: cannot add to counter {}: {}", name, e.what());
   }

@@ -20,6 +20,8 @@ class Metrics {
   // Distinct {route, method, status} series kept for HTTP requests; past this, requests are
   // counted under route "other" (a guard against label explosion, not a normal state).
   static constexpr size_t kRequestSeriesMax = 4096;
+  // Label names that carry a tenant identifier.
+  static constexpr std::string_view kTenantLabelNames[] = {"tenant", "tenant_id"};
 
   Metrics();
   ~Metrics();
@@ -32,6 +34,13 @@ class Metrics {
   // histogram opsbox_http_request_duration_seconds{route,method}.
   void ObserveRequest(std::string_view route_pattern, std::string_view method, int status,
                       double seconds);
+
+  // Labels that name a tenant (kTenantLabelNames) are dropped from every gauge and counter
+  // unless this was set to true (config metrics.tenant_labels = "on"; issue #9): a scrape then
+  // learns nothing about which tenants the server holds. Without them, counters of several
+  // tenants add up in one series and gauges keep the last value set, so modules should publish
+  // per-tenant figures as counters. Call before the first SetGauge/AddCounter.
+  void SetTenantLabelsAllowed(bool allowed);
 
   // Sets gauge `name` with `labels` to `value`, creating it (with `help`) on first use.
   // A name that is invalid or already used by another metric type is logged and ignored.

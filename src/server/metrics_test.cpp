@@ -1,6 +1,7 @@
 // Goal: Metrics renders request series under route patterns with normalised methods, lets
 // other modules set gauges and counters by name (refreshed by hooks just before rendering), and
-// survives misuse such as an invalid or conflicting metric name without throwing.
+// survives misuse such as an invalid or conflicting metric name without throwing; tenant
+// identifiers stay out of labels unless allowed (issue #9).
 #include "server/metrics.hpp"
 
 #include <gtest/gtest.h>
@@ -27,6 +28,7 @@ TEST(MetricsTest, CountsRequestsPerRoutePatternMethodAndStatus) {
 
 TEST(MetricsTest, RefreshHooksRunBeforeRenderingAndSetGauges) {
   Metrics metrics;
+  metrics.SetTenantLabelsAllowed(true);
   int refreshed = 0;
   metrics.AddRefreshHook([&] {
     ++refreshed;
@@ -37,6 +39,25 @@ TEST(MetricsTest, RefreshHooksRunBeforeRenderingAndSetGauges) {
   std::string text = metrics.Render();
   EXPECT_EQ(refreshed, 2);
   EXPECT_TRUE(Contains(text, R"(opsbox_ledger_events{tenant="acme"} 20)")) << text;
+}
+
+TEST(MetricsTest, TenantLabelsAreDroppedUnlessAllowed) {
+  Metrics metrics;
+  metrics.AddCounter("opsbox_rejected_total", "Rejections.", {{"tenant", "acme"}, {"why", "sig"}});
+  metrics.AddCounter("opsbox_rejected_total", "Rejections.", {{"tenant", "beta"}, {"why", "sig"}});
+  metrics.SetGauge("opsbox_backlog", "Backlog.", {{"tenant_id", "acme"}}, 7);
+  std::string text = metrics.Render();
+  EXPECT_FALSE(Contains(text, "acme")) << text;
+  EXPECT_FALSE(Contains(text, "beta")) << text;
+  EXPECT_TRUE(Contains(text, R"(opsbox_rejected_total{why="sig"} 2)")) << text;
+  EXPECT_TRUE(Contains(text, "opsbox_backlog 7")) << text;
+}
+
+TEST(MetricsTest, TenantLabelsAreKeptWhenConfigured) {
+  Metrics metrics;
+  metrics.SetTenantLabelsAllowed(true);
+  metrics.AddCounter("opsbox_rejected_total", "Rejections.", {{"tenant", "acme"}});
+  EXPECT_TRUE(Contains(metrics.Render(), R"(opsbox_rejected_total{tenant="acme"} 1)"));
 }
 
 TEST(MetricsTest, CountersAccumulate) {

@@ -1,7 +1,9 @@
 // Backend-independent parts of store.hpp: Row accessors, migrations and the reader pool.
 #include "store/store.hpp"
 
+#include <algorithm>
 #include <charconv>
+#include <limits>
 #include <chrono>
 #include <condition_variable>
 
@@ -78,37 +80,74 @@ Status ApplyStatements(Tx& tx, std::string_view sql, int64_t version) {
   return Ok();
 }
 
-// Applies `m` unless a concurrent starter already did; one transaction.
-Status ApplyMigration(Connection& conn, const Migration& m) {
-  OPSBOX_ASSIGN_OR_RETURN(auto tx, conn.Begin());
-  OPSBOX_ASSIGN_OR_RETURN(int64_t current, LockAndReadVersion(*tx, conn.dialect()));
-  if (m.version <= current) return Ok();
-  const std::string& sql = conn.dialect() == Dialect::kSqlite ? m.sql_sqlite : m.sql_postgres;
-  OPSBOX_TRY(ApplyStatements(*tx, sql, m.version));
-  const Value row[] = {m.version, m.name, NowUs()};
-  OPSBOX_TRY(tx->Exec("INSERT INTO schema_migrations (version, name, applied_at_us) VALUES (?, ?, ?)",
-                      row));
-  return tx->Commit();
-}
-
 }  // namespace
 
 Status Database::Migrate() {
+  return MigrateWith(Migrations(), std::numeric_limits<int64_t>::max());
+}
+
+Status Database::MigrateWith(std::span<const Migration> migrations, int64_t version_max) {
   OPSBOX_ASSIGN_OR_RETURN(auto conn, Connect());
-  int64_t current = 0;
-  {
-    OPSBOX_ASSIGN_OR_RETURN(auto tx, conn->Begin());
-    OPSBOX_ASSIGN_OR_RETURN(current, LockAndReadVersion(*tx, conn->dialect()));
-    OPSBOX_TRY(tx->Commit());
+  OPSBOX_ASSIGN_OR_RETURN(auto tx, conn->Begin());
+  OPSBOX_ASSIGN_OR_RETURN(int64_t current, LockAndReadVersion(*tx, conn->dialect()));
+  const int64_t known = migrations.empty() ? 0 : migrations.back().version;
+  if (current > known) {
+    return Error::Conflict("schema_newer",
+                           "the database is at schema version " + std::to_string(current) +
+                               ", newer than this binary's " + std::to_string(known) +
+                               ": it was written by a later release; run that release (or "
+                               "restore a backup made by this one)");
   }
   int64_t previous = 0;
-  for (const Migration& m : Migrations()) {
+  for (const Migration& m : migrations) {
     OPSBOX_ASSERT_MSG(m.version > previous, "migrations must be in increasing version order");
     previous = m.version;
-    if (m.version <= current) continue;
-    OPSBOX_TRY(ApplyMigration(*conn, m));
+    if (m.version <= current || m.version > version_max) continue;
+    const std::string& sql = conn->dialect() == Dialect::kSqlite ? m.sql_sqlite : m.sql_postgres;
+    OPSBOX_TRY(ApplyStatements(*tx, sql, m.version));
+    const Value row[] = {m.version, m.name, NowUs()};
+    OPSBOX_TRY(tx->Exec(
+        "INSERT INTO schema_migrations (version, name, applied_at_us) VALUES (?, ?, ?)", row));
   }
+  return tx->Commit();
+}
+
+Status Tx::QueryEach(std::string_view sql, std::span<const Value> params,
+                     const std::function<Status(const Row&)>& fn) {
+  OPSBOX_ASSIGN_OR_RETURN(Rows rows, Query(sql, params));
+  for (const Row& r : rows) OPSBOX_TRY(fn(r));
   return Ok();
+}
+
+Result<std::vector<std::string>> ListTables(Tx& tx, Dialect dialect) {
+  const char* sql =
+      dialect == Dialect::kSqlite
+          ? "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' "
+            "AND name <> 'schema_migrations' ORDER BY name"
+          : "SELECT table_name FROM information_schema.tables WHERE table_schema = "
+            "current_schema() AND table_type = 'BASE TABLE' AND table_name <> "
+            "'schema_migrations' ORDER BY table_name";
+  OPSBOX_ASSIGN_OR_RETURN(Rows rows, tx.Query(sql));
+  std::vector<std::string> out;
+  out.reserve(rows.size());
+  for (const Row& r : rows) out.push_back(r.Text(0));
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+Result<std::vector<std::string>> ListColumns(Tx& tx, Dialect dialect, const std::string& table) {
+  const char* sql = dialect == Dialect::kSqlite
+                        ? "SELECT name FROM pragma_table_info(?) ORDER BY cid"
+                        : "SELECT column_name FROM information_schema.columns WHERE "
+                          "table_schema = current_schema() AND table_name = ? ORDER BY "
+                          "ordinal_position";
+  const Value param = table;
+  OPSBOX_ASSIGN_OR_RETURN(Rows rows, tx.Query(sql, std::span(&param, 1)));
+  if (rows.empty()) return Error::NotFound("no table named " + table);
+  std::vector<std::string> out;
+  out.reserve(rows.size());
+  for (const Row& r : rows) out.push_back(r.Text(0));
+  return out;
 }
 
 Result<int64_t> Database::SchemaVersion() {
@@ -139,6 +178,7 @@ struct Pool::State {
   std::vector<std::unique_ptr<Connection>> idle;
   size_t open = 0;  // connections alive, idle or leased
   size_t size_max = 0;
+  int64_t acquire_timeout_ms = 0;
 };
 
 namespace {
@@ -174,9 +214,11 @@ class PooledConnection final : public Connection {
 
 }  // namespace
 
-Pool::Pool(Database& db, size_t size_max) : state_(std::make_unique<State>()), db_(db) {
-  OPSBOX_ASSERT(size_max > 0);
+Pool::Pool(Database& db, size_t size_max, int64_t acquire_timeout_ms)
+    : state_(std::make_unique<State>()), db_(db) {
+  OPSBOX_ASSERT(size_max > 0 && acquire_timeout_ms > 0);
   state_->size_max = size_max;
+  state_->acquire_timeout_ms = acquire_timeout_ms;
 }
 
 Pool::~Pool() {
@@ -197,7 +239,13 @@ Result<Pool::Lease> Pool::Acquire() {
   State& s = *state_;
   {
     std::unique_lock lock(s.mu);
-    s.cv.wait(lock, [&] { return !s.idle.empty() || s.open < s.size_max; });
+    if (!s.cv.wait_for(lock, std::chrono::milliseconds(s.acquire_timeout_ms),
+                       [&] { return !s.idle.empty() || s.open < s.size_max; })) {
+      return Error{ErrorCode::kUnavailable, "", "pool_exhausted",
+                   "every database connection (" + std::to_string(s.size_max) +
+                       ") stayed busy for " + std::to_string(s.acquire_timeout_ms) +
+                       " ms; retry shortly"};
+    }
     if (!s.idle.empty()) {
       std::unique_ptr<Connection> c = std::move(s.idle.back());
       s.idle.pop_back();

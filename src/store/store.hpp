@@ -54,6 +54,12 @@ class Tx {
   // Runs the same statement once per parameter row (prepared once; batched where the engine
   // allows). Used by the ledger writer for event rows.
   virtual Status ExecBatch(std::string_view sql, std::span<const std::vector<Value>> rows) = 0;
+  // Streams a query's rows to `fn` one at a time, so memory stays bounded by one row whatever
+  // the result size (backups read whole tables this way); stops at the first error `fn`
+  // returns and returns it. `fn` must not use this transaction. The default reads every row
+  // with Query first; both backends override it with a streaming read.
+  virtual Status QueryEach(std::string_view sql, std::span<const Value> params,
+                           const std::function<Status(const Row&)>& fn);
   // Durable when it returns ok: on SQLite per the `synchronous` setting, on PostgreSQL per
   // synchronous_commit.
   virtual Status Commit() = 0;
@@ -65,6 +71,11 @@ class Connection {
  public:
   virtual ~Connection() = default;
   virtual Result<std::unique_ptr<Tx>> Begin() = 0;
+  // A read transaction over one consistent snapshot of the whole database that neither waits
+  // for nor blocks the writer: on SQLite a WAL read transaction (BEGIN DEFERRED, snapshot taken
+  // at once), on PostgreSQL BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY. Every query in it
+  // sees the same committed state. The default (for wrappers) is Begin().
+  virtual Result<std::unique_ptr<Tx>> BeginSnapshot() { return Begin(); }
   // Autocommit statements, outside any transaction.
   virtual Result<int64_t> Exec(std::string_view sql, std::span<const Value> params = {}) = 0;
   virtual Result<Rows> Query(std::string_view sql, std::span<const Value> params = {}) = 0;
@@ -81,6 +92,12 @@ struct Migration {
 // All migrations in version order (store/migrations/migrations.cpp).
 const std::vector<Migration>& Migrations();
 
+// The application's tables in `tx`'s database, sorted by name: every table except
+// schema_migrations and the engine's own (sqlite_*, PostgreSQL catalogs).
+Result<std::vector<std::string>> ListTables(Tx& tx, Dialect dialect);
+// A table's column names in declaration order; an unknown table is kNotFound.
+Result<std::vector<std::string>> ListColumns(Tx& tx, Dialect dialect, const std::string& table);
+
 class Database {
  public:
   virtual ~Database() = default;
@@ -89,9 +106,16 @@ class Database {
   // How many ledger writer shards this backend supports committing in parallel (SQLite: 1,
   // because it has one write lock per file).
   virtual int WriterShardsMax() const = 0;
-  // Applies every migration newer than the schema_migrations table records, each in its own
-  // transaction. Safe to run on every start; concurrent starters serialise.
+  // Applies every migration newer than the schema_migrations table records, all of them in
+  // ONE transaction: a migration that fails leaves the database exactly as it was (schema and
+  // recorded version). Refuses, changing nothing, a database whose recorded version is newer
+  // than the newest migration this binary knows (kConflict, rule "schema_newer": it was made
+  // by a later release). Safe to run on every start; concurrent starters serialise.
   Status Migrate();
+  // Migrate with an explicit list (tests) and an upper bound: applies the pending migrations
+  // of `migrations` whose version is <= version_max (restore builds the schema of a backup's
+  // version, loads its rows, then migrates the rest).
+  Status MigrateWith(std::span<const Migration> migrations, int64_t version_max);
   // The highest applied migration version (0 for an empty database).
   Result<int64_t> SchemaVersion();
 };
@@ -99,8 +123,11 @@ class Database {
 // A bounded pool of connections for readers. Thread-safe.
 class Pool {
  public:
-  // size_max: connections kept open at most (further borrowers wait).
-  Pool(Database& db, size_t size_max);
+  // size_max: connections kept open at most (further borrowers wait up to acquire_timeout_ms,
+  // then get kUnavailable with rule "pool_exhausted", which the API answers 503 with
+  // Retry-After: a reader never waits on an I/O thread without a bound).
+  Pool(Database& db, size_t size_max, int64_t acquire_timeout_ms = kPoolAcquireTimeoutMsDefault);
+  static constexpr int64_t kPoolAcquireTimeoutMsDefault = 2000;
   ~Pool();
 
   class Lease {

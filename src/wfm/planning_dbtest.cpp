@@ -32,7 +32,7 @@ class PlanningDbTest : public ::testing::TestWithParam<Dialect> {
     auto conn = db_->Connect();
     ASSERT_TRUE(conn.ok()) << conn.error().ToString();
     conn_ = std::move(*conn);
-    integrations::RegisterIntegrations(registry_, cache_, nullptr);
+    integrations::RegisterIntegrations(registry_, cache_, nullptr, {});
     RegisterWfm(registry_);
     writer_ =
         std::make_unique<ledger::Writer>(*db_, registry_, clock_, random_, ledger::WriterOptions{});

@@ -14,6 +14,8 @@ import time
 import unittest
 import uuid
 
+import contract
+
 BIN = os.environ.get("OPSBOX_BIN", "opsbox")
 BACKEND = os.environ.get("OPSBOX_TEST_BACKEND", "sqlite")
 
@@ -55,7 +57,12 @@ class Response:
 class Opsbox:
     """One database and (when started) one server process over it."""
 
-    def __init__(self, config_text=""):
+    # The test configuration's outbound allowance: the fakes of webhook receivers and providers
+    # are plain-http servers on loopback, which the default outbound policy refuses (issue
+    # #17). Tests of the policy itself pass loopback_receivers=False.
+    TEST_OUTBOUND = "[outbound]\nallow_http = true\nallow_loopback = true\n"
+
+    def __init__(self, config_text="", loopback_receivers=True):
         self.dir = tempfile.mkdtemp(prefix="opsbox-it-")
         if BACKEND == "sqlite":
             self.db = "sqlite:" + os.path.join(self.dir, "opsbox.db")
@@ -68,6 +75,15 @@ class Opsbox:
         with open(self.config, "w") as f:
             f.write('data_dir = "%s"\n' % self.dir)
             f.write("[ledger]\ncheckpoint_interval_ms = 200\n")
+            # Tests send bursts from one loopback address and one key: budgets out of the way,
+            # except in the tests of the budgets themselves (which bring their own section).
+            if "[rate_limit]" not in config_text:
+                f.write("[rate_limit]\n" + "".join(
+                    "%s_%s = 1000000\n" % (who, what)
+                    for who in ("api_key", "session", "address", "provider")
+                    for what in ("per_s", "burst")))
+            if loopback_receivers:
+                f.write(self.TEST_OUTBOUND)
             f.write(config_text)
         self.proc = None
         self.port = None
@@ -107,11 +123,12 @@ class Opsbox:
         return subprocess.run(args, capture_output=True, text=True)
 
     # --- server ---
-    def start(self):
+    def start(self, *extra_args):
         with open(self.log, "a") as logf:
             self.proc = subprocess.Popen(
                 [BIN, "serve", "--db", self.db, "--config", self.config, "--listen",
-                 "127.0.0.1:0"], stdout=subprocess.PIPE, stderr=logf, text=True)
+                 "127.0.0.1:0"] + list(extra_args), stdout=subprocess.PIPE, stderr=logf,
+                text=True)
         line = self.proc.stdout.readline()
         if not line.startswith("listening on port "):
             self.proc.kill()
@@ -145,8 +162,12 @@ class Opsbox:
                 pass
 
     # --- HTTP ---
-    def request(self, method, path, body=None, key=None, headers=None, raw=None, timeout=30):
-        conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=timeout)
+    def request(self, method, path, body=None, key=None, headers=None, raw=None, timeout=30,
+                source=None):
+        """`source`: a loopback address to send from (127.0.0.2, …), so a test can act as a
+        client address of its own (per-address budgets and throttles)."""
+        conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=timeout,
+                                          source_address=(source, 0) if source else None)
         h = dict(headers or {})
         data = raw
         if body is not None:
@@ -158,7 +179,22 @@ class Opsbox:
         r = conn.getresponse()
         resp = Response(r.status, r.getheaders(), r.read().decode("utf-8", "replace"))
         conn.close()
+        # Every response is checked against the served OpenAPI document (contract.py).
+        checked = contract.contract_for(self._openapi_text).check(
+            method, path, resp.status, resp.header("Content-Type"), resp.body)
+        if checked:
+            contract.record(*checked, request_body=data, response_body=resp.body)
         return resp
+
+    def _openapi_text(self):
+        conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=30)
+        conn.request("GET", "/api/v1/openapi.json")
+        r = conn.getresponse()
+        text = r.read().decode()
+        conn.close()
+        if r.status != 200:
+            raise AssertionError("GET /api/v1/openapi.json answered %d" % r.status)
+        return text
 
     def events(self, tenant, key, after=0):
         out = []
@@ -184,9 +220,10 @@ class OpsboxTestCase(unittest.TestCase):
     """Gives each test a fresh database with tenant 'acme' and an admin API key."""
 
     config_text = ""
+    loopback_receivers = True
 
     def setUp(self):
-        self.ops = Opsbox(self.config_text)
+        self.ops = Opsbox(self.config_text, self.loopback_receivers)
         self.addCleanup(self.ops.close)
         self.ops.create_tenant("acme")
         self.key = self.ops.create_api_key("acme", "admin")

@@ -1,9 +1,12 @@
 """Goal: browser sessions work as a bank's security team expects (HttpOnly SameSite=Strict
 cookie, CSRF token on unsafe methods, lockout after repeated failures, every attempt on the
 ledger), and the operational endpoints answer: health, readiness, Prometheus metrics, the
-OpenAPI document and the web page."""
+OpenAPI document and the web page. With metrics.bearer_token_file set, /metrics answers only
+the bearer of that token, and a token file that cannot be read stops start-up (issue #9)."""
 
 import json
+import os
+import subprocess
 
 import harness
 
@@ -97,9 +100,48 @@ class System(harness.OpsboxTestCase):
         self.assertIn("/api/v1/tenants/{tenant}/external-events", doc["paths"])
         page = self.ops.request("GET", "/")
         self.assertEqual(page.status, 200)
-        self.assertIn("<form id=\"login-form\"", page.body)
+        self.assertIn("<div id=\"app\">", page.body)
+        self.assertIn("/app.js", page.body)
         self.assertIn("default-src 'self'", page.header("Content-Security-Policy"))
         self.assertEqual(self.ops.request("GET", "/app.js").status, 200)
+
+
+METRICS_TOKEN = "m3trics-token-for-prometheus-0123456789"
+
+
+class MetricsToken(harness.OpsboxTestCase):
+    def setUp(self):
+        super().setUp()
+        token_file = os.path.join(self.ops.dir, "metrics.token")
+        with open(token_file, "w") as f:
+            f.write(METRICS_TOKEN + "\n")
+        with open(self.ops.config, "a") as f:
+            f.write('[metrics]\nbearer_token_file = "%s"\n' % token_file)
+
+    def test_metrics_answer_only_the_bearer_of_the_configured_token(self):
+        self.ops.start()
+        self.assertProblem(self.ops.request("GET", "/metrics"), 401, field="Authorization",
+                           rule="metrics_token")
+        wrong = self.ops.request("GET", "/metrics",
+                                 headers={"Authorization": "Bearer " + METRICS_TOKEN + "x"})
+        self.assertProblem(wrong, 401, rule="metrics_token")
+        self.assertProblem(self.ops.request("GET", "/metrics", key=self.key), 401)
+        ok = self.ops.request("GET", "/metrics",
+                              headers={"Authorization": "Bearer " + METRICS_TOKEN})
+        self.assertEqual(ok.status, 200, ok.body)
+        self.assertIn("opsbox_http_requests_total", ok.body)
+        self.assertNotIn("acme", ok.body)
+        self.assertEqual(self.ops.request("GET", "/healthz").status, 200)
+
+    def test_a_token_file_that_cannot_be_read_stops_start_up_naming_the_key(self):
+        text = open(self.ops.config).read().replace("metrics.token", "missing.token")
+        with open(self.ops.config, "w") as f:
+            f.write(text)
+        r = subprocess.run([harness.BIN, "serve", "--db", self.ops.db, "--config",
+                            self.ops.config, "--listen", "127.0.0.1:0"],
+                           capture_output=True, text=True, timeout=60)
+        self.assertNotEqual(r.returncode, 0)
+        self.assertIn("metrics.bearer_token_file", r.stderr + r.stdout)
 
 
 if __name__ == "__main__":

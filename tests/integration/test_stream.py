@@ -23,8 +23,11 @@ WS_GUID = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
 class WsClient:
     """Masked text frames out, frames in; 10 s timeout on every read."""
 
-    def __init__(self, port, path, headers=None):
+    def __init__(self, port, path, headers=None, wrap=None):
+        """`wrap`: turns the TCP socket into another (an ssl.SSLSocket for WSS)."""
         self.sock = socket.create_connection(("127.0.0.1", port), timeout=10)
+        if wrap is not None:
+            self.sock = wrap(self.sock)
         self.buf = b""
         key = base64.b64encode(os.urandom(16)).decode()
         lines = ["GET %s HTTP/1.1" % path, "Host: 127.0.0.1:%d" % port, "Upgrade: websocket",
@@ -89,6 +92,15 @@ class WsClient:
                 return json.loads(payload)
             if opcode == 0x8:
                 raise ConnectionError("closed by the server: %r" % payload)
+
+    def read_close(self):
+        """Skips messages until the server's close frame: (code, reason). A read that waits
+        longer than the socket timeout raises."""
+        while True:
+            opcode, payload = self.read_frame()
+            if opcode == 0x8:
+                code = struct.unpack("!H", payload[:2])[0] if len(payload) >= 2 else None
+                return code, payload[2:].decode("utf-8", "replace")
 
     def read_until(self, predicate, limit=50):
         for _ in range(limit):
@@ -160,6 +172,42 @@ class Stream(harness.OpsboxTestCase):
         good = self.connect(headers={"Cookie": cookie,
                                      "Origin": "http://127.0.0.1:%d" % self.ops.port})
         self.assertEqual(good.status, 101, good.head)
+
+    def test_revoking_the_api_key_closes_its_stream_with_4001(self):
+        doomed = self.ops.create_api_key("acme", "supervisor")
+        c = self.connect(headers={"Authorization": "Bearer " + doomed})
+        self.assertEqual(c.status, 101, c.head)
+        c.send_json({"subscribe": ["queue_stats"]})
+        self.assertEqual(c.read_json()["type"], "subscribed")
+        other = self.connect(headers={"Authorization": "Bearer " + self.supervisor})
+        self.assertEqual(other.status, 101, other.head)
+        key_id = doomed[len("obx_"):-44]
+        r = self.ops.request("DELETE", "/api/v1/tenants/acme/api-keys/" + key_id, key=self.key)
+        self.assertEqual(r.status, 200, r.body)
+        self.assertEqual(c.read_close(), (4001, "credential revoked"))
+        other.send_json({"subscribe": ["agent_activities"]})
+        self.assertEqual(other.read_json()["type"], "subscribed")
+        self.assertEqual(self.connect(headers={"Authorization": "Bearer " + doomed}).status, 401)
+
+    def test_logging_out_closes_the_sessions_stream_with_4001(self):
+        self.ops.create_user("acme", "sam", PASSWORD, "supervisor")
+        origin = "http://127.0.0.1:%d" % self.ops.port
+        sessions = []
+        for _ in range(2):
+            r = self.ops.request("POST", "/api/v1/tenants/acme/sessions",
+                                 {"username": "sam", "password": PASSWORD})
+            self.assertEqual(r.status, 201, r.body)
+            sessions.append((r.header("Set-Cookie").split(";")[0], r.json()["csrf_token"]))
+        streams = [self.connect(headers={"Cookie": cookie, "Origin": origin})
+                   for cookie, _ in sessions]
+        self.assertEqual([s.status for s in streams], [101, 101])
+        cookie, csrf = sessions[0]
+        out = self.ops.request("DELETE", "/api/v1/tenants/acme/sessions/current",
+                               headers={"Cookie": cookie, "X-CSRF-Token": csrf})
+        self.assertEqual(out.status, 200, out.body)
+        self.assertEqual(streams[0].read_close(), (4001, "credential revoked"))
+        streams[1].send_json({"subscribe": ["queue_stats"]})
+        self.assertEqual(streams[1].read_json()["type"], "subscribed")
 
     def agent_worker(self):
         """Logs the agent ann in and registers her as a routing worker: (cookie, csrf, id)."""

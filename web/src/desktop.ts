@@ -1,10 +1,12 @@
-// The agent desktop: set my activity, take an offer (countdown, accept or reject), work the
+// The agent desktop (/desktop in the console): set my activity, take an offer (countdown, accept or reject), work the
 // conversation with the customer's timeline, reply, complete and wrap up. Offers arrive live
 // over the stream (my_reservations); once subscribed (also after a reconnect) the page reads
 // GET /routing/me for my activity, offers still pending and tasks in hand. Task statuses are
 // routing.json's RoutingTask.status ("assigned", "wrap_up"); activities are RoutingWorker's.
-import { $, api, ApiError, el, input, tenantPath, wireLogin } from "./lib/api";
+import { $, api, ApiError, el, input, tenantPath } from "./lib/api";
+import { translate } from "./lib/i18n";
 import { LiveStream, StreamMessage } from "./lib/stream";
+import markup from "./markup/desktop.html?raw";
 
 interface Task {
   task_id: string;
@@ -150,73 +152,88 @@ async function loadMe(): Promise<void> {
   }
 }
 
-wireLogin(async () => {
-  $("desktop-view").hidden = false;
-  new LiveStream(["my_reservations"], (m) => {
+// Draws the page into the console's main element; the returned function closes its stream.
+export function mount({ root }: { root: HTMLElement }): () => void {
+  clearInterval(state.timer);
+  Object.assign(state, { offer: null, task: null, timer: 0, seq: 0 });
+  root.innerHTML = markup;
+  translate(root);
+  wire();
+  const stream = new LiveStream(["my_reservations"], (m) => {
     if (m.type === "subscribed") loadMe().catch(showError);
     else onMessage(m);
-  }, (s) => { $("stream-status").textContent = "stream: " + s; }).open();
-});
-
-$("activity-form").addEventListener("submit", async (ev) => {
-  ev.preventDefault();
-  $("desktop-error").textContent = "";
-  try {
-    const activity = (input("activity") as unknown as HTMLSelectElement).value;
-    const r = await api("POST", tenantPath("/routing/workers/me/activity"), { activity });
-    setActivity(r.activity || activity);
-  } catch (e) {
-    showError(e);
-  }
-});
-// A failed answer (the offer timed out or went elsewhere meanwhile): say why and resync.
-function answer(action: "accept" | "reject"): void {
-  respond(action).catch((e) => {
-    showError(e);
-    return loadMe();
-  }).catch(showError);
+  }, (s) => {
+    const status = document.getElementById("stream-status");
+    if (status) status.textContent = "stream: " + s;
+  });
+  stream.open();
+  return () => {
+    stream.close();
+    clearInterval(state.timer);
+  };
 }
-$("accept").addEventListener("click", () => answer("accept"));
-$("reject").addEventListener("click", () => answer("reject"));
-$("reply-form").addEventListener("submit", async (ev) => {
-  ev.preventDefault();
-  const task = state.task;
-  const text = (input("reply-text") as unknown as HTMLTextAreaElement).value.trim();
-  if (!task?.conversation_id || !text) return;
-  try {
-    await api("POST", tenantPath("/conversations/" + encodeURIComponent(task.conversation_id) +
-      "/messages"), { text });
-    (input("reply-text") as unknown as HTMLTextAreaElement).value = "";
-    await loadConversation(task);
-  } catch (e) {
-    showError(e);
-  }
-});
-$("complete").addEventListener("click", async () => {
-  if (!state.task) return;
-  try {
-    await api("POST", tenantPath("/routing/tasks/" + encodeURIComponent(state.task.task_id) +
-      "/complete"));
-    showWork(state.task, "wrap_up");
-    setActivity("wrap_up");
-    $("wrap-up").focus();
-  } catch (e) {
-    showError(e);
-    await loadMe();
-  }
-});
-$("wrap-up").addEventListener("click", async () => {
-  if (!state.task) return;
-  try {
-    await api("POST", tenantPath("/routing/tasks/" + encodeURIComponent(state.task.task_id) +
-      "/wrap-up"));
-    hideWork();
+
+function wire(): void {
+  $("activity-form").addEventListener("submit", async (ev) => {
+    ev.preventDefault();
     $("desktop-error").textContent = "";
-    $("activity").focus();
-    await loadMe();
-  } catch (e) {
-    // The wrap-up may have ended on its own (the queue's wrap_up_s): show what the server says.
-    showError(e);
-    await loadMe();
+    try {
+      const activity = (input("activity") as unknown as HTMLSelectElement).value;
+      const r = await api("POST", tenantPath("/routing/workers/me/activity"), { activity });
+      setActivity(r.activity || activity);
+    } catch (e) {
+      showError(e);
+    }
+  });
+  // A failed answer (the offer timed out or went elsewhere meanwhile): say why and resync.
+  function answer(action: "accept" | "reject"): void {
+    respond(action).catch((e) => {
+      showError(e);
+      return loadMe();
+    }).catch(showError);
   }
-});
+  $("accept").addEventListener("click", () => answer("accept"));
+  $("reject").addEventListener("click", () => answer("reject"));
+  $("reply-form").addEventListener("submit", async (ev) => {
+    ev.preventDefault();
+    const task = state.task;
+    const text = (input("reply-text") as unknown as HTMLTextAreaElement).value.trim();
+    if (!task?.conversation_id || !text) return;
+    try {
+      await api("POST", tenantPath("/conversations/" + encodeURIComponent(task.conversation_id) +
+        "/messages"), { text });
+      (input("reply-text") as unknown as HTMLTextAreaElement).value = "";
+      await loadConversation(task);
+    } catch (e) {
+      showError(e);
+    }
+  });
+  $("complete").addEventListener("click", async () => {
+    if (!state.task) return;
+    try {
+      await api("POST", tenantPath("/routing/tasks/" + encodeURIComponent(state.task.task_id) +
+        "/complete"));
+      showWork(state.task, "wrap_up");
+      setActivity("wrap_up");
+      $("wrap-up").focus();
+    } catch (e) {
+      showError(e);
+      await loadMe();
+    }
+  });
+  $("wrap-up").addEventListener("click", async () => {
+    if (!state.task) return;
+    try {
+      await api("POST", tenantPath("/routing/tasks/" + encodeURIComponent(state.task.task_id) +
+        "/wrap-up"));
+      hideWork();
+      $("desktop-error").textContent = "";
+      $("activity").focus();
+      await loadMe();
+    } catch (e) {
+      // The wrap-up may have ended on its own (the queue's wrap_up_s): show what the server says.
+      showError(e);
+      await loadMe();
+    }
+  });
+}

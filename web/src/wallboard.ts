@@ -1,11 +1,13 @@
-// The supervisor wallboard: queues (waiting, longest wait, service level, ASA, abandonment),
+// The supervisor wallboard (/wallboard in the console): queues (waiting, longest wait, service level, ASA, abandonment),
 // agents by activity and a chart of tasks waiting, all live over the stream (queue_stats and
 // agent_activities). The hub sends a queue_stats snapshot on subscription; once subscribed
 // (also after a reconnect) the page reads GET /routing/workers for the agents and their
 // activities (routing.json RoutingWorker: available, busy, wrap_up, break, offline).
 import uPlot from "uplot";
-import { $, api, el, tenantPath, wireLogin } from "./lib/api";
+import { $, api, el, tenantPath } from "./lib/api";
+import { translate } from "./lib/i18n";
 import { LiveStream, StreamMessage } from "./lib/stream";
+import markup from "./markup/wallboard.html?raw";
 
 interface QueueStats {
   queue_id: string;
@@ -161,8 +163,20 @@ async function loadWorkers(): Promise<void> {
   if (agents.size > 0) renderAgents();
 }
 
-wireLogin(async () => {
-  $("wallboard-view").hidden = false;
-  new LiveStream(["queue_stats", "agent_activities"], onMessage,
-    (s) => { $("stream-status").textContent = "stream: " + s; }).open();
-});
+// Draws the page into the console's main element; the returned function closes its stream.
+export function mount({ root }: { root: HTMLElement }): () => void {
+  agents.clear();
+  streamed.clear();
+  series[0].length = 0;
+  series[1].length = 0;
+  chart?.destroy();
+  chart = null;
+  root.innerHTML = markup;
+  translate(root);
+  const stream = new LiveStream(["queue_stats", "agent_activities"], onMessage, (s) => {
+    const status = document.getElementById("stream-status");
+    if (status) status.textContent = "stream: " + s;
+  });
+  stream.open();
+  return () => stream.close();
+}

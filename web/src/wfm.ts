@@ -1,13 +1,14 @@
 // @ts-nocheck -- migrated from wfm.js as it was; types follow in #4.
-// The workforce planning page (/wfm): log in, forecast a queue from history, set targets, see
+// The workforce planning page (/workforce in the console; /wfm still opens it): forecast a queue from history, set targets, see
 // required versus scheduled agents, build a schedule (roster), simulate the day and follow
 // intraday actuals. It talks only to the public API (/api/v1/tenants/{tenant}/wfm/...); changes
 // to the targets recompute staffing and simulation live (debounced).
-"use strict";
+import { api as consoleApi, tenantPath } from "./lib/api";
+import { translate } from "./lib/i18n";
+import markup from "./markup/wfm.html?raw";
 
 const $ = (id) => document.getElementById(id);
 const S = {
-  tenant: "", csrf: "",
   forecast: null,   // the saved forecast (GET forecasts/{id})
   staffing: null,   // POST staffing answer for the day
   simulation: null, // POST simulations answer for the day
@@ -19,22 +20,16 @@ const DEBOUNCE_MS = 300;
 const SIM_REPLICATIONS = 10;
 
 // ---- HTTP -----------------------------------------------------------------------------------------
+// Through the console's one HTTP module (lib/api.ts); errors name the field and the rule.
 async function api(method, path, body, extraHeaders) {
-  const headers = Object.assign({ "Accept": "application/json" }, extraHeaders || {});
-  if (body !== undefined) headers["Content-Type"] = "application/json";
-  if (method !== "GET" && S.csrf) headers["X-CSRF-Token"] = S.csrf;
   pending(+1);
   try {
-    const res = await fetch(path, { method, headers, credentials: "same-origin",
-      body: body === undefined ? undefined : JSON.stringify(body) });
-    const data = await res.json().catch(() => ({}));
-    if (!res.ok) {
-      const where = data.field ? " (" + data.field + (data.rule ? ", " + data.rule : "") + ")" : "";
-      const err = new Error((data.detail || data.title || ("HTTP " + res.status)) + where);
-      err.status = res.status;
-      throw err;
-    }
-    return data;
+    return await consoleApi(method, path, body, extraHeaders || {});
+  } catch (e) {
+    const where = e.field ? " (" + e.field + (e.rule ? ", " + e.rule : "") + ")" : "";
+    const err = new Error(e.message + where);
+    err.status = e.status;
+    throw err;
   } finally {
     pending(-1);
   }
@@ -43,7 +38,7 @@ function pending(delta) {
   const n = Number(document.documentElement.dataset.pending || 0) + delta;
   document.documentElement.dataset.pending = String(n);
 }
-const wfm = (path) => "/api/v1/tenants/" + encodeURIComponent(S.tenant) + "/wfm" + path;
+const wfm = (path) => tenantPath("/wfm" + path);
 const idempotencyKey = () => "ui-" + Date.now().toString(36) + "-" + Math.random().toString(36).slice(2);
 
 function status(text, isError) {
@@ -388,58 +383,23 @@ function renderRoster() {
   }
 }
 
-// ---- session --------------------------------------------------------------------------------------
-function showPlanner(who) {
-  $("who").textContent = who + " @ " + S.tenant;
-  $("login-view").hidden = true;
-  $("planner").hidden = false;
-  $("logout").hidden = false;
+// ---- the page in the console ------------------------------------------------------------------
+// Draws the page into the console's main element (the console has signed the user in).
+export function mount({ root }) {
+  Object.assign(S, { forecast: null, staffing: null, simulation: null, schedule: null,
+    intraday: null, seq: 0 });
+  root.innerHTML = markup;
+  translate(root);
   if (!$("day").value) $("day").value = todayUtc();
-}
-
-async function restoreSession() {
-  S.tenant = sessionStorage.getItem("opsbox.tenant") || "";
-  S.csrf = sessionStorage.getItem("opsbox.csrf") || "";
-  if (!S.tenant) return;
-  try {
-    const me = await api("GET", "/api/v1/tenants/" + encodeURIComponent(S.tenant) + "/me");
-    showPlanner(me.name);
-  } catch (e) {
-    sessionStorage.clear();
+  $("sample-history").addEventListener("click", sampleHistory);
+  $("save-forecast").addEventListener("click", guard(saveForecast));
+  $("load-forecast").addEventListener("click", guard(loadLatestForecast));
+  $("save-targets").addEventListener("click", guard(saveTargets));
+  $("load-targets").addEventListener("click", guard(loadTargets));
+  $("build-schedule").addEventListener("click", guard(buildSchedule));
+  $("refresh-intraday").addEventListener("click", guard(refreshIntraday));
+  $("day").addEventListener("change", guard(afterDayChange));
+  for (const id of ["t-sl", "t-answer", "t-shrinkage", "t-patience", "t-aht"]) {
+    $(id).addEventListener("input", scheduleRecompute);
   }
 }
-
-$("login-form").addEventListener("submit", async (ev) => {
-  ev.preventDefault();
-  $("login-error").textContent = "";
-  S.tenant = $("tenant").value.trim();
-  try {
-    const s = await api("POST", "/api/v1/tenants/" + encodeURIComponent(S.tenant) + "/sessions",
-      { username: $("username").value.trim(), password: $("password").value });
-    S.csrf = s.csrf_token;
-    sessionStorage.setItem("opsbox.tenant", S.tenant);
-    sessionStorage.setItem("opsbox.csrf", S.csrf);
-    showPlanner($("username").value.trim());
-  } catch (e) {
-    $("login-error").textContent = e.message;
-  }
-});
-
-$("logout").addEventListener("click", async () => {
-  try { await api("DELETE", "/api/v1/tenants/" + encodeURIComponent(S.tenant) + "/sessions/current"); } catch (e) { /* already gone */ }
-  sessionStorage.clear();
-  location.reload();
-});
-
-$("sample-history").addEventListener("click", sampleHistory);
-$("save-forecast").addEventListener("click", guard(saveForecast));
-$("load-forecast").addEventListener("click", guard(loadLatestForecast));
-$("save-targets").addEventListener("click", guard(saveTargets));
-$("load-targets").addEventListener("click", guard(loadTargets));
-$("build-schedule").addEventListener("click", guard(buildSchedule));
-$("refresh-intraday").addEventListener("click", guard(refreshIntraday));
-$("day").addEventListener("change", guard(afterDayChange));
-for (const id of ["t-sl", "t-answer", "t-shrinkage", "t-patience", "t-aht"]) {
-  $(id).addEventListener("input", scheduleRecompute);
-}
-restoreSession();

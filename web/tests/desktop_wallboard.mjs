@@ -1,6 +1,6 @@
 // Goal: the agent desktop (/desktop) and the supervisor wallboard (/wallboard) work together in a
-// real browser against the real routing routes and the live stream: both users log in through
-// the pages (labelled controls, 1366x768 without horizontal scrolling); the agent becomes
+// real browser against the real routing routes and the live stream: both users sign in to the console
+// at these deep links (labelled controls, 1366x768 without horizontal scrolling); the agent becomes
 // available and the wallboard's agents by activity change without a reload; a chat message
 // arrives, the wallboard shows it waiting, the agent sees the offer with a running countdown
 // and accepts it with the keyboard, sees the customer's message, replies, completes and wraps
@@ -36,7 +36,7 @@ async function logIn(page, username) {
   await page.getByLabel("Password").fill(PASSWORD);
   await page.getByRole("button", { name: "Log in" }).click();
   await page.waitForFunction(() =>
-    document.getElementById("stream-status").textContent === "stream: live", null,
+    document.getElementById("stream-status")?.textContent === "stream: live", null,
   { timeout: WAIT_MS });
 }
 

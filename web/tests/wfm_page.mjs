@@ -1,5 +1,5 @@
-// Goal: the planning page (/wfm) works in a real browser against the real server: a planner logs
-// in, forecasts a queue from history and saves it, sees required agents equal to what
+// Goal: the planning page (/wfm, the console's Workforce page) works in a real browser against
+// the real server: a planner signs in to the console, forecasts a queue from history and saves it, sees required agents equal to what
 // `opsbox wfm erlang-c` computes for the same interval, changes a target and sees the required
 // agents change live to the new Erlang value, saves targets and a schedule (the roster appears),
 // reloads and loads everything back through the UI. Headless Debian chromium driven by
@@ -48,7 +48,7 @@ async function waitForStatus(page, pattern) {
 // Volume and AHT of interval `index` of the selected day, from the saved forecast via the API.
 async function forecastInterval(page, index) {
   return page.evaluate(async (i) => {
-    const tenant = sessionStorage.getItem("opsbox.tenant");
+    const tenant = JSON.parse(localStorage.getItem("opsbox.session")).tenant;
     const base = "/api/v1/tenants/" + tenant + "/wfm/forecasts";
     const list = await (await fetch(base + "?limit=1&queue=cards")).json();
     const f = await (await fetch(base + "/" + list.items[0].forecast_id)).json();

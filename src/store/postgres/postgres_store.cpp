@@ -96,6 +96,8 @@ class PgTx final : public Tx {
   Result<int64_t> Exec(std::string_view sql, std::span<const Value> params) override;
   Result<Rows> Query(std::string_view sql, std::span<const Value> params) override;
   Status ExecBatch(std::string_view sql, std::span<const std::vector<Value>> rows) override;
+  Status QueryEach(std::string_view sql, std::span<const Value> params,
+                   const std::function<Status(const Row&)>& fn) override;
   Status Commit() override;
   void Rollback() override;
 
@@ -116,6 +118,41 @@ class PgConnection final : public Connection {
   Result<std::unique_ptr<Tx>> Begin() override {
     OPSBOX_TRY(Simple("BEGIN", "BEGIN"));
     return std::unique_ptr<Tx>(std::make_unique<PgTx>(*this));
+  }
+
+  Result<std::unique_ptr<Tx>> BeginSnapshot() override {
+    OPSBOX_TRY(Simple("BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY", "BEGIN"));
+    auto tx = std::make_unique<PgTx>(*this);
+    // The snapshot is taken by the transaction's first query: take it now.
+    OPSBOX_TRY(tx->Query("SELECT 1", {}));
+    return std::unique_ptr<Tx>(std::move(tx));
+  }
+
+  // Single-row mode: libpq hands over one row per PGresult instead of buffering the result.
+  Status QueryEach(std::string_view sql, std::span<const Value> params,
+                   const std::function<Status(const Row&)>& fn) {
+    OPSBOX_ASSIGN_OR_RETURN(const PreparedStatement* stmt, Prepare(sql));
+    OPSBOX_TRY(FillParams(*stmt, params));
+    if (PQsendQueryPrepared(conn_, stmt->name.c_str(), stmt->param_count, values_.data(),
+                            nullptr, nullptr, 0) != 1) {
+      return PgError(conn_, nullptr, "send query");
+    }
+    PQsetSingleRowMode(conn_);
+    Status status = Ok();
+    // Every result is read to the end, even after a failure, so the connection stays usable.
+    while (PgResult res{PQgetResult(conn_)}) {
+      const ExecStatusType st = PQresultStatus(res.get());
+      if (st == PGRES_SINGLE_TUPLE) {
+        if (!status.ok()) continue;
+        Rows rows = ToRows(res.get());
+        for (const Row& r : rows) {
+          if (Status s = fn(r); !s.ok()) status = std::move(s);
+        }
+      } else if (st != PGRES_TUPLES_OK && st != PGRES_COMMAND_OK && status.ok()) {
+        status = PgError(conn_, res.get(), "query");
+      }
+    }
+    return status;
   }
 
   Result<int64_t> Exec(std::string_view sql, std::span<const Value> params) override {
@@ -420,6 +457,12 @@ Result<Rows> PgTx::Query(std::string_view sql, std::span<const Value> params) {
 Status PgTx::ExecBatch(std::string_view sql, std::span<const std::vector<Value>> rows) {
   OPSBOX_TRY(CheckOpen());
   return conn_.ExecBatch(sql, rows);
+}
+
+Status PgTx::QueryEach(std::string_view sql, std::span<const Value> params,
+                       const std::function<Status(const Row&)>& fn) {
+  OPSBOX_TRY(CheckOpen());
+  return conn_.QueryEach(sql, params, fn);
 }
 
 Status PgTx::Commit() {

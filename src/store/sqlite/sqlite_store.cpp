@@ -54,6 +54,8 @@ class SqliteTx final : public Tx {
   Result<int64_t> Exec(std::string_view sql, std::span<const Value> params) override;
   Result<Rows> Query(std::string_view sql, std::span<const Value> params) override;
   Status ExecBatch(std::string_view sql, std::span<const std::vector<Value>> rows) override;
+  Status QueryEach(std::string_view sql, std::span<const Value> params,
+                   const std::function<Status(const Row&)>& fn) override;
   Status Commit() override;
   void Rollback() override;
 
@@ -79,6 +81,15 @@ class SqliteConnection final : public Connection {
     return std::unique_ptr<Tx>(std::make_unique<SqliteTx>(*this));
   }
 
+  // A deferred transaction takes its WAL snapshot at its first read: read at once, so the
+  // snapshot is the state at this call, not at the caller's first query.
+  Result<std::unique_ptr<Tx>> BeginSnapshot() override {
+    OPSBOX_TRY(Exec("BEGIN DEFERRED", {}));
+    auto tx = std::make_unique<SqliteTx>(*this);
+    OPSBOX_TRY(tx->Query("SELECT COUNT(*) FROM sqlite_master", {}));
+    return std::unique_ptr<Tx>(std::move(tx));
+  }
+
   Result<int64_t> Exec(std::string_view sql, std::span<const Value> params) override {
     OPSBOX_ASSIGN_OR_RETURN(sqlite3_stmt * stmt, Prepare(sql));
     OPSBOX_TRY(Bind(stmt, params));
@@ -101,6 +112,27 @@ class SqliteConnection final : public Connection {
     }
     sqlite3_reset(stmt);
     return rows;
+  }
+
+  Status QueryEach(std::string_view sql, std::span<const Value> params,
+                   const std::function<Status(const Row&)>& fn) {
+    OPSBOX_ASSIGN_OR_RETURN(sqlite3_stmt * stmt, Prepare(sql));
+    OPSBOX_TRY(Bind(stmt, params));
+    const int ncol = sqlite3_column_count(stmt);
+    Row row;
+    for (;;) {
+      const int rc = sqlite3_step(stmt);
+      if (rc == SQLITE_DONE) break;
+      if (rc != SQLITE_ROW) return Fail(stmt, rc, "query");
+      row.values.clear();
+      for (int c = 0; c < ncol; ++c) row.values.push_back(ReadColumn(stmt, c));
+      if (Status st = fn(row); !st.ok()) {
+        sqlite3_reset(stmt);
+        return st;
+      }
+    }
+    sqlite3_reset(stmt);
+    return Ok();
   }
 
   Status ExecBatch(std::string_view sql, std::span<const std::vector<Value>> rows) {
@@ -210,6 +242,12 @@ Result<Rows> SqliteTx::Query(std::string_view sql, std::span<const Value> params
 Status SqliteTx::ExecBatch(std::string_view sql, std::span<const std::vector<Value>> rows) {
   OPSBOX_TRY(CheckOpen());
   return conn_.ExecBatch(sql, rows);
+}
+
+Status SqliteTx::QueryEach(std::string_view sql, std::span<const Value> params,
+                           const std::function<Status(const Row&)>& fn) {
+  OPSBOX_TRY(CheckOpen());
+  return conn_.QueryEach(sql, params, fn);
 }
 
 Status SqliteTx::Commit() {

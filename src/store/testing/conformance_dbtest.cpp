@@ -3,6 +3,7 @@
 // pool and the fault-injecting wrapper — so that code above store/ never sees a dialect.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cstdint>
 #include <limits>
@@ -287,7 +288,7 @@ TEST_P(ConformanceTest, ExecBatchInsertDoNothingSkipsDuplicatesWithinTheBatch) {
 }
 
 TEST_P(ConformanceTest, PoolLimitsConnectionsAndHandsThemBack) {
-  Pool pool(*db_, 2);
+  Pool pool(*db_, 2, /*acquire_timeout_ms=*/600'000);
   auto a = pool.Acquire();
   auto b = pool.Acquire();
   ASSERT_TRUE(a.ok() && b.ok());
@@ -308,6 +309,19 @@ TEST_P(ConformanceTest, PoolLimitsConnectionsAndHandsThemBack) {
   waiter.join();
   EXPECT_TRUE(got_third.load());
   EXPECT_EQ(third, first);  // the returned connection was handed to the waiter
+}
+
+TEST_P(ConformanceTest, PoolAcquireGivesUpAfterItsTimeoutNamingTheRule) {
+  Pool pool(*db_, 1, /*acquire_timeout_ms=*/50);
+  auto held = pool.Acquire();
+  ASSERT_TRUE(held.ok());
+  auto refused = pool.Acquire();  // every connection stays leased: waits 50 ms, then gives up
+  ASSERT_FALSE(refused.ok());
+  EXPECT_EQ(refused.error().code, ErrorCode::kUnavailable);
+  EXPECT_EQ(refused.error().rule, "pool_exhausted");
+  { Pool::Lease returned = std::move(held).value(); }
+  auto again = pool.Acquire();
+  ASSERT_TRUE(again.ok()) << again.error().ToString();
 }
 
 TEST_P(ConformanceTest, PoolReplacesADiscardedConnection) {
@@ -360,6 +374,101 @@ TEST_P(ConformanceTest, WriterShardsMaxIsOneOnSqliteAndAtLeastOneElsewhere) {
   } else {
     EXPECT_GE(db_->WriterShardsMax(), 1);
   }
+}
+
+TEST_P(ConformanceTest, QueryEachStreamsEveryRowInOrderAndStopsAtTheFirstError) {
+  auto tx = Begin(*conn_);
+  std::vector<std::vector<Value>> rows;
+  for (int i = 0; i < 2500; ++i) rows.push_back({"k" + std::to_string(10000 + i), int64_t{i}, Null()});
+  ASSERT_TRUE(tx->ExecBatch(kInsertKv, rows).ok());
+  int64_t seen = 0;
+  int64_t sum = 0;
+  auto st = tx->QueryEach("SELECT n, t FROM kv ORDER BY k", {}, [&](const Row& r) -> Status {
+    EXPECT_EQ(r.Int(0), seen);
+    EXPECT_TRUE(r.IsNull(1));
+    ++seen;
+    sum += r.Int(0);
+    return Ok();
+  });
+  ASSERT_TRUE(st.ok()) << st.error().ToString();
+  EXPECT_EQ(seen, 2500);
+  EXPECT_EQ(sum, 2499 * 2500 / 2);
+  int64_t before_stop = 0;
+  auto stopped = tx->QueryEach("SELECT n FROM kv ORDER BY k", {}, [&](const Row&) -> Status {
+    if (++before_stop == 10) return Error::Internal("enough");
+    return Ok();
+  });
+  ASSERT_FALSE(stopped.ok());
+  EXPECT_EQ(stopped.error().message, "enough");
+  EXPECT_EQ(before_stop, 10);
+  // The connection is still usable after a stopped stream.
+  auto n = tx->Query("SELECT COUNT(*) FROM kv");
+  ASSERT_TRUE(n.ok()) << n.error().ToString();
+  EXPECT_EQ((*n)[0].Int(0), 2500);
+  ASSERT_TRUE(tx->Commit().ok());
+}
+
+TEST_P(ConformanceTest, SnapshotSeesOneStateWhileAnotherConnectionCommits) {
+  const Value row1[] = {std::string("a"), int64_t{1}, Null()};
+  ASSERT_TRUE(conn_->Exec(kInsertKv, row1).ok());
+  auto reader = Connect();
+  auto snap = reader->BeginSnapshot();
+  ASSERT_TRUE(snap.ok()) << snap.error().ToString();
+  // The writer is not blocked by the open snapshot.
+  const Value row2[] = {std::string("b"), int64_t{2}, Null()};
+  ASSERT_TRUE(conn_->Exec(kInsertKv, row2).ok());
+  auto in_snapshot = (*snap)->Query(kCountKv);
+  ASSERT_TRUE(in_snapshot.ok()) << in_snapshot.error().ToString();
+  EXPECT_EQ((*in_snapshot)[0].Int(0), 1);
+  ASSERT_TRUE((*snap)->Commit().ok());
+  EXPECT_EQ(Count(*reader), 2);
+}
+
+TEST_P(ConformanceTest, ListsApplicationTablesAndTheirColumnsInDeclarationOrder) {
+  auto tx = Begin(*conn_);
+  auto tables = ListTables(*tx, GetParam());
+  ASSERT_TRUE(tables.ok()) << tables.error().ToString();
+  EXPECT_TRUE(std::is_sorted(tables->begin(), tables->end()));
+  EXPECT_NE(std::find(tables->begin(), tables->end(), "kv"), tables->end());
+  EXPECT_NE(std::find(tables->begin(), tables->end(), "ledger_events"), tables->end());
+  EXPECT_EQ(std::find(tables->begin(), tables->end(), "schema_migrations"), tables->end());
+  auto cols = ListColumns(*tx, GetParam(), "kv");
+  ASSERT_TRUE(cols.ok()) << cols.error().ToString();
+  EXPECT_EQ(*cols, (std::vector<std::string>{"k", "n", "t"}));
+  auto missing = ListColumns(*tx, GetParam(), "no_such_table");
+  ASSERT_FALSE(missing.ok());
+  EXPECT_EQ(missing.error().code, ErrorCode::kNotFound);
+}
+
+TEST_P(ConformanceTest, AFailedMigrationLeavesTheDatabaseAsItWas) {
+  std::vector<Migration> list = Migrations();
+  const int64_t latest = list.back().version;
+  list.push_back(Migration{latest + 1, "good", "CREATE TABLE mig_good (a BIGINT)",
+                           "CREATE TABLE mig_good (a BIGINT)"});
+  list.push_back(Migration{latest + 2, "bad", "CREATE TABLE mig_bad (a BIGINT);\nNOT SQL AT ALL",
+                           "CREATE TABLE mig_bad (a BIGINT);\nNOT SQL AT ALL"});
+  auto st = db_->MigrateWith(list, std::numeric_limits<int64_t>::max());
+  ASSERT_FALSE(st.ok());
+  EXPECT_NE(st.error().message.find("migration " + std::to_string(latest + 2)), std::string::npos);
+  auto version = db_->SchemaVersion();
+  ASSERT_TRUE(version.ok());
+  EXPECT_EQ(*version, latest);
+  EXPECT_FALSE(conn_->Query("SELECT COUNT(*) FROM mig_good").ok());
+  // Up to a bound, the good one applies alone.
+  ASSERT_TRUE(db_->MigrateWith(list, latest + 1).ok());
+  EXPECT_EQ(*db_->SchemaVersion(), latest + 1);
+  EXPECT_TRUE(conn_->Query("SELECT COUNT(*) FROM mig_good").ok());
+}
+
+TEST_P(ConformanceTest, MigrationsRefuseADatabaseNewerThanTheBinary) {
+  const int64_t latest = Migrations().back().version;
+  const Value row[] = {latest + 1, std::string("from_a_later_release"), int64_t{0}};
+  ASSERT_TRUE(conn_->Exec("INSERT INTO schema_migrations (version, name, applied_at_us) VALUES "
+                          "(?, ?, ?)", row).ok());
+  auto st = db_->Migrate();
+  ASSERT_FALSE(st.ok());
+  EXPECT_EQ(st.error().rule, "schema_newer");
+  EXPECT_EQ(*db_->SchemaVersion(), latest + 1);
 }
 
 INSTANTIATE_TEST_SUITE_P(conformance, ConformanceTest, testing::ValuesIn(TestDialects()),

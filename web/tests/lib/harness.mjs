@@ -8,14 +8,23 @@ import os from "node:os";
 import path from "node:path";
 import readline from "node:readline";
 import { chromium } from "playwright-core";
+import { watch } from "./contract.mjs";
 
 export const BIN = process.env.OPSBOX_BIN || "opsbox";
 const CHROMIUM = process.env.CHROMIUM || "/usr/bin/chromium";
 
-// A fresh data folder with a config whose data_dir points into it.
+// A fresh data folder with a config whose data_dir points into it. The browser tests click
+// faster than any person and drive `opsbox simulate` from the same address: request budgets
+// are set out of their way (their own tests are tests/integration/test_security_limits.py), and
+// the outbound policy lets webhooks reach the tests' plain-http receivers on loopback (its own
+// tests are test_outbound_policy.py and netns_outbound_policy.py).
 export function tempDataDir() {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "opsbox-browser-"));
-  fs.writeFileSync(path.join(dir, "opsbox.toml"), `data_dir = "${dir}"\n`);
+  const budgets = ["api_key", "session", "address", "provider"]
+    .flatMap((who) => [`${who}_per_s = 1000000`, `${who}_burst = 1000000`]).join("\n");
+  fs.writeFileSync(path.join(dir, "opsbox.toml"),
+    `data_dir = "${dir}"\n[rate_limit]\n${budgets}\n` +
+    "[outbound]\nallow_http = true\nallow_loopback = true\n");
   return dir;
 }
 
@@ -40,10 +49,16 @@ export async function startServer(dir) {
     proc.once("exit", (code) => reject(new Error("server exited " + code)));
   });
   assert.match(first, /^listening on port \d+$/);
-  return { proc, port: Number(first.split(" ").pop()) };
+  const port = Number(first.split(" ").pop());
+  serverBase = "http://127.0.0.1:" + port;
+  return { proc, port };
 }
 
-// A headless chromium context with a fresh profile; close it with closeBrowser.
+// The last server started: the browsers launched after it check its responses against its
+// OpenAPI document (contract.mjs); tearDown and closeContexts fail on a mismatch.
+let serverBase = null;
+
+// A headless chromium context with a fresh profile; close it with tearDown.
 export async function launchBrowser(options = {}) {
   const profile = fs.mkdtempSync(path.join(os.tmpdir(), "opsbox-chromium-"));
   const context = await chromium.launchPersistentContext(profile, {
@@ -52,7 +67,7 @@ export async function launchBrowser(options = {}) {
       "--disable-background-networking", "--disable-component-update", "--disable-sync"],
     ...options,
   });
-  return { context, profile };
+  return { context, profile, watcher: serverBase ? watch(context, serverBase) : null };
 }
 
 // One headless chromium with `count` isolated contexts (separate cookies: two users of the
@@ -65,22 +80,39 @@ export async function launchContexts(count, options = {}) {
   });
   const contexts = [];
   for (let i = 0; i < count; i++) contexts.push(await browser.newContext(options));
-  return { browser, contexts };
+  const watchers = serverBase ? contexts.map((c) => watch(c, serverBase)) : [];
+  return { browser, contexts, watchers };
 }
 
 // Closes the browser of launchContexts, stops the server (SIGTERM, waits), removes the folder.
-export async function closeContexts({ browser }, server, dir) {
+export async function closeContexts({ browser, watchers }, server, dir) {
+  const broken = await contractFailure(watchers || []);
   await browser.close();
   server.proc.kill("SIGTERM");
   await new Promise((resolve) => server.proc.once("exit", resolve));
   fs.rmSync(dir, { recursive: true, force: true });
+  if (broken) throw broken;
+}
+
+// The first watcher's contract failure (an Error), or null; cleanup goes on either way.
+async function contractFailure(watchers) {
+  for (const w of watchers) {
+    try {
+      if (w) await w.check();
+    } catch (e) {
+      return e;
+    }
+  }
+  return null;
 }
 
 // Closes the browser, stops the server (SIGTERM, waits) and removes the temp folders.
-export async function tearDown({ context, profile }, server, dir) {
+export async function tearDown({ context, profile, watcher }, server, dir) {
+  const broken = await contractFailure([watcher]);
   await context.close();
   server.proc.kill("SIGTERM");
   await new Promise((resolve) => server.proc.once("exit", resolve));
   fs.rmSync(profile, { recursive: true, force: true });
   fs.rmSync(dir, { recursive: true, force: true });
+  if (broken) throw broken;
 }
