@@ -47,6 +47,16 @@ void CivilFromDays(int64_t z, int64_t& y, unsigned& m, unsigned& d) {
   y += m <= 2;
 }
 
+std::optional<int64_t> ParseIsoDate(std::string_view s) {
+  int64_t y, m, d;
+  if (s.size() != 10 || !Digits(s, 0, 4, y) || s[4] != '-' || !Digits(s, 5, 2, m) ||
+      s[7] != '-' || !Digits(s, 8, 2, d) || y < 1970 || m < 1 || m > 12 || d < 1 ||
+      d > DaysInMonth(y, static_cast<unsigned>(m))) {
+    return std::nullopt;
+  }
+  return DaysFromCivil(y, static_cast<unsigned>(m), static_cast<unsigned>(d));
+}
+
 std::string FormatRfc3339(Instant t) {
   int64_t secs = t.us >= 0 ? t.us / 1000000 : (t.us - 999999) / 1000000;
   const int64_t micros = t.us - secs * 1000000;

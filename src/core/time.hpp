@@ -2,6 +2,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -33,6 +34,9 @@ struct Instant {
 // Days since 1970-01-01 of a proleptic Gregorian date, and back (Howard Hinnant's algorithms).
 int64_t DaysFromCivil(int64_t year, unsigned month, unsigned day);
 void CivilFromDays(int64_t days, int64_t& year, unsigned& month, unsigned& day);
+
+// "YYYY-MM-DD" (years 1970–9999, a real calendar date) -> days since 1970-01-01; else nullopt.
+std::optional<int64_t> ParseIsoDate(std::string_view text);
 
 // "2026-11-22T10:15:30.123456Z" (microseconds always shown, always UTC).
 std::string FormatRfc3339(Instant t);

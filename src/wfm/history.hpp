@@ -35,6 +35,7 @@
 
 #include "core/result.hpp"
 #include "core/time.hpp"
+#include "core/zone.hpp"
 #include "wfm/forecast.hpp"
 
 namespace opsbox::wfm {
@@ -46,36 +47,10 @@ inline constexpr size_t kHistoryFileBytesMax = 512ull * 1024 * 1024;
 inline constexpr double kHistoryCountMax = 1e9;
 inline constexpr double kHistoryAhtMaxS = 86400;
 inline constexpr size_t kEmptyDaysReportedMax = 400;
-inline constexpr size_t kZoneFileBytesMax = 1024 * 1024;
 inline constexpr size_t kSpecialDaysFileBytesMax = 1024 * 1024;
 
-// UTC offsets of one IANA zone, from a compiled TZif file (version 2+ 64-bit data). Times after
-// the file's last transition keep the last offset (Debian's "fat" files run to 2037).
-class ZoneRules {
- public:
-  // UTC; never fails.
-  static ZoneRules Utc();
-  // Parses TZif bytes; errors name field "zone" and rule "tzif".
-  static Result<ZoneRules> FromTzif(std::string_view name, std::string_view bytes);
-  // Reads /usr/share/zoneinfo/<name> (name like "America/New_York"; "UTC" needs no file).
-  static Result<ZoneRules> Load(std::string_view name);
-
-  const std::string& name() const { return name_; }
-  int64_t OffsetAtUtcS(int64_t utc_s) const;  // local = utc + offset
-
-  enum class LocalKind { kUnique, kAmbiguous, kNonexistent };
-  struct LocalResolution {
-    LocalKind kind = LocalKind::kUnique;
-    int64_t utc_s = 0;  // the earlier instant when ambiguous; undefined when nonexistent
-  };
-  LocalResolution ResolveLocal(int64_t local_s) const;
-
- private:
-  std::string name_ = "UTC";
-  std::vector<int64_t> transitions_utc_s_;  // ascending
-  std::vector<int32_t> offsets_s_;          // offset after each transition
-  int32_t initial_offset_s_ = 0;            // before the first transition
-};
+// The zone reader lives in core (one owner); WFM code keeps naming it through this namespace.
+using ::opsbox::ZoneRules;
 
 struct HistoryImportOptions {
   int interval_min = 15;                  // target: 15, 30 or 60
