@@ -14,6 +14,7 @@
 #include "app/composition.hpp"
 #include "app/config.hpp"
 #include "app/pii_cli.hpp"
+#include "app/sla_cli.hpp"
 #include "app/simulate_cli.hpp"
 #include "app/wfm_erlang_cli.hpp"
 #include "app/wfm_forecast_cli.hpp"
@@ -272,11 +273,13 @@ int Main(int argc, char** argv) {
                         "refusing it");
   auto* pii_cmd = AddPiiCommands(app);
   auto* sim = AddSimulateCommand(app);
+  auto* sla_cmd = AddSlaCommands(app);
 
   CLI11_PARSE(app, argc, argv);
   if (wfm->parsed()) return 0;
   if (pii_cmd->parsed()) return 0;  // ran in its callback  // the wfm commands ran in their callbacks
   if (sim->parsed()) return 0;      // ran in its callback
+  if (sla_cmd->parsed()) return 0;  // ran in its callback
 
   if (app.got_subcommand("version")) {
     std::cout << "opsbox " << kVersion << "\n";
