@@ -3,6 +3,7 @@
 // rule; a parsed calendar has ascending periods within a day and round-trips through its JSON
 // form; a due instant is never before its start.
 #include <cstdlib>
+#include <nlohmann/json.hpp>  // complete type before core/json.hpp (clang)
 #include <string_view>
 
 #include "cases/business_calendar.hpp"
