@@ -115,4 +115,45 @@ struct CaseSla {
 Result<CaseSla> ComputeCaseSla(const SlaPolicy& policy, const BusinessCalendar& calendar,
                                Instant received_at);
 
+// ---- clocks and responses ------------------------------------------------------------------
+
+// One status change of a case, oldest first.
+struct StatusChange {
+  CaseStatus to;
+  Instant at;
+};
+// The SLA clock of a target started at `started_at`: paused from every move into
+// pending_customer until the next move out of it (open while the case still waits on the
+// customer). Changes before started_at are ignored. Errors: field "pauses", rule "max_items"
+// past kSlaPausesMax.
+Result<SlaClock> ClockFromStatusChanges(Instant started_at, Duration target,
+                                        const std::vector<StatusChange>& changes);
+
+// Who wrote a note or reply, and who may see it.
+enum class NoteSide { kTenant, kCustomer };
+enum class NoteVisibility { kInternal, kCustomerVisible };  // "internal" "customer_visible"
+// Only a customer-visible note by the tenant's side answers the customer (stops the first and
+// next response clocks); an internal note or the customer's own message does not.
+bool CountsAsResponse(NoteSide side, NoteVisibility visibility);
+
+// ---- repeat complaints ---------------------------------------------------------------------
+
+inline constexpr int64_t kRepeatWindowDaysDefault = 30;
+
+// An earlier case of the same customer (any status).
+struct PriorCase {
+  std::string case_id;
+  CaseType type = CaseType::kComplaint;
+  std::string category;
+  Instant received_at;
+};
+struct RepeatLink {
+  std::vector<std::string> linked_case_ids;  // the earlier complaints it repeats, oldest first
+  size_t repeat_count = 0;                   // how many complaints before this one (0: first)
+};
+// A complaint or grievance repeats the customer's complaints and grievances of the same
+// category received within `window_days` before it (inclusive). Other types never repeat.
+RepeatLink FindRepeats(const std::vector<PriorCase>& prior, CaseType type,
+                       std::string_view category, Instant received_at, int64_t window_days);
+
 }  // namespace opsbox::cases

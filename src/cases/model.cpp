@@ -187,4 +187,48 @@ Result<CaseSla> ComputeCaseSla(const SlaPolicy& policy, const BusinessCalendar& 
   return sla;
 }
 
+Result<SlaClock> ClockFromStatusChanges(Instant started_at, Duration target,
+                                        const std::vector<StatusChange>& changes) {
+  SlaClock clock{started_at, target, {}};
+  bool paused = false;
+  for (const StatusChange& c : changes) {
+    if (c.at < started_at) continue;
+    const bool pending = c.to == CaseStatus::kPendingCustomer;
+    if (pending && !paused) {
+      if (clock.pauses.size() == kSlaPausesMax) {
+        return Error::Invalid("pauses", "max_items", "an SLA clock holds at most " +
+                              std::to_string(kSlaPausesMax) + " pauses");
+      }
+      clock.pauses.push_back({c.at, std::nullopt});
+    } else if (!pending && paused) {
+      clock.pauses.back().until = c.at;
+    }
+    paused = pending;
+  }
+  return clock;
+}
+
+bool CountsAsResponse(NoteSide side, NoteVisibility visibility) {
+  return side == NoteSide::kTenant && visibility == NoteVisibility::kCustomerVisible;
+}
+
+RepeatLink FindRepeats(const std::vector<PriorCase>& prior, CaseType type,
+                       std::string_view category, Instant received_at, int64_t window_days) {
+  auto counts = [](CaseType t) { return t == CaseType::kComplaint || t == CaseType::kGrievance; };
+  RepeatLink link;
+  if (!counts(type)) return link;
+  std::vector<const PriorCase*> hits;
+  for (const PriorCase& p : prior) {
+    if (counts(p.type) && p.category == category && p.received_at <= received_at &&
+        received_at - p.received_at <= Duration::Hours(24 * window_days)) {
+      hits.push_back(&p);
+    }
+  }
+  std::sort(hits.begin(), hits.end(),
+            [](const PriorCase* a, const PriorCase* b) { return a->received_at < b->received_at; });
+  for (const PriorCase* p : hits) link.linked_case_ids.push_back(p->case_id);
+  link.repeat_count = hits.size();
+  return link;
+}
+
 }  // namespace opsbox::cases

@@ -112,5 +112,67 @@ TEST(CaseSla, ANewComplaintIsDueOnItsCalendarAndAnUrgentOneOnTheClock) {
   EXPECT_EQ(FormatRfc3339(*urgent->resolution_due_at), "2026-01-23T20:30:00.000000Z");
 }
 
+TEST(CaseClock, PendingOnTheCustomerPausesTheClockUntilTheCaseMovesOn) {
+  const Instant t0 = At("2026-01-27T04:30:00Z");
+  auto clock = ClockFromStatusChanges(
+      t0, Duration::Minutes(240),
+      {{CaseStatus::kOpen, t0}, {CaseStatus::kPendingCustomer, At("2026-01-27T05:30:00Z")},
+       {CaseStatus::kOpen, At("2026-01-28T05:30:00Z")},
+       {CaseStatus::kPendingInternal, At("2026-01-28T06:00:00Z")},
+       {CaseStatus::kPendingCustomer, At("2026-01-28T07:00:00Z")}});
+  ASSERT_TRUE(clock.ok());
+  ASSERT_EQ(clock->pauses.size(), 2u);
+  EXPECT_EQ(clock->pauses[0].from, At("2026-01-27T05:30:00Z"));
+  EXPECT_EQ(clock->pauses[0].until, At("2026-01-28T05:30:00Z"));
+  EXPECT_EQ(clock->pauses[1].from, At("2026-01-28T07:00:00Z"));
+  EXPECT_FALSE(clock->pauses[1].until.has_value());
+  // Pending internally does not pause: on calendar time, 60 + 90 minutes ran before the second
+  // pause, and the clock has no due instant while it waits on the customer.
+  const auto always = BusinessCalendar::AlwaysOpen();
+  EXPECT_EQ(*SlaElapsed(always, *clock, At("2026-01-29T00:00:00Z")), Duration::Minutes(150));
+  EXPECT_FALSE(SlaDueAt(always, *clock)->has_value());
+}
+
+TEST(CaseClock, AClockAcceptsTheMostPausesAndRefusesOneMore) {
+  auto changes = [](size_t pauses) {
+    std::vector<StatusChange> out;
+    for (size_t i = 0; i < pauses; ++i) {
+      const Instant t = At("2026-01-01T00:00:00Z") + Duration::Minutes(static_cast<int64_t>(2 * i));
+      out.push_back({CaseStatus::kPendingCustomer, t});
+      out.push_back({CaseStatus::kOpen, t + Duration::Minutes(1)});
+    }
+    return out;
+  };
+  const Instant t0 = At("2026-01-01T00:00:00Z");
+  EXPECT_TRUE(ClockFromStatusChanges(t0, Duration::Hours(1), changes(kSlaPausesMax)).ok());
+  auto past = ClockFromStatusChanges(t0, Duration::Hours(1), changes(kSlaPausesMax + 1));
+  ASSERT_FALSE(past.ok());
+  EXPECT_EQ(past.error().rule, "max_items");
+}
+
+TEST(CaseClock, OnlyACustomerVisibleReplyByTheTenantCountsAsAResponse) {
+  EXPECT_TRUE(CountsAsResponse(NoteSide::kTenant, NoteVisibility::kCustomerVisible));
+  EXPECT_FALSE(CountsAsResponse(NoteSide::kTenant, NoteVisibility::kInternal));
+  EXPECT_FALSE(CountsAsResponse(NoteSide::kCustomer, NoteVisibility::kCustomerVisible));
+}
+
+TEST(RepeatComplaints, LinksTheCustomersComplaintsOfTheSameCategoryWithinTheWindow) {
+  const Instant now = At("2026-03-01T12:00:00Z");
+  const std::vector<PriorCase> prior = {
+      {"case_b", CaseType::kGrievance, "cards.disputed_transaction", now - Duration::Hours(24 * 5)},
+      {"case_a", CaseType::kComplaint, "cards.disputed_transaction", now - Duration::Hours(24 * 30)},
+      {"case_old", CaseType::kComplaint, "cards.disputed_transaction",
+       now - Duration::Hours(24 * 30) - Duration::Seconds(1)},
+      {"case_other", CaseType::kComplaint, "loans.statement", now - Duration::Hours(24)},
+      {"case_sr", CaseType::kServiceRequest, "cards.disputed_transaction", now - Duration::Hours(24)},
+  };
+  const auto link = FindRepeats(prior, CaseType::kComplaint, "cards.disputed_transaction", now,
+                                kRepeatWindowDaysDefault);
+  EXPECT_EQ(link.linked_case_ids, (std::vector<std::string>{"case_a", "case_b"}));
+  EXPECT_EQ(link.repeat_count, 2u);
+  EXPECT_EQ(FindRepeats(prior, CaseType::kServiceRequest, "cards.disputed_transaction", now,
+                        kRepeatWindowDaysDefault).repeat_count, 0u);
+}
+
 }  // namespace
 }  // namespace opsbox::cases
