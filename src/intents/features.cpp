@@ -120,20 +120,30 @@ void ModelData::Vectorise(std::string_view text, detail::SparseVector& out,
   if (text.size() > kTextBytesMax) text = text.substr(0, kTextBytesMax);
   scratch.clear();
   detail::ExtractGrams(text, scratch);
-  // Found feature indices, sorted, then counted; kept in `out.index` to avoid an allocation.
-  auto& found = out.index;
-  found.clear();
-  for (const auto& g : scratch) {
-    const int64_t f = table.Find(g.hash);
-    if (f >= 0) found.push_back(static_cast<uint32_t>(f));
-  }
-  std::sort(found.begin(), found.end());
+  // Counts per feature without sorting the occurrences: a per-thread slot per feature remembers
+  // where in `counts` this text's entry is (valid when stamped with this call's generation).
+  thread_local std::vector<uint32_t> slot_stamp, slot_at;
+  thread_local uint32_t generation = 0;
   thread_local std::vector<std::pair<uint32_t, uint32_t>> counts;
+  if (slot_stamp.size() < hashes.size()) {
+    slot_stamp.assign(hashes.size(), 0);
+    slot_at.assign(hashes.size(), 0);
+    generation = 0;
+  }
+  if (++generation == 0) {  // wrapped: forget every stamp
+    std::fill(slot_stamp.begin(), slot_stamp.end(), 0);
+    generation = 1;
+  }
   counts.clear();
-  for (uint32_t f : found) {
-    if (!counts.empty() && counts.back().first == f) {
-      ++counts.back().second;
+  for (const auto& g : scratch) {
+    const int64_t found = table.Find(g.hash);
+    if (found < 0) continue;
+    const auto f = static_cast<uint32_t>(found);
+    if (slot_stamp[f] == generation) {
+      ++counts[slot_at[f]].second;
     } else {
+      slot_stamp[f] = generation;
+      slot_at[f] = static_cast<uint32_t>(counts.size());
       counts.emplace_back(f, 1);
     }
   }

@@ -60,7 +60,13 @@ struct Example {
 // `source` names the input in error messages.
 Result<std::vector<Example>> ParseTrainingCsv(std::string_view csv, std::string_view source);
 
+// LIBLINEAR's solver: one-vs-rest L2-regularised logistic regression (the default), one-vs-rest
+// L2-loss linear SVM (dual), or Crammer and Singer's multi-class SVM. Confidence is the
+// temperature-scaled softmax of the class scores for each.
+enum class Learner { kLogisticRegression, kLinearSvm, kCrammerSinger };
+
 struct TrainOptions {
+  Learner learner = Learner::kLogisticRegression;
   double validation_share = 0.1;   // share of each intent's examples held out (0 < x < 0.5)
   uint64_t seed = 1;               // the stratified split's shuffle
   double regularisation_c = 10.0;  // LIBLINEAR's C (inverse regularisation strength)

@@ -204,8 +204,26 @@ Status CheckInputs(const std::vector<Example>& examples, const TrainOptions& opt
 namespace {
 
 // Fits LIBLINEAR on the training vectors and copies its weights into m.weights.
+int SolverOf(Learner learner) {
+  switch (learner) {
+    case Learner::kLogisticRegression: return L2R_LR;
+    case Learner::kLinearSvm: return L2R_L2LOSS_SVC_DUAL;
+    case Learner::kCrammerSinger: return MCSVM_CS;
+  }
+  return L2R_LR;
+}
+
+const char* SolverName(Learner learner) {
+  switch (learner) {
+    case Learner::kLogisticRegression: return "L2R_LR (one-vs-rest logistic regression)";
+    case Learner::kLinearSvm: return "L2R_L2LOSS_SVC_DUAL (one-vs-rest linear SVM)";
+    case Learner::kCrammerSinger: return "MCSVM_CS (Crammer-Singer multi-class SVM)";
+  }
+  return "";
+}
+
 Status FitLinear(const std::vector<detail::SparseVector>& xs, const std::vector<size_t>& labels,
-                 double c, ModelData& m) {
+                 Learner learner, double c, ModelData& m) {
   const size_t classes = m.intents.size();
   const size_t features = m.hashes.size();
   std::vector<std::vector<feature_node>> rows(xs.size());
@@ -216,6 +234,9 @@ Status FitLinear(const std::vector<detail::SparseVector>& xs, const std::vector<
     for (size_t k = 0; k < xs[i].index.size(); ++k) {
       rows[i].push_back({static_cast<int>(xs[i].index[k]) + 1, xs[i].value[k]});
     }
+    // LIBLINEAR documents its rows with ascending indices.
+    std::sort(rows[i].begin(), rows[i].end(),
+              [](const feature_node& a, const feature_node& b) { return a.index < b.index; });
     rows[i].push_back({bias_index, 1.0});
     rows[i].push_back({-1, 0.0});
     row_ptrs[i] = rows[i].data();
@@ -228,7 +249,7 @@ Status FitLinear(const std::vector<detail::SparseVector>& xs, const std::vector<
   prob.x = row_ptrs.data();
   prob.bias = -1;  // the bias is the explicit last feature above
   parameter param{};
-  param.solver_type = L2R_LR;
+  param.solver_type = SolverOf(learner);
   param.eps = kLiblinearEpsilon;
   param.C = c;
   if (const char* err = check_parameter(&prob, &param)) {
@@ -345,7 +366,7 @@ Result<Model> Train(const std::vector<Example>& examples, const TrainOptions& op
     m.Vectorise(examples[split.train[k]].text, xs[k], scratch);
     ys.push_back(labels[split.train[k]]);
   }
-  OPSBOX_TRY(FitLinear(xs, ys, options.regularisation_c, m));
+  OPSBOX_TRY(FitLinear(xs, ys, options.learner, options.regularisation_c, m));
 
   std::vector<Scored> val;
   detail::SparseVector x;
@@ -377,7 +398,7 @@ Result<Model> Train(const std::vector<Example>& examples, const TrainOptions& op
                       {"min_document_frequency", options.min_document_frequency},
                       {"count", m.hashes.size()}};
   card["learner"] = {{"library", "LIBLINEAR " + std::to_string(liblinear_version)},
-                     {"solver", "L2R_LR (one-vs-rest logistic regression)"},
+                     {"solver", SolverName(options.learner)},
                      {"c", options.regularisation_c}};
   card["validation"] = {{"top1_accuracy", curve[0]["accuracy"]}, {"coverage", curve}};
   card["calibration"] = {{"method", "temperature scaling (minimum NLL on the validation split)"},

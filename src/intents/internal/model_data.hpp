@@ -53,7 +53,7 @@ class FeatureTable {
   size_t mask_ = 0;
 };
 
-// A sparse TF-IDF vector: sorted feature indices and their values.
+// A sparse TF-IDF vector: feature indices (each once, in first-occurrence order) and values.
 struct SparseVector {
   std::vector<uint32_t> index;
   std::vector<float> value;
@@ -81,7 +81,7 @@ struct ModelData {
 };
 
 // Shared between Train (fitting) and Classify: the TF-IDF weighting of one text's n-gram
-// counts. `features` are (index, count) pairs sorted by index; values are (1 + ln count) * idf,
+// counts. `counts` are (index, count) pairs, each index once; values are (1 + ln count) * idf,
 // L2-normalised per block.
 void WeighFeatures(const ModelData& m, std::vector<std::pair<uint32_t, uint32_t>>& counts,
                    detail::SparseVector& out);
