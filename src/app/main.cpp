@@ -13,6 +13,7 @@
 #include "app/backup_cli.hpp"
 #include "app/composition.hpp"
 #include "app/config.hpp"
+#include "app/intents_cli.hpp"
 #include "app/pii_cli.hpp"
 #include "app/simulate_cli.hpp"
 #include "app/wfm_erlang_cli.hpp"
@@ -271,12 +272,14 @@ int Main(int argc, char** argv) {
                         "empty a non-empty target (in the restore's transaction) instead of "
                         "refusing it");
   auto* pii_cmd = AddPiiCommands(app);
+  auto* intents_cmd = AddIntentsCommands(app);
   auto* sim = AddSimulateCommand(app);
 
   CLI11_PARSE(app, argc, argv);
   if (wfm->parsed()) return 0;
   if (pii_cmd->parsed()) return 0;  // ran in its callback  // the wfm commands ran in their callbacks
   if (sim->parsed()) return 0;      // ran in its callback
+  if (intents_cmd->parsed()) return 0;  // ran in its callback
 
   if (app.got_subcommand("version")) {
     std::cout << "opsbox " << kVersion << "\n";
