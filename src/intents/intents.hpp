@@ -22,6 +22,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -133,6 +134,29 @@ class Model {
 // "min_classes" (fewer than two intents), "max_classes", "validation_share" (out of range),
 // "min_examples" (an intent with fewer than two examples, named), "train" (LIBLINEAR refused).
 Result<Model> Train(const std::vector<Example>& examples, const TrainOptions& options);
+
+// The models the server classifies with: one per tenant that names its own, else the default
+// (issue #12, "Serving"; config keys intents.model_path and intents.tenant_model_paths).
+// Loaded once at start-up; immutable afterwards, so For() and the models are thread-safe.
+class TenantModels {
+ public:
+  // `default_path` "" = no default; `tenant_paths` entries are "tenant=path". Errors name the
+  // config key ("intents.model_path" or "intents.tenant_model_paths") and the rule: "format"
+  // (an entry without '=' or with an empty side), "duplicate" (a tenant named twice), or the
+  // model file's own rule (Model::Load).
+  static Result<TenantModels> Load(const std::string& default_path,
+                                   const std::vector<std::string>& tenant_paths);
+  // The tenant's model, else the default, else nullptr (no classification).
+  const Model* For(std::string_view tenant) const;
+  bool empty() const { return !default_ && by_tenant_.empty(); }
+
+ private:
+  std::shared_ptr<const Model> default_;
+  std::map<std::string, std::shared_ptr<const Model>, std::less<>> by_tenant_;
+};
+
+// Validates one intents.tenant_model_paths entry ("tenant=path") without loading the file.
+Status CheckTenantModelPath(std::string_view entry, std::string_view key);
 
 // Writes one classification as the CLI and API wire object:
 // {"intent":"…","confidence":0.97,"alternatives":[{"intent":"…","confidence":0.01},…]}

@@ -221,3 +221,38 @@ TEST(IntentsModelFile, CardNamesClassesDataAccuracyAndCalibration) {
 
 }  // namespace
 }  // namespace opsbox::intents
+
+namespace opsbox::intents {
+namespace {
+
+TEST(IntentsTenantModels, ATenantsOwnModelWinsOverTheDefault) {
+  const std::string path = ::testing::TempDir() + "/intents_tenant.model";
+  ASSERT_TRUE(FixtureModel().Save(path).ok());
+  auto none = TenantModels::Load("", {});
+  ASSERT_TRUE(none.ok());
+  EXPECT_TRUE(none->empty());
+  EXPECT_EQ(none->For("acme"), nullptr);
+  auto only_acme = TenantModels::Load("", {"acme=" + path});
+  ASSERT_TRUE(only_acme.ok()) << only_acme.error().ToString();
+  EXPECT_NE(only_acme->For("acme"), nullptr);
+  EXPECT_EQ(only_acme->For("globex"), nullptr);
+  auto both = TenantModels::Load(path, {"acme=" + path});
+  ASSERT_TRUE(both.ok());
+  EXPECT_NE(both->For("globex"), nullptr);
+  EXPECT_NE(both->For("acme"), both->For("globex"));
+  std::remove(path.c_str());
+}
+
+TEST(IntentsTenantModels, RefusesAnEntryWithoutTenantAndAMissingFileNamingTheKey) {
+  auto bad = TenantModels::Load("", {"acme"});
+  ASSERT_FALSE(bad.ok());
+  EXPECT_EQ(bad.error().field, "intents.tenant_model_paths");
+  EXPECT_EQ(bad.error().rule, "format");
+  auto missing = TenantModels::Load("/nonexistent/intents.model", {});
+  ASSERT_FALSE(missing.ok());
+  EXPECT_EQ(missing.error().field, "intents.model_path");
+  EXPECT_EQ(missing.error().rule, "io");
+}
+
+}  // namespace
+}  // namespace opsbox::intents
