@@ -42,6 +42,9 @@ class Service;
 namespace live {
 class Hub;
 }
+namespace intents {
+class TenantModels;
+}
 }  // namespace opsbox
 
 namespace opsbox::api {
@@ -101,6 +104,8 @@ struct ApiDeps {
   std::function<Json()> backup_status = nullptr;
   // Issue #9: when not empty, GET /metrics requires "Authorization: Bearer <this>".
   std::string metrics_bearer_token{};
+  // Issue #12: the tenants' intent models; null or empty: the classify route answers 409.
+  const intents::TenantModels* intents = nullptr;
 };
 
 // Adds every route. `deps` must outlive the router.

@@ -19,6 +19,7 @@ void AddRoutingRoutes(Router& router, const ApiDeps& deps);
 void AddStreamRoutes(Router& router, const ApiDeps& deps);
 void SubmitRejectionCounts(const ApiDeps& deps, bool all);
 void AddBackupRoutes(Router& router, const ApiDeps& deps);
+void AddIntentsRoutes(Router& router, const ApiDeps& deps);
 }  // namespace detail
 
 void RecordRejectedSignatures(const ApiDeps& deps, bool all) {
@@ -39,6 +40,7 @@ void AddRoutes(Router& router, const ApiDeps& deps) {
   detail::AddIntakeRoutes(router, deps);
   detail::AddRoutingRoutes(router, deps);
   detail::AddStreamRoutes(router, deps);
+  detail::AddIntentsRoutes(router, deps);
 }
 
 }  // namespace opsbox::api

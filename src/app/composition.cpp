@@ -43,6 +43,7 @@
 #include "privacy/retention.hpp"
 #include "live/hub.hpp"
 #include "routing/service.hpp"
+#include "intents/intents.hpp"
 #include "intake/bridge.hpp"
 #include "intake/outbound.hpp"
 #include "backup/backup.hpp"
@@ -323,6 +324,7 @@ struct Modules {
   std::unique_ptr<privacy::Keyring> keyring;  // before the modules that seal or scrub with it
   std::unique_ptr<privacy::Governance> governance;
   std::unique_ptr<routing::Service> routing;
+  std::unique_ptr<intents::TenantModels> intents;  // before intake, which classifies with it
   std::unique_ptr<intake::Intake> intake;
 };
 
@@ -362,8 +364,26 @@ Status RegisterModules(Modules& m, const ModuleWiring& w) {
   m.routing = std::make_unique<routing::Service>(
       w.db, w.clock, w.hub, routing::ServiceOptions{.run_threads = w.run_threads});
   m.routing->Register(m.registry);
-  m.intake = std::make_unique<intake::Intake>(intake::MakeHooks(*m.pii, *m.keyring),
-                                              IntakeOptionsFrom(w.config));
+  {
+    // Issue #12: the tenants' intent models; inbound text messages that open a task are
+    // classified so the intent becomes a task attribute for routing.
+    OPSBOX_ASSIGN_OR_RETURN(auto models,
+                            intents::TenantModels::Load(w.config.intents_model_path,
+                                                        w.config.intents_tenant_model_paths));
+    m.intents = std::make_unique<intents::TenantModels>(std::move(models));
+  }
+  auto intake_hooks = intake::MakeHooks(*m.pii, *m.keyring);
+  if (!m.intents->empty()) {
+    intake_hooks.classify = [models = m.intents.get()](std::string_view tenant,
+                                                       std::string_view text)
+        -> std::optional<intake::IntentHit> {
+      const intents::Model* model = models->For(tenant);
+      if (model == nullptr) return std::nullopt;
+      const auto c = model->Classify(text, 0);
+      return intake::IntentHit{c.intent, std::llround(c.confidence * 10000)};
+    };
+  }
+  m.intake = std::make_unique<intake::Intake>(std::move(intake_hooks), IntakeOptionsFrom(w.config));
   m.intake->Register(m.registry);
   intake::RegisterWithPrivacy(*m.intake, *m.keyring, *m.governance);
   return Ok();
@@ -593,6 +613,7 @@ Status Server::Start() {
   OPSBOX_TRY(p.m.routing->Start(*p.writer));
   p.deps.routing = p.m.routing.get();
   p.deps.intake = p.m.intake.get();
+  p.deps.intents = p.m.intents.get();
   p.backups = std::make_unique<backup::BackupScheduler>(
       *p.db, backup::ScheduleOptions{config_.backup_interval_s, config_.BackupFolder(),
                                      config_.backup_keep_count, std::string(kVersion)});

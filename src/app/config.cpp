@@ -7,6 +7,7 @@
 #include <toml++/toml.h>
 #include <variant>
 
+#include "intents/intents.hpp"
 #include "integrations/outbound_policy.hpp"
 
 namespace opsbox::app {
@@ -163,6 +164,14 @@ const std::vector<Declared>& Table() {
                        return Ok();
                      }},
        "CIDR networks outbound requests may reach although private or reserved"},
+      {"intents.model_path", StringKey{&Config::intents_model_path, {}},
+       "intent model file for every tenant without its own (\"\": none)"},
+      {"intents.tenant_model_paths",
+       StringListKey{&Config::intents_tenant_model_paths,
+                     [](std::string_view value, std::string_view key) -> Status {
+                       return intents::CheckTenantModelPath(value, key);
+                     }},
+       "per-tenant intent model files, \"tenant=path\""},
   };
   return kTable;
 }

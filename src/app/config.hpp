@@ -86,6 +86,11 @@ struct Config {
   bool outbound_allow_loopback = false;
   std::vector<std::string> outbound_allow_networks;  // CIDR, e.g. "10.20.0.0/16"
 
+  // Intent classification (issue #12; docs/intents.md): model files written by
+  // `opsbox intents train`, loaded at start-up. "" / empty: no classification.
+  std::string intents_model_path;                       // every tenant without its own
+  std::vector<std::string> intents_tenant_model_paths;  // "tenant=path"
+
   std::string SigningKeyPath() const;
   std::string BackupFolder() const;
 };

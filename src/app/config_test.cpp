@@ -106,6 +106,19 @@ TEST(Config, OutboundExceptionsParseAndBadOnesAreNamed) {
   EXPECT_NE(past.error().message.find("x: "), std::string::npos) << past.error().message;
 }
 
+TEST(Config, IntentModelPathsParseAndAnEntryWithoutTenantIsNamed) {
+  auto c = ParseConfig("[intents]\nmodel_path = \"/m/default.model\"\n"
+                       "tenant_model_paths = [\"acme=/m/acme.model\"]\n",
+                       "x");
+  ASSERT_TRUE(c.ok()) << c.error().ToString();
+  EXPECT_EQ(c->intents_model_path, "/m/default.model");
+  EXPECT_EQ(c->intents_tenant_model_paths, (std::vector<std::string>{"acme=/m/acme.model"}));
+  auto bad = ParseConfig("[intents]\ntenant_model_paths = [\"/m/acme.model\"]\n", "x");
+  ASSERT_FALSE(bad.ok());
+  EXPECT_EQ(bad.error().field, "intents.tenant_model_paths");
+  EXPECT_EQ(bad.error().rule, "format");
+}
+
 TEST(Config, ListenAddressNeedsHostAndPort) {
   EXPECT_FALSE(ParseConfig("[server]\nlisten = \"localhost\"\n", "x").ok());
   EXPECT_FALSE(ParseConfig("[server]\nlisten = \"localhost:70000\"\n", "x").ok());

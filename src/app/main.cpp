@@ -13,6 +13,7 @@
 #include "app/backup_cli.hpp"
 #include "app/composition.hpp"
 #include "app/config.hpp"
+#include "app/intents_cli.hpp"
 #include "app/pii_cli.hpp"
 #include "app/sla_cli.hpp"
 #include "app/simulate_cli.hpp"
@@ -272,6 +273,7 @@ int Main(int argc, char** argv) {
                         "empty a non-empty target (in the restore's transaction) instead of "
                         "refusing it");
   auto* pii_cmd = AddPiiCommands(app);
+  auto* intents_cmd = AddIntentsCommands(app);
   auto* sim = AddSimulateCommand(app);
   auto* sla_cmd = AddSlaCommands(app);
 
@@ -280,6 +282,7 @@ int Main(int argc, char** argv) {
   if (pii_cmd->parsed()) return 0;  // ran in its callback  // the wfm commands ran in their callbacks
   if (sim->parsed()) return 0;      // ran in its callback
   if (sla_cmd->parsed()) return 0;  // ran in its callback
+  if (intents_cmd->parsed()) return 0;  // ran in its callback
 
   if (app.got_subcommand("version")) {
     std::cout << "opsbox " << kVersion << "\n";

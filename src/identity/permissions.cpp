@@ -70,6 +70,8 @@ const PermissionRow kMatrix[] = {
      {"agent", "team_lead", "supervisor", "collections_manager", "compliance_officer", "admin",
       "integration"}},
     {"retention.manage", {"compliance_officer", "admin"}},
+    // Intent classification (issue #12): agents, bots and IVR (integration) classify text.
+    {"intents.classify", {"agent", "team_lead", "supervisor", "admin", "integration"}},
     // Intake (issue #4).
     {"customers.read",
      {"agent", "team_lead", "supervisor", "qa_analyst", "collections_manager",

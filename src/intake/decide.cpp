@@ -162,6 +162,12 @@ void OpenConversation(Inbound& in, ConversationState& c, bool reopened, const Js
          {"channel", c.channel},
          {"reopened", reopened}};
   if (!Text(item, "language").empty()) p["language"] = Text(item, "language");
+  if (in.hooks.classify && !Text(item, "text").empty()) {
+    if (auto hit = in.hooks.classify(in.cmd.tenant_id, Text(item, "text"))) {
+      p["intent"] = hit->intent;
+      p["intent_confidence_bp"] = std::clamp<int64_t>(hit->confidence_bp, 0, 10000);
+    }
+  }
   in.d.events.push_back(ledger::NewEvent{std::string(kConversationOpened), std::move(p)});
   c.status = "open";
   c.closed_at_us = 0;

@@ -99,6 +99,10 @@ struct PiiHit {
   size_t end = 0;
   std::string type;  // pii::TypeName: "card", "cvv", "phone", …
 };
+struct IntentHit {
+  std::string intent;
+  int64_t confidence_bp = 0;  // 0..10000
+};
 struct Hooks {
   // Keyring::BlindIndex: HMAC hex of a normalised identifier per tenant and kind ("phone",
   // "email", "whatsapp", "external").
@@ -117,6 +121,13 @@ struct Hooks {
   std::function<Status(store::Tx&, const std::string& tenant, const std::string& scope,
                        Instant now)>
       shred;
+  // Issue #12: the tenant's intent classifier (intents::TenantModels, bound by the composition
+  // root); empty, or nullopt for a tenant without a model: no intent. When it answers, the
+  // conversation_opened event of a text message carries "intent" (an intent or "unknown") and
+  // "intent_confidence_bp" (calibrated confidence, basis points 0..10000), and routing copies
+  // both into the task's attributes.
+  std::function<std::optional<IntentHit>(std::string_view tenant, std::string_view text)>
+      classify;
 };
 
 struct IntakeOptions {

@@ -39,6 +39,12 @@ ledger::Command TaskForConversation(const ledger::Event& e, const Json& p) {
                   {"conversation_id", conversation},
                   {"customer_id", p.value("customer_id", "")}};
   if (p.contains("language") && p["language"].is_string()) attributes["language"] = p["language"];
+  if (p.contains("intent") && p["intent"].is_string()) {  // issue #12: intake's classification
+    attributes["intent"] = p["intent"];
+    if (p.contains("intent_confidence_bp") && p["intent_confidence_bp"].is_number_integer()) {
+      attributes["intent_confidence_bp"] = p["intent_confidence_bp"];
+    }
+  }
   return ledger::Command{e.tenant_id,
                          "task:" + conversation + ":" + std::to_string(e.seq),
                          std::string(kCreateTask),

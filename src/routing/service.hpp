@@ -23,7 +23,8 @@
 //
 // Intake hook: a committed conversation_opened event submits create_task with command id
 // "task:<conversation_id>:<event seq>" and attributes {type:"conversation", channel,
-// conversation_id, customer_id, language?}.
+// conversation_id, customer_id, language?, intent?, intent_confidence_bp?} (intent: issue #12,
+// the tenant's classifier on the opening message's text).
 #pragma once
 
 #include <cstddef>
