@@ -13,6 +13,7 @@
 #include "app/backup_cli.hpp"
 #include "app/composition.hpp"
 #include "app/config.hpp"
+#include "app/collections_cli.hpp"
 #include "app/pii_cli.hpp"
 #include "app/simulate_cli.hpp"
 #include "app/wfm_erlang_cli.hpp"
@@ -272,11 +273,13 @@ int Main(int argc, char** argv) {
                         "refusing it");
   auto* pii_cmd = AddPiiCommands(app);
   auto* sim = AddSimulateCommand(app);
+  auto* collections_cmd = AddCollectionsCommands(app);
 
   CLI11_PARSE(app, argc, argv);
   if (wfm->parsed()) return 0;
   if (pii_cmd->parsed()) return 0;  // ran in its callback  // the wfm commands ran in their callbacks
   if (sim->parsed()) return 0;      // ran in its callback
+  if (collections_cmd->parsed()) return 0;  // ran in its callback
 
   if (app.got_subcommand("version")) {
     std::cout << "opsbox " << kVersion << "\n";

@@ -136,8 +136,8 @@ TEST(ContactFiles, AccountWithoutZoneUsesItsPhoneCountry) {
   auto zones = *ZoneCatalog::Load();
   auto a = *ParseAccountFile(R"({"account_id": "a", "phone": "+919876543210"})");
   const uint32_t set = *ResolveZoneSet(a, zones);
-  ASSERT_EQ(zones.Set(set).size(), 1u);
-  EXPECT_EQ(zones.Zone(zones.Set(set)[0]).name(), "Asia/Kolkata");
+  ASSERT_EQ(zones.Set(set).zones.size(), 1u);
+  EXPECT_EQ(zones.Zone(zones.Set(set).zones[0]).name(), "Asia/Kolkata");
   a.zone = "Mars/Olympus_Mons";
   EXPECT_EQ(ResolveZoneSet(a, zones).error().rule, "known_zone");
 }

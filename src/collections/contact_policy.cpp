@@ -10,6 +10,7 @@ constexpr int64_t kSecondsPerDay = 86400;
 constexpr int64_t kMicrosPerSecond = 1000000;
 
 int64_t FloorDiv(int64_t a, int64_t b) { return a / b - ((a % b != 0) && ((a < 0) != (b < 0))); }
+int64_t FloorMod(int64_t a, int64_t b) { return a - FloorDiv(a, b) * b; }
 
 template <class E, size_t N>
 Result<E> ParseName(std::string_view text, std::string_view field,
@@ -57,12 +58,19 @@ std::string Day(int64_t day) {
 }
 
 // The instant a local wall-clock second starts in `zone` (the earlier one when repeated; a
-// second skipped by a spring-forward gap maps to the end of the gap).
+// second skipped by a spring-forward gap maps to the end of the gap). No allocation: the offsets
+// a day either side cover any single transition near this local time.
 int64_t LocalToUtcS(const ZoneRules& zone, int64_t local_s) {
-  const auto r = zone.ResolveLocal(local_s);
-  if (r.kind != ZoneRules::LocalKind::kNonexistent) return r.utc_s;
-  // In a gap the offset before it applies: that instant is already past the gap.
-  return local_s - zone.OffsetAtUtcS(local_s - kSecondsPerDay);
+  const int64_t before = zone.OffsetAtUtcS(local_s - kSecondsPerDay);
+  const int64_t after = zone.OffsetAtUtcS(local_s + kSecondsPerDay);
+  const int64_t u1 = local_s - before;
+  const int64_t u2 = local_s - after;
+  const bool ok1 = zone.OffsetAtUtcS(u1) == before;
+  const bool ok2 = zone.OffsetAtUtcS(u2) == after;
+  if (ok1 && ok2) return std::min(u1, u2);
+  if (ok1) return u1;
+  if (ok2) return u2;
+  return u1;  // in a gap: the offset before it gives the instant where the gap ends
 }
 
 // What CanContact collects, before reasons are chosen.
@@ -113,7 +121,8 @@ void CheckStanding(const ContactPolicy& policy, const ContactAccount& account, C
   }
 }
 
-// calling_window and holiday in every zone of the account's set, at `t`.
+// calling_window and holiday in every zone of the account's set, at `t`. The zones furthest
+// behind (min offset) and ahead (max offset) decide: every other zone's local time lies between.
 void CheckLocalTime(const ContactPolicy& policy, const ZoneCatalog& zones,
                     const ContactAccount& account, Instant t, Evaluation& ev) {
   if (account.zone_set == kUnknownZoneSet) {
@@ -121,30 +130,33 @@ void CheckLocalTime(const ContactPolicy& policy, const ZoneCatalog& zones,
     return;
   }
   const int64_t t_s = FloorDiv(t.us, kMicrosPerSecond);
-  bool window_failed = false;
-  bool holiday_failed = false;
-  for (uint16_t z : zones.Set(account.zone_set)) {
-    const ZoneRules& zone = zones.Zone(z);
-    const int64_t local_s = t_s + zone.OffsetAtUtcS(t_s);
-    const int64_t day = FloorDiv(local_s, kSecondsPerDay);
-    const int64_t sod = local_s - day * kSecondsPerDay;
-    if (!holiday_failed && !policy.holidays.empty() &&
-        std::binary_search(policy.holidays.begin(), policy.holidays.end(), day)) {
-      holiday_failed = true;
-      const int64_t next_day_us = LocalToUtcS(zone, (day + 1) * kSecondsPerDay) * kMicrosPerSecond;
-      ev.FailUntil(Rule::kHoliday, day, z, next_day_us);
-    }
-    if (sod >= policy.window_start_s && sod < policy.window_end_s) continue;
-    const int64_t open_day = sod < policy.window_start_s ? day : day + 1;
-    const int64_t open_us =
-        LocalToUtcS(zone, open_day * kSecondsPerDay + policy.window_start_s) * kMicrosPerSecond;
-    if (!window_failed) {
-      window_failed = true;
-      ev.FailUntil(Rule::kCallingWindow, z, sod, std::max(open_us, t.us + kMicrosPerSecond));
-    } else {
-      ev.next_candidate_us = std::max(ev.next_candidate_us, open_us);
+  const ZoneSpan& span = zones.Set(account.zone_set).At(t_s);
+  const int64_t behind_s = t_s + span.min_offset_s;
+  const int64_t ahead_s = t_s + span.max_offset_s;
+  const int64_t day = FloorDiv(behind_s, kSecondsPerDay);
+  const int64_t sod = behind_s - day * kSecondsPerDay;
+  const ZoneRules& behind_zone = zones.Zone(span.min_zone);
+  if (!policy.holidays.empty()) {
+    const int64_t ahead_day = FloorDiv(ahead_s, kSecondsPerDay);
+    for (int64_t d = ahead_day; d >= day; --d) {
+      if (!std::binary_search(policy.holidays.begin(), policy.holidays.end(), d)) continue;
+      // The holiday is over everywhere once the zone furthest behind reaches the next midnight.
+      const int64_t over_us = LocalToUtcS(behind_zone, (d + 1) * kSecondsPerDay) * kMicrosPerSecond;
+      ev.FailUntil(Rule::kHoliday, d, d == ahead_day ? span.max_zone : span.min_zone, over_us);
+      break;
     }
   }
+  const int64_t ahead_sod = ahead_s - day * kSecondsPerDay;  // may pass 24:00 (next day)
+  if (sod >= policy.window_start_s && ahead_sod < policy.window_end_s) return;
+  // Reopens when the zone furthest behind reaches the window start (today or tomorrow); the
+  // next step checks the zone furthest ahead again.
+  const int64_t open_day = sod < policy.window_start_s ? day : day + 1;
+  const int64_t open_us =
+      LocalToUtcS(behind_zone, open_day * kSecondsPerDay + policy.window_start_s) * kMicrosPerSecond;
+  const bool early = sod < policy.window_start_s;
+  ev.FailUntil(Rule::kCallingWindow, early ? span.min_zone : span.max_zone,
+               early ? sod : FloorMod(ahead_s, kSecondsPerDay),
+               std::max(open_us, t.us + kMicrosPerSecond));
 }
 
 // The frequency rules at `t`, over attempts made up to `cutoff` (the decision's `at`).

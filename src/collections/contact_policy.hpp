@@ -134,6 +134,23 @@ inline constexpr std::string_view kZone1970TabPath = "/usr/share/zoneinfo/zone19
 inline constexpr size_t kZoneTabBytesMax = 1024 * 1024;
 inline constexpr size_t kZonesMax = 1024;
 
+// The offsets of a set of zones over time: between consecutive transitions of any of its zones,
+// the smallest and largest UTC offset and the zones that have them. A window holds in every zone
+// of the set when it holds in the zone furthest behind and the zone furthest ahead, so a check
+// costs one binary search whatever the number of zones (the US has 29).
+struct ZoneSpan {
+  int32_t min_offset_s = 0;
+  int32_t max_offset_s = 0;
+  uint16_t min_zone = 0;
+  uint16_t max_zone = 0;
+};
+struct ZoneSet {
+  std::vector<uint16_t> zones;       // indexes into the catalogue
+  std::vector<int64_t> starts_utc_s;  // ascending; spans[i + 1] applies from starts_utc_s[i]
+  std::vector<ZoneSpan> spans;        // starts_utc_s.size() + 1 entries
+  const ZoneSpan& At(int64_t utc_s) const;
+};
+
 class ZoneCatalog {
  public:
   // Parses zone1970.tab text (country codes, coordinates, zone name[, comment] per line; '#'
@@ -149,18 +166,19 @@ class ZoneCatalog {
   // table lists none. Errors as ResolveZone.
   Result<uint32_t> ResolveCountry(std::string_view country);
 
-  const std::vector<uint16_t>& Set(uint32_t set) const { return sets_[set]; }
+  const ZoneSet& Set(uint32_t set) const { return sets_[set]; }
   const ZoneRules& Zone(uint16_t zone) const { return zones_[zone]; }
   // The country's zone names from the table (empty when none), in table order.
   std::vector<std::string> CountryZones(std::string_view country) const;
 
  private:
   Result<uint16_t> LoadZone(std::string_view name);
+  uint32_t AddSet(std::vector<uint16_t> zones);
 
   std::unordered_map<std::string, std::vector<std::string>> country_zones_;
   std::vector<ZoneRules> zones_;
   std::unordered_map<std::string, uint16_t> zone_index_;
-  std::vector<std::vector<uint16_t>> sets_;
+  std::vector<ZoneSet> sets_;
   std::unordered_map<std::string, uint32_t> zone_set_index_;     // by zone name
   std::unordered_map<std::string, uint32_t> country_set_index_;  // by country code
 };

@@ -3,6 +3,7 @@
 #include <phonenumbers/phonenumber.pb.h>
 #include <phonenumbers/phonenumberutil.h>
 
+#include <algorithm>
 #include <list>
 
 #include "collections/contact_policy.hpp"
@@ -81,8 +82,7 @@ Result<uint32_t> ZoneCatalog::ResolveZone(std::string_view zone) {
   const auto it = zone_set_index_.find(std::string(zone));
   if (it != zone_set_index_.end()) return it->second;
   OPSBOX_ASSIGN_OR_RETURN(const uint16_t index, LoadZone(zone));
-  const auto set = static_cast<uint32_t>(sets_.size());
-  sets_.push_back({index});
+  const uint32_t set = AddSet({index});
   zone_set_index_.emplace(std::string(zone), set);
   return set;
 }
@@ -97,10 +97,41 @@ Result<uint32_t> ZoneCatalog::ResolveCountry(std::string_view country) {
     OPSBOX_ASSIGN_OR_RETURN(const uint16_t index, LoadZone(name));
     set.push_back(index);
   }
-  const auto id = static_cast<uint32_t>(sets_.size());
-  sets_.push_back(std::move(set));
+  const uint32_t id = AddSet(std::move(set));
   country_set_index_.emplace(std::string(country), id);
   return id;
+}
+
+uint32_t ZoneCatalog::AddSet(std::vector<uint16_t> zones) {
+  ZoneSet set;
+  set.zones = std::move(zones);
+  // Every instant where some zone of the set changes offset starts a new span.
+  for (uint16_t z : set.zones) {
+    for (int64_t t : zones_[z].Transitions()) set.starts_utc_s.push_back(t);
+  }
+  std::sort(set.starts_utc_s.begin(), set.starts_utc_s.end());
+  set.starts_utc_s.erase(std::unique(set.starts_utc_s.begin(), set.starts_utc_s.end()),
+                         set.starts_utc_s.end());
+  auto span_at = [&](int64_t utc_s) {
+    ZoneSpan span;
+    bool first = true;
+    for (uint16_t z : set.zones) {
+      const auto off = static_cast<int32_t>(zones_[z].OffsetAtUtcS(utc_s));
+      if (first || off < span.min_offset_s) span.min_offset_s = off, span.min_zone = z;
+      if (first || off > span.max_offset_s) span.max_offset_s = off, span.max_zone = z;
+      first = false;
+    }
+    return span;
+  };
+  set.spans.push_back(span_at(set.starts_utc_s.empty() ? 0 : set.starts_utc_s.front() - 1));
+  for (int64_t t : set.starts_utc_s) set.spans.push_back(span_at(t));
+  sets_.push_back(std::move(set));
+  return static_cast<uint32_t>(sets_.size() - 1);
+}
+
+const ZoneSpan& ZoneSet::At(int64_t utc_s) const {
+  const auto it = std::upper_bound(starts_utc_s.begin(), starts_utc_s.end(), utc_s);
+  return spans[static_cast<size_t>(it - starts_utc_s.begin())];
 }
 
 std::vector<std::string> ZoneCatalog::CountryZones(std::string_view country) const {
