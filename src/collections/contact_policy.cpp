@@ -75,11 +75,14 @@ int64_t LocalToUtcS(const ZoneRules& zone, int64_t local_s) {
 
 // What CanContact collects, before reasons are chosen.
 struct Evaluation {
+  Reason* out = nullptr;  // where reasons go; null when only the verdict matters (later steps)
   uint8_t count = 0;
-  std::array<Reason, kRuleCount> reasons{};
   bool permanent = false;         // a failing rule that does not lapse with time
   int64_t next_candidate_us = 0;  // latest lapse instant among the time-driven failures
-  void Fail(Rule r, int64_t a, int64_t b) { reasons[count++] = Reason{r, a, b}; }
+  void Fail(Rule r, int64_t a, int64_t b) {
+    if (out) out[count] = Reason{r, a, b};
+    ++count;
+  }
   void FailUntil(Rule r, int64_t a, int64_t b, int64_t lapse_us) {
     Fail(r, a, b);
     next_candidate_us = std::max(next_candidate_us, lapse_us);
@@ -210,14 +213,12 @@ void CheckFrequency(const ContactPolicy& policy, const ContactAccount& account, 
   }
 }
 
-Evaluation Evaluate(const ContactPolicy& policy, const ZoneCatalog& zones,
-                    const ContactAccount& account, Channel channel, Purpose purpose, Instant t,
-                    Instant cutoff) {
-  Evaluation ev;
+void Evaluate(const ContactPolicy& policy, const ZoneCatalog& zones,
+              const ContactAccount& account, Channel channel, Purpose purpose, Instant t,
+              Instant cutoff, Evaluation& ev) {
   CheckLocalTime(policy, zones, account, t, ev);
   CheckFrequency(policy, account, channel, purpose, t, cutoff, ev);
   CheckStanding(policy, account, channel, purpose, cutoff, ev);
-  return ev;
 }
 
 }  // namespace
@@ -320,11 +321,14 @@ ContactDecision CanContact(const ContactPolicy& policy, const ZoneCatalog& zones
                            const ContactAccount& account, Channel channel, Purpose purpose,
                            Instant at) {
   ContactDecision d;
-  Evaluation ev = Evaluate(policy, zones, account, channel, purpose, at, at);
-  std::sort(ev.reasons.begin(), ev.reasons.begin() + ev.count,
-            [](const Reason& x, const Reason& y) { return x.rule < y.rule; });
+  Evaluation ev;
+  ev.out = d.reasons.data();
+  Evaluate(policy, zones, account, channel, purpose, at, at, ev);
+  if (ev.count > 1) {
+    std::sort(d.reasons.begin(), d.reasons.begin() + ev.count,
+              [](const Reason& x, const Reason& y) { return x.rule < y.rule; });
+  }
   d.reason_count = ev.count;
-  d.reasons = ev.reasons;
   d.allowed = ev.count == 0;
   if (d.allowed) {
     d.next_allowed_at = at;
@@ -338,7 +342,8 @@ ContactDecision CanContact(const ContactPolicy& policy, const ZoneCatalog& zones
     if (ev.next_candidate_us <= t.us) return d;  // no progress: give up (null)
     t = Instant{ev.next_candidate_us};
     if (t - at > kNextAllowedHorizon) return d;
-    ev = Evaluate(policy, zones, account, channel, purpose, t, at);
+    ev = Evaluation{};
+    Evaluate(policy, zones, account, channel, purpose, t, at, ev);
     if (ev.count == 0) {
       d.next_allowed_at = t;
       return d;

@@ -229,16 +229,18 @@ Result<ContactPolicy> PresetPolicy(std::string_view name);
 // Checks a policy's limits; errors name the field ("frequency_caps[1].window_hours", …).
 Status ValidatePolicy(const ContactPolicy& policy);
 
+// No default member initializers: a decision's reason array is left uninitialised beyond
+// reason_count (it is written on every check; zeroing it costs more than the check's rules).
 struct Reason {
-  Rule rule = Rule::kCallingWindow;
-  int64_t a = 0;  // rule-specific facts for DescribeReason (zone, counts, instants, days)
-  int64_t b = 0;
+  Rule rule;
+  int64_t a;  // rule-specific facts for DescribeReason (zone, counts, instants, days)
+  int64_t b;
 };
 
 struct ContactDecision {
   bool allowed = true;
   uint8_t reason_count = 0;
-  std::array<Reason, kRuleCount> reasons{};  // the first reason_count, in Rule order
+  std::array<Reason, kRuleCount> reasons;  // the first reason_count, in Rule order
   std::optional<Instant> next_allowed_at;     // `at` when allowed
   std::span<const Reason> Reasons() const { return {reasons.data(), reason_count}; }
 };
