@@ -21,6 +21,7 @@
 //                                                product's ranges give for days_past_due
 //   branch, region, zone, address                optional text (zone: an IANA name, not loaded here)
 //   phones                                       optional, E.164 numbers separated by ';'
+//                                                (syntax: '+' and 8..15 digits)
 //   email                                        optional, one address with '@'
 //   consent_sms, consent_whatsapp, consent_email optional: true/false/yes/no/1/0 (empty: no answer)
 //   flags                                        optional, flag names separated by ';'

@@ -58,25 +58,28 @@ TEST(Portfolio, CsvRowBecomesATypedRecord) {
 }
 
 TEST(Portfolio, BadRowsAreReportedWithLineFieldAndRuleAndTheRestStillReads) {
-  const std::string head = "account_id,customer_id,product,currency,outstanding,days_past_due,bucket\n";
+  const std::string head =
+      "account_id,customer_id,product,currency,outstanding,days_past_due,bucket,phones\n";
   const auto r = Read(head +
-                      "a1,c1,card,USD,10.00,0,\n"        // line 2: fine
-                      "a2,c2,card,USD,10.001,0,\n"       // line 3: three decimals for USD
-                      "a3,c3,card,XYZ,10,0,\n"           // line 4: unknown currency
-                      "a4,c4,card,USD,10,-1,\n"          // line 5: negative days past due
-                      "a5,c5,card,USD,10,12,current\n"   // line 6: bucket disagrees
-                      "a6,,card,USD,10,0,\n"             // line 7: no customer
+                      "a1,c1,card,USD,10.00,0,,\n"        // line 2: fine
+                      "a2,c2,card,USD,10.001,0,,\n"       // line 3: three decimals for USD
+                      "a3,c3,card,XYZ,10,0,,\n"           // line 4: unknown currency
+                      "a4,c4,card,USD,10,-1,,\n"          // line 5: negative days past due
+                      "a5,c5,card,USD,10,12,current,\n"   // line 6: bucket disagrees
+                      "a6,,card,USD,10,0,,\n"             // line 7: no customer
                       "a7,c7,card,USD,10\n"              // line 8: short row
-                      "a8,c8,card,JPY,1500,200,\n");     // line 9: fine (JPY has no decimals)
+                      "a8,c8,card,JPY,1500,200,,\n"       // line 9: fine (JPY has no decimals)
+                      "a9,c9,card,USD,1,0,,98765\n");    // line 10: phone not E.164
   ASSERT_FALSE(r.fatal);
   ASSERT_EQ(r.rows.size(), 2u);
   EXPECT_EQ(r.rows[1].outstanding_minor, 1500);
   EXPECT_EQ(r.rows[1].bucket, "dpd_181_plus");
-  ASSERT_EQ(r.errors.size(), 6u);
+  ASSERT_EQ(r.errors.size(), 7u);
   const std::vector<std::tuple<size_t, std::string, std::string>> want = {
       {3, "outstanding", "scale"},          {4, "currency", "iso4217"},
       {5, "days_past_due", "range"},        {6, "bucket", "matches_days_past_due"},
-      {7, "customer_id", "required"},       {8, "row", "columns"}};
+      {7, "customer_id", "required"},       {8, "row", "columns"},
+      {10, "phones", "e164"}};
   for (size_t i = 0; i < want.size(); ++i) {
     EXPECT_EQ(r.errors[i].line, std::get<0>(want[i])) << i;
     EXPECT_EQ(r.errors[i].field, std::get<1>(want[i])) << i;
@@ -117,6 +120,14 @@ TEST(Portfolio, JsonLinesReadTheSameFields) {
   EXPECT_EQ(r.errors[1].rule, "unknown_field");
   EXPECT_EQ(r.errors[2].line, 4u);
   EXPECT_EQ(r.errors[2].rule, "json_syntax");
+}
+
+// Regression (collections_portfolio_fuzz): an empty key gave an error with an empty field.
+TEST(Portfolio, EmptyJsonKeyIsReportedAgainstTheRow) {
+  const auto r = Read(R"({"": "x"})" "\n");
+  ASSERT_EQ(r.errors.size(), 1u);
+  EXPECT_EQ(r.errors[0].field, "row");
+  EXPECT_EQ(r.errors[0].rule, "unknown_field");
 }
 
 TEST(Portfolio, HeaderWithoutARequiredColumnEndsTheFile) {
