@@ -69,10 +69,9 @@ Result<int32_t> LocalTimeOfDay(const Json& o, std::string_view key, int32_t fall
 }
 
 Result<int64_t> ParseDay(const std::string& text, const std::string& path) {
-  if (text.size() != 10) return Error::Invalid(path, "date", path + " must be YYYY-MM-DD");
-  auto t = ParseRfc3339(text + "T00:00:00Z", path);
-  if (!t.ok()) return Error::Invalid(path, "date", path + " must be YYYY-MM-DD");
-  return t->us / 86'400'000'000LL;
+  const auto day = ParseIsoDate(text);
+  if (!day) return Error::Invalid(path, "date", path + " must be YYYY-MM-DD");
+  return *day;
 }
 
 Status ParseCaps(const Json& caps, ContactPolicy& policy) {

@@ -87,10 +87,9 @@ std::vector<std::string> SplitCsv(std::string_view rec) {
 }
 
 Result<int64_t> ParseDayText(std::string_view text, const std::string& field) {
-  if (text.size() != 10) return Error::Invalid(field, "date", field + " must be YYYY-MM-DD");
-  auto t = ParseRfc3339(std::string(text) + "T00:00:00Z", field);
-  if (!t.ok()) return Error::Invalid(field, "date", field + " must be YYYY-MM-DD");
-  return t->us / 86'400'000'000LL;
+  const auto day = ParseIsoDate(text);
+  if (!day) return Error::Invalid(field, "date", field + " must be YYYY-MM-DD");
+  return *day;
 }
 
 Result<std::optional<bool>> ParseConsent(std::string_view text, const std::string& field) {
