@@ -7,7 +7,7 @@
 #include <memory>
 
 #include "collections/contact_files.hpp"
-#include "core/file.hpp"
+#include "core/files.hpp"
 
 namespace opsbox::app {
 namespace {
