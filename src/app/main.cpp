@@ -14,6 +14,7 @@
 #include "app/composition.hpp"
 #include "app/config.hpp"
 #include "app/intents_cli.hpp"
+#include "app/collections_cli.hpp"
 #include "app/pii_cli.hpp"
 #include "app/sla_cli.hpp"
 #include "app/simulate_cli.hpp"
@@ -276,6 +277,7 @@ int Main(int argc, char** argv) {
   auto* intents_cmd = AddIntentsCommands(app);
   auto* sim = AddSimulateCommand(app);
   auto* sla_cmd = AddSlaCommands(app);
+  auto* collections_cmd = AddCollectionsCommands(app);
 
   CLI11_PARSE(app, argc, argv);
   if (wfm->parsed()) return 0;
@@ -283,6 +285,7 @@ int Main(int argc, char** argv) {
   if (sim->parsed()) return 0;      // ran in its callback
   if (sla_cmd->parsed()) return 0;  // ran in its callback
   if (intents_cmd->parsed()) return 0;  // ran in its callback
+  if (collections_cmd->parsed()) return 0;  // ran in its callback
 
   if (app.got_subcommand("version")) {
     std::cout << "opsbox " << kVersion << "\n";

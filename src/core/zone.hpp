@@ -42,6 +42,8 @@ class ZoneRules {
     int64_t later_utc_s = 0;  // the later instant when ambiguous, else utc_s
   };
   LocalResolution ResolveLocal(int64_t local_s) const;
+  // The instants (UTC seconds, ascending) where the offset changes.
+  const std::vector<int64_t>& Transitions() const { return transitions_utc_s_; }
 
  private:
   std::string name_ = "UTC";
