@@ -21,14 +21,14 @@ json ParamsJson(const std::optional<wfm::HoltWintersParams>& p) {
 
 json ImportJson(const wfm::HistoryImport& h, int replaced) {
   json empty = json::array();
-  for (int64_t d : h.empty_days) empty.push_back(wfm::FormatLocalDay(d));
+  for (int64_t d : h.empty_days) empty.push_back(FormatIsoDate(d));
   const size_t ipd = static_cast<size_t>(1440 / h.series.interval_min);
   const int64_t first_day = h.series.first_start_local_s / 86400;
   return {{"rows", h.rows},
           {"source_interval_min", h.source_interval_s / 60.0},
           {"intervals", h.series.volume.size()},
-          {"first_day", wfm::FormatLocalDay(first_day)},
-          {"last_day", wfm::FormatLocalDay(first_day + static_cast<int64_t>(h.series.volume.size() / ipd) - 1)},
+          {"first_day", FormatIsoDate(first_day)},
+          {"last_day", FormatIsoDate(first_day + static_cast<int64_t>(h.series.volume.size() / ipd) - 1)},
           {"intervals_without_rows", h.intervals_without_rows},
           {"gaps", h.gaps},
           {"empty_days_total", h.empty_days_total},

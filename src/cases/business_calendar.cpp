@@ -40,15 +40,6 @@ std::string FormatClock(int32_t s) {
   return buf;
 }
 
-std::string FormatDay(int64_t day) {
-  int64_t y;
-  unsigned m, d;
-  CivilFromDays(day, y, m, d);
-  char buf[16];
-  std::snprintf(buf, sizeof buf, "%04lld-%02u-%02u", static_cast<long long>(y), m, d);
-  return buf;
-}
-
 Result<std::vector<WorkingPeriod>> ParseDayPeriods(const Json& day, const std::string& field) {
   if (!day.is_array()) {
     return Error::Invalid(field, "type", field + " must be an array of [\"HH:MM\",\"HH:MM\"]");
@@ -178,7 +169,7 @@ Json BusinessCalendarToJson(const BusinessCalendar& c) {
     hours[std::string(kWeekdays[d])] = std::move(day);
   }
   Json holidays = Json::array();
-  for (int64_t day : c.holidays) holidays.push_back(FormatDay(day));
+  for (int64_t day : c.holidays) holidays.push_back(FormatIsoDate(day));
   return Json{{"zone", c.zone.name()}, {"hours", std::move(hours)}, {"holidays", std::move(holidays)}};
 }
 

@@ -48,15 +48,6 @@ std::string Hhmm(int64_t second_of_day) {
   return buf;
 }
 
-std::string Day(int64_t day) {
-  int64_t y;
-  unsigned m, d;
-  CivilFromDays(day, y, m, d);
-  char buf[32];
-  std::snprintf(buf, sizeof buf, "%04lld-%02u-%02u", static_cast<long long>(y), m, d);
-  return buf;
-}
-
 // The instant a local wall-clock second starts in `zone` (the earlier one when repeated; a
 // second skipped by a spring-forward gap maps to the end of the gap). No allocation: the offsets
 // a day either side cover any single transition near this local time.
@@ -393,7 +384,7 @@ std::string DescribeReason(const Reason& r, const ContactPolicy& policy,
       return "the account is under " + flags + ": no collection contact";
     }
     case Rule::kHoliday:
-      return Day(r.a) + " is a holiday in " + zones.Zone(static_cast<uint16_t>(r.b)).name();
+      return FormatIsoDate(r.a) + " is a holiday in " + zones.Zone(static_cast<uint16_t>(r.b)).name();
     case Rule::kFrequencyCap: {
       const auto& c = policy.frequency_caps[static_cast<size_t>(r.a)];
       return std::to_string(r.b) + " outbound " + std::string(ChannelName(c.channel)) +

@@ -57,6 +57,15 @@ std::optional<int64_t> ParseIsoDate(std::string_view s) {
   return DaysFromCivil(y, static_cast<unsigned>(m), static_cast<unsigned>(d));
 }
 
+std::string FormatIsoDate(int64_t days) {
+  int64_t y;
+  unsigned m, d;
+  CivilFromDays(days, y, m, d);
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%04lld-%02u-%02u", static_cast<long long>(y), m, d);
+  return buf;
+}
+
 std::string FormatRfc3339(Instant t) {
   int64_t secs = t.us >= 0 ? t.us / 1000000 : (t.us - 999999) / 1000000;
   const int64_t micros = t.us - secs * 1000000;

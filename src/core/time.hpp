@@ -37,6 +37,8 @@ void CivilFromDays(int64_t days, int64_t& year, unsigned& month, unsigned& day);
 
 // "YYYY-MM-DD" (years 1970–9999, a real calendar date) -> days since 1970-01-01; else nullopt.
 std::optional<int64_t> ParseIsoDate(std::string_view text);
+// Days since 1970-01-01 -> "YYYY-MM-DD" (the inverse of ParseIsoDate).
+std::string FormatIsoDate(int64_t days);
 
 // "2026-11-22T10:15:30.123456Z" (microseconds always shown, always UTC).
 std::string FormatRfc3339(Instant t);

@@ -62,7 +62,8 @@ TEST(IdentityPermissions, IntegrationPushesEventsAndFollowsTheLedgerOnly) {
                           p == "webhooks.read" || p == "ledger.read" || p == "intake.write" ||
                           p == "customers.read" || p == "customers.write" ||
                           p == "conversations.read" || p == "consent.read" ||
-                          p == "consent.write" || p == "tasks.write";
+                          p == "consent.write" || p == "tasks.write" ||
+                          p == "intents.classify";
     EXPECT_EQ(RoleAllows("integration", p), expected) << p;
   }
 }
@@ -71,7 +72,7 @@ TEST(IdentityPermissions, AgentWorksTasksAndCustomersButManagesNothing) {
   const std::set<std::string> granted = {"tenant.read",        "customers.read", "customers.write",
                                          "conversations.read", "conversations.reply",
                                          "consent.read",       "consent.write",  "routing.work",
-                                         "tasks.write"};
+                                         "tasks.write",        "intents.classify"};
   for (const auto& p : AllPermissions()) EXPECT_EQ(RoleAllows("agent", p), granted.contains(p)) << p;
 }
 

@@ -190,7 +190,7 @@ TEST(HistoryImport, FillsMissingIntervalsWithZeroAndReportsThem) {
   EXPECT_EQ(h->intervals_without_rows, 69u);
   EXPECT_EQ(h->gaps, 1u);
   ASSERT_EQ(h->empty_days.size(), 1u);
-  EXPECT_EQ(FormatLocalDay(h->empty_days[0]), "2003-03-04");
+  EXPECT_EQ(FormatIsoDate(h->empty_days[0]), "2003-03-04");
   EXPECT_EQ(h->series.volume[1], 7);
   EXPECT_EQ(h->series.volume[2], 0);
 }

@@ -45,22 +45,13 @@ std::optional<int64_t> ParseTimeOfDay(std::string_view s) {
 
 }  // namespace
 
-std::string FormatLocalDay(int64_t local_day) {
-  int64_t y;
-  unsigned m, d;
-  CivilFromDays(local_day, y, m, d);
-  char buf[32];
-  std::snprintf(buf, sizeof buf, "%04lld-%02u-%02u", static_cast<long long>(y), m, d);
-  return buf;
-}
-
 std::string FormatLocal(int64_t local_s) {
   const int64_t day = FloorDiv(local_s, kSecondsPerDay);
   const int64_t sec = local_s - day * kSecondsPerDay;
   char buf[32];
   std::snprintf(buf, sizeof buf, "T%02lld:%02lld:%02lld", static_cast<long long>(sec / 3600),
                 static_cast<long long>(sec / 60 % 60), static_cast<long long>(sec % 60));
-  return FormatLocalDay(day) + buf;
+  return FormatIsoDate(day) + buf;
 }
 
 std::optional<Instant> LocalToInstant(const ZoneRules& zone, int64_t local_s) {

@@ -88,7 +88,6 @@ Result<std::vector<SpecialDay>> LoadSpecialDaysFile(const std::string& path);
 
 // Local seconds <-> text and instants.
 std::string FormatLocal(int64_t local_s);             // "2003-03-03T07:00:00"
-std::string FormatLocalDay(int64_t local_day);        // "2003-03-03"
 // The instant where a local interval starts: ambiguous -> earlier, nonexistent -> nullopt.
 std::optional<Instant> LocalToInstant(const ZoneRules& zone, int64_t local_s);
 
