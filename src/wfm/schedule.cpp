@@ -1,6 +1,10 @@
 #include "wfm/schedule.hpp"
 
-#include <Cbc_C_Interface.h>
+#include <CbcModel.hpp>
+#include <CbcSolver.hpp>
+#include <ClpEventHandler.hpp>
+#include <ClpSimplex.hpp>
+#include <OsiClpSolverInterface.hpp>
 
 #include <algorithm>
 #include <charconv>
@@ -619,77 +623,181 @@ Csc ToColumnMajor(const Mip& mip) {
   return csc;
 }
 
-SolveStatus MapStatus(Cbc_Model* model, bool has_solution) {
-  if (Cbc_isProvenOptimal(model)) {
-    return Cbc_secondaryStatus(model) == 2 ? SolveStatus::kGapLimitFeasible
-                                           : SolveStatus::kOptimal;
+SolveStatus MapStatus(const CbcModel& model, bool has_solution) {
+  if (model.isProvenOptimal()) {
+    return model.secondaryStatus() == 2 ? SolveStatus::kGapLimitFeasible : SolveStatus::kOptimal;
   }
-  if (Cbc_isProvenInfeasible(model)) return SolveStatus::kInfeasible;
-  if (Cbc_isAbandoned(model) || Cbc_status(model) == 2) return SolveStatus::kAbandoned;
+  if (model.isProvenInfeasible()) return SolveStatus::kInfeasible;
+  if (model.isAbandoned() || model.status() == 2) return SolveStatus::kAbandoned;
   if (!has_solution) return SolveStatus::kLimitNoSolution;
-  switch (Cbc_secondaryStatus(model)) {
+  switch (model.secondaryStatus()) {
     case 2: return SolveStatus::kGapLimitFeasible;
     case 3: return SolveStatus::kNodeLimitFeasible;
     default: return SolveStatus::kTimeLimitFeasible;
   }
 }
 
-void Configure(Cbc_Model* model, const Mip& mip, const SolveOptions& options) {
-  Cbc_setLogLevel(model, 0);
-  if (!options.lp_relaxation) {
-    for (size_t c = 0; c < mip.integer.size(); ++c) {
-      if (mip.integer[c]) Cbc_setInteger(model, static_cast<int>(c));
-    }
-  }
-  // Wall-clock seconds: CBC counts CPU seconds by default, which on a busy machine overshoots.
-  Cbc_setParameter(model, "timeMode", "elapsed");
-  Cbc_setMaximumSeconds(model, options.time_limit_s);
-  if (options.max_nodes >= 0) {
-    Cbc_setMaximumNodes(model, static_cast<int>(std::min<int64_t>(options.max_nodes, INT_MAX)));
-  }
-  if (options.relative_gap > 0) Cbc_setAllowableFractionGap(model, options.relative_gap);
+using SteadyClock = std::chrono::steady_clock;
+
+double RemainingS(SteadyClock::time_point deadline) {
+  return std::chrono::duration<double>(deadline - SteadyClock::now()).count();
 }
 
-Result<CbcRun> RunCbc(const Mip& mip, const SolveOptions& options) {
+// CBC checks its time limit between nodes and heuristics, not inside Clp's simplex, so the
+// root LP of a large roster (25 s of dual simplex for 14 days x 96 intervals x 40 agents)
+// ran past any limit. This handler stops every simplex CBC starts once the deadline passes;
+// Clp clones it with the solver, so preprocessing and the branch-and-bound copies carry it.
+class DeadlineEvents : public ClpEventHandler {
+ public:
+  explicit DeadlineEvents(SteadyClock::time_point deadline) : deadline_(deadline) {}
+  int event(Event which) override {
+    if (which == endOfIteration && SteadyClock::now() >= deadline_) return 0;  // stop
+    return -1;
+  }
+  ClpEventHandler* clone() const override { return new DeadlineEvents(*this); }
+
+ private:
+  SteadyClock::time_point deadline_;
+};
+
+// The run a phase reports when the deadline passed before it could start or finish: the
+// starting schedule (feasible by construction when coverage is soft) or no solution.
+CbcRun ExpiredRun(const Mip& mip, const SolveOptions& options) {
+  CbcRun run;
+  run.report.deadline_expired = true;
+  // Every cost and penalty is validated >= 0, so 0 is a proven (trivial) lower bound.
+  run.report.best_bound = 0;
+  if (mip.has_start && !options.lp_relaxation) {
+    run.has_solution = true;
+    run.solution = mip.start;
+    run.report.status = SolveStatus::kTimeLimitFeasible;
+    run.report.objective = 0;
+    for (size_t c = 0; c < mip.obj.size(); ++c) run.report.objective += mip.obj[c] * mip.start[c];
+  } else {
+    run.report.status = SolveStatus::kLimitNoSolution;
+    run.report.objective = std::numeric_limits<double>::quiet_NaN();
+  }
+  return run;
+}
+
+// CBC's solver driver keeps global state (CbcMain): one solve at a time per process. The
+// wait for it spends from the request's deadline like any other phase.
+std::timed_mutex& CbcMutex() {
+  static std::timed_mutex cbc_mutex;
+  return cbc_mutex;
+}
+
+// Solver-driver arguments, as the cbc command line takes them.
+std::vector<std::string> DriverArgs(const SolveOptions& options, double seconds) {
+  // Wall-clock seconds: CBC counts CPU seconds by default, which on a busy machine overshoots.
+  std::vector<std::string> args = {"opsbox", "-log", "0", "-timeMode", "elapsed",
+                                   "-seconds", Number(seconds)};
+  if (options.max_nodes >= 0) {
+    args.insert(args.end(), {"-maxNodes", std::to_string(std::min<int64_t>(options.max_nodes,
+                                                                            INT_MAX))});
+  }
+  if (options.relative_gap > 0) {
+    args.insert(args.end(), {"-ratioGap", Number(options.relative_gap)});
+  }
+  args.insert(args.end(), {"-solve", "-quit"});
+  return args;
+}
+
+void LoadSolver(OsiClpSolverInterface& solver, const Mip& mip, const SolveOptions& options) {
   const Csc csc = ToColumnMajor(mip);
   const int ncols = static_cast<int>(mip.col_name.size());
   const int nrows = static_cast<int>(mip.rows.size());
-  // CBC's solver driver keeps global state (CbcMain): one solve at a time per process.
-  static std::mutex cbc_mutex;
-  std::lock_guard<std::mutex> lock(cbc_mutex);
-  std::unique_ptr<Cbc_Model, decltype(&Cbc_deleteModel)> model(Cbc_newModel(), &Cbc_deleteModel);
-  if (!model) return Error::Internal("CBC: could not create a model");
+  solver.messageHandler()->setLogLevel(0);
+  solver.loadProblem(ncols, nrows, csc.starts.data(), csc.index.data(), csc.value.data(),
+                     mip.col_lb.data(), mip.col_ub.data(), mip.obj.data(), mip.row_lb.data(),
+                     mip.row_ub.data());
+  if (options.lp_relaxation) return;
+  for (int c = 0; c < ncols; ++c) {
+    if (mip.integer[c]) solver.setInteger(c);
+  }
+}
+
+// Solves with what remains of the deadline; `seconds` > 0.
+void SolveWithCbc(const Mip& mip, const SolveOptions& options, SteadyClock::time_point deadline,
+                  double seconds, CbcRun& run) {
+  const int ncols = static_cast<int>(mip.col_name.size());
+  OsiClpSolverInterface solver;
+  LoadSolver(solver, mip, options);
+  DeadlineEvents events(deadline);
+  solver.getModelPtr()->passInEventHandler(&events);
+  if (options.lp_relaxation) {
+    solver.initialSolve();
+    run.has_solution = solver.isProvenOptimal();
+    const double* x = solver.getColSolution();
+    if (run.has_solution) run.solution.assign(x, x + ncols);
+    if (run.has_solution) {
+      run.report.status = SolveStatus::kOptimal;
+    } else if (solver.isProvenPrimalInfeasible()) {
+      run.report.status = SolveStatus::kInfeasible;
+    } else {
+      run.report.status = SolveStatus::kAbandoned;  // or stopped: RunCbc tells them apart
+    }
+    run.report.objective = run.has_solution ? solver.getObjValue()
+                                            : std::numeric_limits<double>::quiet_NaN();
+    run.report.best_bound = run.report.objective;
+    return;
+  }
+  CbcModel model(solver);
+  CbcSolverUsefulData data;
+  CbcMain0(model, data);
+  model.setLogLevel(0);
+  model.setMaximumSeconds(seconds);
+  if (mip.has_start) {
+    std::vector<std::pair<std::string, double>> start;
+    start.reserve(ncols);
+    for (int c = 0; c < ncols; ++c) start.emplace_back(model.solver()->getColName(c), mip.start[c]);
+    model.setMIPStart(start);
+  }
+  const std::vector<std::string> args = DriverArgs(options, seconds);
+  std::vector<const char*> argv;
+  for (const auto& a : args) argv.push_back(a.c_str());
+  CbcMain1(static_cast<int>(argv.size()), argv.data(), model, nullptr, data);
+  const double* best = model.bestSolution();
+  run.has_solution = best != nullptr;
+  if (run.has_solution) run.solution.assign(best, best + ncols);
+  run.report.status = MapStatus(model, run.has_solution);
+  run.report.objective = run.has_solution ? model.getObjValue()
+                                          : std::numeric_limits<double>::quiet_NaN();
+  run.report.best_bound = model.getBestPossibleObjValue();
+  run.report.nodes = model.getNodeCount();
+}
+
+Result<CbcRun> RunCbc(const Mip& mip, const SolveOptions& options,
+                      SteadyClock::time_point deadline) {
+  if (RemainingS(deadline) <= 0) return ExpiredRun(mip, options);
+  std::unique_lock<std::timed_mutex> lock(CbcMutex(), std::defer_lock);
+  if (!lock.try_lock_until(deadline)) return ExpiredRun(mip, options);
+  const double seconds = RemainingS(deadline);
+  if (seconds <= 0) return ExpiredRun(mip, options);
   CbcRun run;
   try {
-    Cbc_loadProblem(model.get(), ncols, nrows, csc.starts.data(), csc.index.data(),
-                    csc.value.data(), mip.col_lb.data(), mip.col_ub.data(), mip.obj.data(),
-                    mip.row_lb.data(), mip.row_ub.data());
-    Configure(model.get(), mip, options);
-    std::vector<int> all(ncols);
-    for (int c = 0; c < ncols; ++c) all[c] = c;
-    if (mip.has_start && !options.lp_relaxation) {
-      Cbc_setMIPStartI(model.get(), ncols, all.data(), mip.start.data());
-    }
-    const auto begin = std::chrono::steady_clock::now();
-    Cbc_solve(model.get());
-    run.report.solve_time_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
-                                   std::chrono::steady_clock::now() - begin)
-                                   .count();
-    const double* best = options.lp_relaxation ? Cbc_getColSolution(model.get())
-                                               : Cbc_bestSolution(model.get());
-    run.has_solution = best != nullptr && (options.lp_relaxation
-                                               ? Cbc_isProvenOptimal(model.get()) != 0
-                                               : true);
-    if (run.has_solution) run.solution.assign(best, best + ncols);
-    run.report.status = MapStatus(model.get(), run.has_solution);
-    run.report.objective = run.has_solution ? Cbc_getObjValue(model.get())
-                                            : std::numeric_limits<double>::quiet_NaN();
-    run.report.best_bound = Cbc_getBestPossibleObjValue(model.get());
-    run.report.nodes = Cbc_getNodeCount(model.get());
+    const auto begin = SteadyClock::now();
+    SolveWithCbc(mip, options, deadline, seconds, run);
+    run.report.solve_time_ms =
+        std::chrono::duration_cast<std::chrono::milliseconds>(SteadyClock::now() - begin)
+            .count();
   } catch (const std::exception& e) {
     return Error::Internal(std::string("CBC failed: ") + e.what());
   } catch (...) {
-    return Error::Internal("CBC failed with an unknown exception");
+    return Error::Internal("CBC failed with an unknown exception (CoinError)");
+  }
+  run.report.cbc_time_limit_s = seconds;
+  // A simplex stopped by the deadline can leave CBC calling the problem infeasible or
+  // abandoned: past the deadline those are not proofs, so report the time limit instead.
+  const bool unproven = run.report.status == SolveStatus::kInfeasible ||
+                        run.report.status == SolveStatus::kAbandoned ||
+                        run.report.status == SolveStatus::kLimitNoSolution;
+  if (unproven && RemainingS(deadline) <= 0) {
+    CbcRun expired = ExpiredRun(mip, options);
+    expired.report.solve_time_ms = run.report.solve_time_ms;
+    expired.report.cbc_time_limit_s = seconds;
+    expired.report.nodes = run.report.nodes;
+    return expired;
   }
   return run;
 }
@@ -947,8 +1055,13 @@ Status ValidateSolveOptions(const SolveOptions& o) {
 Result<Schedule> SolveSchedule(const ScheduleProblem& problem, const SolveOptions& options) {
   OPSBOX_TRY(ValidateScheduleProblem(problem));
   OPSBOX_TRY(ValidateSolveOptions(options));
+  // One deadline for the request, taken once: every phase below spends from it.
+  const SteadyClock::time_point deadline =
+      options.deadline.value_or(SteadyClock::now() +
+                                std::chrono::duration_cast<SteadyClock::duration>(
+                                    std::chrono::duration<double>(options.time_limit_s)));
   OPSBOX_ASSIGN_OR_RETURN(Model model, BuildModel(problem));
-  OPSBOX_ASSIGN_OR_RETURN(CbcRun run, RunCbc(model.mip, options));
+  OPSBOX_ASSIGN_OR_RETURN(CbcRun run, RunCbc(model.mip, options, deadline));
   Schedule out;
   out.roster = !problem.agents.empty();
   out.solver = run.report;

@@ -45,18 +45,23 @@
 //     block contains a run of at least that many consecutive days off. Break placements are
 //     aggregated per (day, template, start) as in (a) and handed out to that start's agents.
 //
-// Solver: COIN-OR CBC (C API), started from the empty schedule when coverage is soft (so a
-// time-limited run always has a schedule to return). Status: kOptimal (proven), kTimeLimitFeasible,
-// kNodeLimitFeasible or kGapLimitFeasible (stopped with the best schedule found so far and its gap),
+// Solver: COIN-OR CBC (CbcMain through its C++ API), started from the empty schedule when
+// coverage is soft (so a time-limited run always has a schedule to return). Status: kOptimal
+// (proven), kTimeLimitFeasible, kNodeLimitFeasible or kGapLimitFeasible (stopped with the best
+// schedule found so far and its gap),
 // kLimitNoSolution (stopped with none), kInfeasible, kAbandoned (numerical trouble).
 //
 // Thread safety: the functions are reentrant; calls into CBC are serialised by a lock inside
-// schedule.cpp (CBC's driver keeps global state), so concurrent solves queue behind each other.
-// Purity: everything is a function of (problem, options) except the solve: CBC's time limit and
-// solve_time_ms read the monotonic clock.
+// schedule.cpp (CBC's driver keeps global state), so concurrent solves queue behind each other;
+// the wait counts against the solve's deadline (SolveOptions::deadline), and a solve whose
+// deadline passes while waiting returns at once with kTimeLimitFeasible or kLimitNoSolution.
+// Purity: everything is a function of (problem, options) except the solve: the deadline, CBC's
+// time limit and solve_time_ms read the monotonic clock.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -143,8 +148,14 @@ struct ScheduleProblem {
 };
 
 struct SolveOptions {
-  double time_limit_s = 60;         // wall clock, (0, kScheduleTimeLimitMaxS]; CBC checks it
-                                    // between steps, so a run may overshoot by a root LP solve
+  double time_limit_s = 60;         // wall clock, (0, kScheduleTimeLimitMaxS], for the whole
+                                    // solve: model build, the wait for the CBC lock and CBC
+                                    // itself spend from one deadline (see deadline)
+  // The instant the solve must be done by (steady clock). Unset: SolveSchedule takes
+  // now + time_limit_s once, on entry. Every phase gets what remains; an expired deadline
+  // makes the next phase return at once (kTimeLimitFeasible with the starting schedule when
+  // coverage is soft, else kLimitNoSolution).
+  std::optional<std::chrono::steady_clock::time_point> deadline;
   int64_t max_nodes = -1;           // branch-and-bound nodes; -1 = no limit
   double relative_gap = 0;          // stop when (objective - bound) / objective <= this; [0, 1)
   bool lp_relaxation = false;       // solve the LP relaxation only (a reference figure: the
@@ -200,6 +211,9 @@ struct SolverReport {
   double gap = 0;                   // (objective - bound) / max(|objective|, 1e-9); 0 if optimal
   int64_t nodes = 0;
   int64_t solve_time_ms = 0;        // wall time of the CBC call
+  double cbc_time_limit_s = 0;      // what remained of the deadline when CBC started; 0 when
+                                    // the deadline expired before CBC could start
+  bool deadline_expired = false;    // a phase found the deadline already passed
   int64_t columns = 0;              // model size
   int64_t rows = 0;
   int64_t integer_columns = 0;

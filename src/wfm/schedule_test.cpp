@@ -7,6 +7,7 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
+#include <chrono>
 #include <map>
 #include <set>
 
@@ -481,6 +482,86 @@ TEST(Schedule, ReturnsTheBestScheduleSoFarWhenTheTimeLimitExpires) {
   EXPECT_NEAR(s.shift_cost + p.coverage.under_penalty * s.under_agent_intervals +
                   p.coverage.over_penalty * s.over_agent_intervals,
               s.solver.objective, 1e-4 * std::max(1.0, s.solver.objective));
+}
+
+// The integration test's roster (tests/integration/test_security_limits.py): 14 days of
+// 15-minute intervals, 40 agents, three templates with breaks and weekly rules. Its root LP
+// alone ran for tens of seconds past a 5-second limit before the deadline reached Clp.
+ScheduleProblem TwoWeekRoster() {
+  ScheduleProblem p;
+  p.days = 14;
+  p.interval_min = 15;
+  SkillRequirement req;
+  req.skill = "default";
+  for (int32_t d = 0; d < p.days; ++d) {
+    for (int32_t k = 0; k < 96; ++k) {
+      const bool open = k >= 28 && k < 88;
+      req.agents_per_interval.push_back(open ? 12 + (7 * d + 3 * k) % 9 : 0);
+    }
+  }
+  p.requirements.push_back(req);
+  for (int32_t length : {360, 480, 540}) {
+    ShiftTemplate t;
+    t.id = "t" + std::to_string(length);
+    t.skill = "default";
+    t.earliest_start_min = 420;
+    t.latest_start_min = 1320 - length;
+    t.start_step_min = 15;
+    t.length_min = length;
+    t.cost_per_shift = 50;
+    t.cost_per_paid_hour = 10 + length % 7;
+    t.breaks.push_back({"b1", 15, 90, 150, true});
+    t.breaks.push_back({"lunch", 30, 180, 240, false});
+    p.templates.push_back(t);
+  }
+  for (int32_t a = 0; a < 40; ++a) p.agents.push_back({"a" + std::to_string(a), {}, {}});
+  p.rules.max_working_days_per_week = 5;
+  p.rules.min_consecutive_days_off = 2;
+  p.rules.min_rest_min = 660;
+  return p;
+}
+
+TEST(ScheduleDeadline, AnExpiredDeadlineReturnsTheStartingScheduleWithoutRunningCbc) {
+  SolveOptions o;
+  o.time_limit_s = 5;
+  o.deadline = std::chrono::steady_clock::now() - std::chrono::seconds(1);
+  const Schedule s = SolveOk(TwoWeekRoster(), o);
+  EXPECT_EQ(s.solver.status, SolveStatus::kTimeLimitFeasible);
+  EXPECT_TRUE(s.solver.deadline_expired);
+  EXPECT_EQ(s.solver.cbc_time_limit_s, 0);  // CBC was not started
+  EXPECT_EQ(s.solver.nodes, 0);
+  EXPECT_EQ(s.solver.solve_time_ms, 0);
+  ASSERT_TRUE(s.has_schedule);
+  EXPECT_TRUE(s.shifts.empty());  // the empty starting schedule: soft coverage, all short
+  EXPECT_EQ(s.shift_cost, 0);
+  EXPECT_GT(s.under_agent_intervals, 0);
+  EXPECT_EQ(s.solver.best_bound, 0);  // costs are >= 0: the only bound proven without CBC
+  EXPECT_GT(s.solver.columns, 60000);  // the model of the full problem was still built
+}
+
+TEST(ScheduleDeadline, AnExpiredDeadlineWithHardCoverageReportsNoSolution) {
+  ScheduleProblem p = TwoWeekRoster();
+  p.coverage.hard = true;
+  SolveOptions o;
+  o.deadline = std::chrono::steady_clock::now() - std::chrono::seconds(1);
+  const Schedule s = SolveOk(p, o);
+  EXPECT_EQ(s.solver.status, SolveStatus::kLimitNoSolution);
+  EXPECT_TRUE(s.solver.deadline_expired);
+  EXPECT_EQ(s.solver.cbc_time_limit_s, 0);
+  EXPECT_FALSE(s.has_schedule);
+}
+
+TEST(ScheduleDeadline, CbcGetsWhatRemainsOfTheDeadlineNotTheWholeLimitAgain) {
+  // The deadline is 30 s away but the limit says 60: CBC is given at most the 30 s left.
+  SolveOptions o;
+  o.time_limit_s = 60;
+  o.deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+  ScheduleProblem p = HourlyDay({1, 1, 2, 2, 1, 1});
+  p.templates.push_back(FourHourShift());
+  const Schedule s = SolveOk(p, o);
+  EXPECT_GT(s.solver.cbc_time_limit_s, 0);
+  EXPECT_LE(s.solver.cbc_time_limit_s, 30);
+  EXPECT_FALSE(s.solver.deadline_expired);
 }
 
 TEST(Schedule, LpRelaxationBoundsTheIntegerOptimumFromBelow) {
