@@ -25,7 +25,6 @@ import argparse
 import json
 import os
 import signal
-import socket
 import statistics
 import subprocess
 import sys
@@ -35,21 +34,9 @@ import urllib.error
 import urllib.request
 import uuid
 
-
-def shard_of(tenant, shards):
-    h = 14695981039346656037
-    for b in tenant.encode():
-        h ^= b
-        h = (h * 1099511628211) % (1 << 64)
-    return h % shards
-
-
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "tests",
+                                "integration"))
+from cluster_nodes import free_port, shard_of  # noqa: E402  (the ledger's shard function)
 
 
 def psql(url, sql):

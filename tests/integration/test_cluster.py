@@ -10,13 +10,13 @@ is refused at start-up naming the key."""
 import json
 import os
 import signal
-import socket
 import subprocess
 import threading
 import time
 import unittest
 import uuid
 
+import cluster_nodes
 import harness
 from test_stream import WsClient
 
@@ -24,20 +24,7 @@ SHARDS = 4
 
 
 def shard_of(tenant):
-    """FNV-1a 64 of the tenant id's bytes modulo the shard count (ledger::ShardOf)."""
-    h = 14695981039346656037
-    for b in tenant.encode():
-        h ^= b
-        h = (h * 1099511628211) % (1 << 64)
-    return h % SHARDS
-
-
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
+    return cluster_nodes.shard_of(tenant, SHARDS)
 
 
 class Node:
@@ -46,7 +33,7 @@ class Node:
     def __init__(self, ops, name, secret_file):
         self.ops = ops
         self.name = name
-        self.port = free_port()
+        self.port = cluster_nodes.free_port()
         self.config = os.path.join(ops.dir, name + ".toml")
         with open(ops.config) as base, open(self.config, "w") as f:
             f.write(base.read())
