@@ -159,6 +159,36 @@ def ledger_time_table(runs_by_label):
     return lines
 
 
+LEDGER_BYTES_PER_COMMAND_MAX = 600  # issue #20 item 5, SQLite
+
+
+def ledger_storage_table(runs_by_label, summary):
+    """Bytes on disk per command after the writer run (tables with their indexes)."""
+    lines = [
+        "| backend | bytes per command (runs) | ledger_events | ledger_commands | "
+        "external_events | event payload (the data itself) | bytes / payload |",
+        "| --- | ---: | ---: | ---: | ---: | ---: | ---: |",
+    ]
+    for label, runs in runs_by_label.items():
+        runs = [x for x in runs if "storage" in x["writer"]]
+        if not runs:
+            continue
+        name = LEDGER_NAMES.get(label, label)
+        per = [x["writer"]["storage"]["bytes_per_command"] for x in runs]
+        med = statistics.median(per)
+        table = lambda t: statistics.median(x["writer"]["storage"]["per_table"][t] for x in runs)
+        payload = statistics.median(x["writer"]["storage"]["payload_bytes"] for x in runs)
+        lines.append(f"| {name} | {num(med)} ({', '.join(num(p) for p in per)}) "
+                     f"| {num(table('ledger_events'))} | {num(table('ledger_commands'))} "
+                     f"| {num(table('external_events'))} | {num(payload)} "
+                     f"| {ratio(med, payload):.1f}x |")
+        if label.startswith("sqlite"):
+            summary.append((f"Ledger, {name}: bytes on disk per external-event command",
+                            num(med), f"<= {LEDGER_BYTES_PER_COMMAND_MAX}",
+                            med <= LEDGER_BYTES_PER_COMMAND_MAX))
+    return lines if len(lines) > 2 else []
+
+
 def ledger_section(rows, summary):
     runs_by_label = ledger_runs(rows)
     if not runs_by_label:
@@ -198,6 +228,13 @@ def ledger_section(rows, summary):
               "timing decorator around the writer's connections; the rest is the writer's own "
               "work: deciding, JSON, hashing, answering):", ""]
     lines += ledger_time_table(runs_by_label)
+    storage = ledger_storage_table(runs_by_label, summary)
+    if storage:
+        lines += ["", "Bytes on disk per command after the writer run (issue #20 item 5): each "
+                  "ledger table with its indexes (SQLite: pages in use from `dbstat`; "
+                  "PostgreSQL: `pg_total_relation_size`), divided by the commands recorded, "
+                  "beside the average canonical payload of the events:", ""]
+        lines += storage
     commands = [runs[0]["writer"]["command"] for runs in runs_by_label.values() if runs]
     lines += ["", "Commands (each prints the probe, the writer line and both raw lines):", ""]
     lines += [f"    {c}" for c in commands]

@@ -70,8 +70,8 @@ Result<std::optional<Json>> FindBySourceAndId(Q& q, std::string_view tenant,
                                               std::string_view source,
                                               std::string_view external_id) {
   const std::string sql = "SELECT " + std::string(kExternalEventColumns) +
-                          " FROM external_events WHERE tenant_id = ? AND source = ? AND "
-                          "external_id = ?";
+                          std::string(kExternalEventFrom) +
+                          " WHERE x.tenant_id = ? AND x.source = ? AND x.external_id = ?";
   store::Value params[] = {std::string(tenant), std::string(source), std::string(external_id)};
   OPSBOX_ASSIGN_OR_RETURN(auto rows, q.Query(sql, params));
   if (rows.empty()) return std::optional<Json>();
@@ -114,7 +114,9 @@ std::string ExternalEventCommandId(std::string_view source, std::string_view ext
   // Length-prefixed, so that no two pairs encode alike whatever bytes they hold.
   std::string key = "record_external_event\n" + std::to_string(source.size()) + ":";
   key.append(source).append(external_id);
-  return "xevcmd_" + HexEncode(Sha256(key));
+  const auto digest = Sha256(key);
+  return "xevcmd_" +
+         Base64UrlEncode(std::string_view(reinterpret_cast<const char*>(digest.data()), 16));
 }
 
 Result<ledger::Decision> DecideRecordExternalEvent(const ExternalEventInput& in,
@@ -143,6 +145,26 @@ Result<ledger::Decision> DecideRecordExternalEvent(const ExternalEventInput& in,
   return d;
 }
 
+Result<Json> RebuildExternalEventResult(const std::vector<ledger::Event>& events) {
+  if (events.size() != 1 || events[0].type != kExternalEventRecorded) {
+    return Error::Internal("record_external_event appended other than one " +
+                           std::string(kExternalEventRecorded) + " event");
+  }
+  auto j = ParseJson(events[0].payload, "payload");
+  if (!j.ok()) return Error::Internal("external_event_recorded payload is not JSON");
+  try {
+    return Json{{"external_event_id", j->at("external_event_id")},
+                {"source", j->at("source")},
+                {"type", j->at("type")},
+                {"external_id", j->at("external_id")},
+                {"occurred_at", FormatRfc3339(Instant{j->at("occurred_at_us").get<int64_t>()})},
+                {"received_at", FormatRfc3339(events[0].recorded_at)},
+                {"payload", j->at("payload")}};
+  } catch (const Json::exception& e) {
+    return Error::Internal(std::string("malformed external_event_recorded payload: ") + e.what());
+  }
+}
+
 Result<ledger::Decision> HandleRecordExternalEvent(store::Tx& tx, const ledger::Command& cmd,
                                                    Instant now, Random& random) {
   OPSBOX_ASSIGN_OR_RETURN(auto input, ValidateExternalEvent(cmd.payload, now));
@@ -165,21 +187,23 @@ Status ProjectExternalEventRecorded(store::Tx& tx, const ledger::Event& event) {
               j.at("external_id").get<std::string>(),
               j.at("occurred_at_us").get<int64_t>(),
               event.recorded_at.us,
-              CanonicalJson(j.at("payload")),
               event.seq};
   } catch (const Json::exception& e) {
     return Error::Internal(std::string("malformed external_event_recorded payload: ") + e.what());
   }
   OPSBOX_TRY(
       tx.Exec("INSERT INTO external_events (tenant_id, external_event_id, source, type, "
-              "external_id, occurred_at_us, received_at_us, payload, seq) "
-              "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+              "external_id, occurred_at_us, received_at_us, seq) "
+              "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
               params));
   return Ok();
 }
 
 Json ExternalEventJson(const store::Row& row) {
-  Json payload = Json::parse(row.Text(6), nullptr, /*allow_exceptions=*/false);
+  // Column 6 is the event's payload; the external event's own payload is its "payload".
+  Json event = Json::parse(row.Text(6), nullptr, /*allow_exceptions=*/false);
+  Json payload = event.is_object() && event.contains("payload") ? std::move(event["payload"])
+                                                                 : Json();
   return Json{{"external_event_id", row.Text(0)},
               {"source", row.Text(1)},
               {"type", row.Text(2)},
@@ -203,13 +227,13 @@ Result<Json> ListExternalEvents(store::Connection& conn, std::string_view tenant
   }
   limit = std::clamp<size_t>(limit, 1, limits::kPageSizeMax);
   std::string sql = "SELECT " + std::string(kExternalEventColumns) +
-                    " FROM external_events WHERE tenant_id = ? AND seq > ?";
+                    std::string(kExternalEventFrom) + " WHERE x.tenant_id = ? AND x.seq > ?";
   std::vector<store::Value> params = {std::string(tenant), after_seq};
   if (source.has_value()) {
-    sql += " AND source = ?";
+    sql += " AND x.source = ?";
     params.emplace_back(*source);
   }
-  sql += " ORDER BY seq LIMIT ?";
+  sql += " ORDER BY x.seq LIMIT ?";
   params.emplace_back(static_cast<int64_t>(limit + 1));
   OPSBOX_ASSIGN_OR_RETURN(auto rows, conn.Query(sql, params));
   Json items = Json::array();
@@ -222,7 +246,8 @@ Result<Json> ListExternalEvents(store::Connection& conn, std::string_view tenant
 Result<Json> GetExternalEvent(store::Connection& conn, std::string_view tenant,
                               std::string_view external_event_id) {
   const std::string sql = "SELECT " + std::string(kExternalEventColumns) +
-                          " FROM external_events WHERE tenant_id = ? AND external_event_id = ?";
+                          std::string(kExternalEventFrom) +
+                          " WHERE x.tenant_id = ? AND x.external_event_id = ?";
   store::Value params[] = {std::string(tenant), std::string(external_event_id)};
   OPSBOX_ASSIGN_OR_RETURN(auto rows, conn.Query(sql, params));
   if (rows.empty()) {

@@ -53,7 +53,9 @@ struct ExternalEventInput {
 // "future", "unknown_field", "utf8").
 Result<ExternalEventInput> ValidateExternalEvent(const Json& command_payload, Instant now);
 
-// A stable command id for (source, external_id): "xevcmd_" + 64 hex digits of SHA-256. Giving
+// A stable command id for (source, external_id): "xevcmd_" + the first 128 bits of SHA-256 in
+// base64url (22 characters; 64 hex digits before issue #20 item 5 — a retry of an event
+// recorded under the old id is still caught by (source, external_id)). Giving
 // it as the command id lets the writer's idempotency catch duplicates submitted concurrently.
 // Note: a duplicate with a different body then answers kConflict "idempotency_key_reused"
 // from the writer; callers treat that as "already recorded" (FindExternalEvent).
@@ -71,9 +73,18 @@ Result<ledger::Decision> HandleRecordExternalEvent(store::Tx& tx, const ledger::
 // The projector for external_event_recorded: inserts the row (seq = the event's seq).
 Status ProjectExternalEventRecorded(store::Tx& tx, const ledger::Event& event);
 
-// Columns every query below selects, in this order; ExternalEventJson reads a row of them.
+// The result of record_external_event rebuilt from its event (ledger::ResultRebuilder): the
+// writer stores no copy of it (issue #20 item 5). received_at is the event's recorded_at.
+Result<Json> RebuildExternalEventResult(const std::vector<ledger::Event>& events);
+
+// Columns every query below selects, in this order, from kExternalEventFrom;
+// ExternalEventJson reads a row of them. The projection keeps the columns it is queried by;
+// the payload is read from the event itself (issue #20 item 5).
 inline constexpr std::string_view kExternalEventColumns =
-    "external_event_id, source, type, external_id, occurred_at_us, received_at_us, payload, seq";
+    "x.external_event_id, x.source, x.type, x.external_id, x.occurred_at_us, x.received_at_us, "
+    "e.payload, x.seq";
+inline constexpr std::string_view kExternalEventFrom =
+    " FROM external_events x JOIN ledger_events e ON e.tenant_id = x.tenant_id AND e.seq = x.seq";
 // {external_event_id, source, type, external_id, occurred_at, received_at (RFC 3339),
 //  payload (object), seq}.
 Json ExternalEventJson(const store::Row& row);

@@ -4,7 +4,8 @@ namespace opsbox::integrations {
 
 void RegisterIntegrations(ledger::Registry& registry, SubscriptionCache& cache,
                           LeasedOutbox* outbox, OutboundPolicy policy) {
-  registry.AddCommand(std::string(kRecordExternalEvent), HandleRecordExternalEvent);
+  registry.AddCommand(std::string(kRecordExternalEvent), HandleRecordExternalEvent,
+                      RebuildExternalEventResult);
   registry.AddCommand(std::string(kCreateWebhookSubscription),
                       [policy = std::move(policy)](store::Tx& tx, const ledger::Command& cmd,
                                                    Instant now, Random& random) {

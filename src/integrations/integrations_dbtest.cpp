@@ -178,6 +178,15 @@ TEST_P(IntegrationsDbTest, RecordsAnExternalEventOnceAndReturnsTheFirstRecordFor
   EXPECT_EQ(dup->result.at("payload"), (Json{{"n", 1}}));
   EXPECT_EQ(dup->result.at("seq"), 1);
   EXPECT_EQ(Count("SELECT COUNT(*) FROM ledger_events"), 1);
+  // Issue #20 item 5: the result is not stored a second time; a retry rebuilds it from the
+  // event, equal to the first answer.
+  EXPECT_EQ(Count("SELECT COUNT(*) FROM ledger_commands WHERE command_id = 'cmd_a' AND "
+                  "result = ''"),
+            1);
+  auto retry = Submit(std::string(kRecordExternalEvent), ExternalEvent("T-1"), "cmd_a");
+  ASSERT_TRUE(retry.ok()) << retry.error().ToString();
+  EXPECT_TRUE(retry->replayed);
+  EXPECT_EQ(retry->result, first->result);
   EXPECT_EQ(Count("SELECT COUNT(*) FROM external_events"), 1);
 
   auto got = GetExternalEvent(*conn_, "acme", id);

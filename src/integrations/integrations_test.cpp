@@ -129,7 +129,7 @@ TEST(ExternalEventCommandIds, AreStableAndDistinctPerSourceAndExternalId) {
   EXPECT_NE(a, ExternalEventCommandId("crm", "43"));
   EXPECT_NE(a, ExternalEventCommandId("crm2", "42"));
   EXPECT_NE(ExternalEventCommandId("a", "b\nc"), ExternalEventCommandId("a\nb", "c"));
-  EXPECT_TRUE(std::regex_match(a, std::regex("xevcmd_[0-9a-f]{64}")));
+  EXPECT_TRUE(std::regex_match(a, std::regex("xevcmd_[A-Za-z0-9_-]{22}")));  // 128 bits
   EXPECT_LE(a.size(), limits::kIdempotencyKeyBytesMax);
 }
 

@@ -1,5 +1,7 @@
 #include "ledger/event.hpp"
 
+#include "store/store.hpp"
+
 namespace opsbox::ledger {
 namespace {
 
@@ -61,6 +63,21 @@ Json Event::ToOutboundJson() const {
     }
   }
   return out;
+}
+
+Event EventFromRow(const store::Row& row) {
+  Event e;
+  e.tenant_id = row.Text(0);
+  e.seq = row.Int(1);
+  e.event_id = row.Text(2);
+  e.recorded_at = Instant{row.Int(3)};
+  e.actor = row.Text(4);
+  e.command_id = row.Text(5);
+  e.type = row.Text(6);
+  e.payload = row.Text(7);
+  e.prev_hash = row.Text(8);
+  e.hash = row.Text(9);
+  return e;
 }
 
 }  // namespace opsbox::ledger

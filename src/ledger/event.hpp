@@ -12,6 +12,10 @@
 #include "core/json.hpp"
 #include "core/time.hpp"
 
+namespace opsbox::store {
+struct Row;
+}  // namespace opsbox::store
+
 namespace opsbox::ledger {
 
 // Who issued a command: "usr_…" (a user), "key_…" (an API key), "system", "cli:<os user>".
@@ -98,6 +102,11 @@ inline constexpr std::string_view kGenesisHash =
 std::string CanonicalEventBytes(const Event& e);
 // The payload as JSON: e.payload_json when set, else `payload` parsed into `storage`.
 Result<const Json*> PayloadJson(const Event& e, Json& storage);
+
+// Rows of ledger_events in this column order; EventFromRow reads one.
+inline constexpr std::string_view kEventColumns =
+    "tenant_id, seq, event_id, recorded_at_us, actor, command_id, type, payload, prev_hash, hash";
+Event EventFromRow(const store::Row& row);
 
 // SHA-256 of CanonicalEventBytes; hex.
 std::string ComputeEventHash(const Event& e);

@@ -56,21 +56,6 @@ struct ProofBuilder {
 
 }  // namespace
 
-Event EventFromRow(const store::Row& row) {
-  Event e;
-  e.tenant_id = row.Text(0);
-  e.seq = row.Int(1);
-  e.event_id = row.Text(2);
-  e.recorded_at = Instant{row.Int(3)};
-  e.actor = row.Text(4);
-  e.command_id = row.Text(5);
-  e.type = row.Text(6);
-  e.payload = row.Text(7);
-  e.prev_hash = row.Text(8);
-  e.hash = row.Text(9);
-  return e;
-}
-
 Result<std::vector<Event>> ReadEvents(store::Connection& conn, const std::string& tenant,
                                       int64_t after_seq, size_t limit,
                                       std::string_view type_filter) {

@@ -55,10 +55,7 @@ Result<InclusionProofResult> ProveInclusion(store::Connection& conn, const std::
 
 // --- Lower level, shared by the checkpointer and the verifier. ---
 
-// Rows of ledger_events in this column order; EventFromRow reads one.
-inline constexpr std::string_view kEventColumns =
-    "tenant_id, seq, event_id, recorded_at_us, actor, command_id, type, payload, prev_hash, hash";
-Event EventFromRow(const store::Row& row);
+// kEventColumns and EventFromRow (reading rows of ledger_events) are in event.hpp.
 
 // Calls `visit(seq, prev_hash, hash)` for every event of `tenant` with after_seq < seq <=
 // up_to_seq, in seq order, reading kScanPageRows rows per query. Stops at the first error

@@ -34,6 +34,27 @@ void Registry::AddCommand(std::string type, CommandHandler handler) {
   commands_.emplace(std::move(type), std::move(handler));
 }
 
+void Registry::AddCommand(std::string type, CommandHandler handler, ResultRebuilder rebuild) {
+  OPSBOX_ASSERT(rebuild != nullptr);
+  rebuilders_.emplace(type, std::move(rebuild));
+  AddCommand(std::move(type), std::move(handler));
+}
+
+bool Registry::RebuildsResult(const std::string& type) const {
+  return rebuilders_.contains(type);
+}
+
+Result<Json> Registry::RebuildResult(const std::string& type,
+                                     const std::vector<Event>& events) const {
+  auto it = rebuilders_.find(type);
+  if (it == rebuilders_.end()) {
+    return Error{ErrorCode::kInternal, "result", "no_rebuilder",
+                 "command " + type + " has no recorded result and no rebuilder"};
+  }
+  return Guard(*module_exceptions_, "rebuilding the result of " + type,
+               [&]() -> Result<Json> { return it->second(events); });
+}
+
 void Registry::AddProjector(std::string event_type, Projector projector) {
   projectors_[std::move(event_type)].push_back(std::move(projector));
 }

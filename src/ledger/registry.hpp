@@ -34,6 +34,12 @@ struct Decision {
 using CommandHandler =
     std::function<Result<Decision>(store::Tx& tx, const Command& cmd, Instant now, Random& rnd)>;
 
+// Rebuilds a command's result from the events it appended (issue #20 item 5: a recorded result
+// refers to its events instead of copying them). Registered beside a handler whose result is a
+// pure function of its events; the writer then stores an empty result and calls this when the
+// command is retried. `events` are as stored (sealed fields sealed, payload_json null).
+using ResultRebuilder = std::function<Result<Json>(const std::vector<Event>& events)>;
+
 // Updates projection tables for one appended event, in the same transaction as the append.
 using Projector = std::function<Status(store::Tx& tx, const Event& event)>;
 
@@ -56,6 +62,10 @@ using Opener =
 class Registry {
  public:
   void AddCommand(std::string type, CommandHandler handler);
+  // As above, for a command whose result the writer need not store: `rebuild` recomputes it
+  // from the command's events on a retry. The result of a decision with no events is stored
+  // as usual.
+  void AddCommand(std::string type, CommandHandler handler, ResultRebuilder rebuild);
   // event_type "*" projects every event.
   void AddProjector(std::string event_type, Projector projector);
   void AddCommittedListener(CommittedListener listener);
@@ -78,6 +88,11 @@ class Registry {
   // only; the writer keeps serving. Listeners cannot fail a committed batch: their exceptions
   // are logged and counted (ModuleExceptions()).
   bool HasCommand(const std::string& type) const;
+  // Whether results of `type` are rebuilt from events rather than stored.
+  bool RebuildsResult(const std::string& type) const;
+  // Runs the rebuilder of `type` (through the exception boundary); kInternal "no_rebuilder"
+  // when none is registered.
+  Result<Json> RebuildResult(const std::string& type, const std::vector<Event>& events) const;
   // Runs the handler registered for cmd.type; kInvalidArgument "unknown_command" when none.
   Result<Decision> Decide(store::Tx& tx, const Command& cmd, Instant now, Random& rnd) const;
   // Runs the projectors registered for e.type and for "*".
@@ -101,6 +116,7 @@ class Registry {
 
  private:
   std::map<std::string, CommandHandler> commands_;
+  std::map<std::string, ResultRebuilder> rebuilders_;
   std::map<std::string, std::vector<Projector>> projectors_;
   std::vector<CommittedListener> listeners_;
   std::vector<std::function<void()>> rollback_listeners_;

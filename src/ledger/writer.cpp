@@ -33,8 +33,12 @@ constexpr std::string_view kInsertCommand =
 // prepares at most a handful of these statements.
 constexpr size_t kPrefetchKeysMax = 128;
 constexpr std::string_view kFindCommandsPrefix =
-    "SELECT tenant_id, command_id, request_hash, result, first_seq, last_seq FROM ledger_commands "
-    "WHERE (tenant_id, command_id) IN (";
+    "SELECT tenant_id, command_id, request_hash, result, first_seq, last_seq, command_type "
+    "FROM ledger_commands WHERE (tenant_id, command_id) IN (";
+// A retried command's events, for a result that is rebuilt from them (Registry::RebuildResult).
+const std::string kCommandEvents = "SELECT " + std::string(kEventColumns) +
+                                   " FROM ledger_events WHERE tenant_id = ? AND seq >= ? AND "
+                                   "seq <= ? ORDER BY seq";
 constexpr std::string_view kChainHead =
     "SELECT seq, hash, recorded_at_us FROM ledger_events WHERE tenant_id = ? "
     "ORDER BY seq DESC LIMIT 1";
@@ -66,6 +70,10 @@ struct Head {
 struct Recorded {
   std::string request_hash;
   CommandOutcome outcome;
+  // Stored without its result (issue #20 item 5): rebuilt from the command's events by the
+  // registry's rebuilder for `command_type` when the command is retried.
+  std::string command_type{};
+  bool rebuild = false;
 };
 
 struct Hashed {
@@ -194,22 +202,27 @@ Result<CommandOutcome> ApplyOne(store::Tx& tx, const Registry& registry, Random&
                                 BatchState& batch, const Command& cmd,
                                 const std::string& request_hash, bool* dirty) {
   const std::string seen_key = cmd.tenant_id + '\n' + cmd.command_id;
-  auto replay = [&](const std::string& stored_hash,
-                    CommandOutcome outcome) -> Result<CommandOutcome> {
-    if (stored_hash != request_hash) {
+  auto replay = [&](const Recorded& recorded) -> Result<CommandOutcome> {
+    if (recorded.request_hash != request_hash) {
       return Error{ErrorCode::kConflict, "Idempotency-Key", "idempotency_key_reused",
                    "command id " + cmd.command_id + " was already used for a different request"};
+    }
+    CommandOutcome outcome = recorded.outcome;
+    if (recorded.rebuild) {
+      const store::Value p[] = {cmd.tenant_id, outcome.first_seq, outcome.last_seq};
+      OPSBOX_ASSIGN_OR_RETURN(auto rows, tx.Query(kCommandEvents, p));
+      std::vector<Event> events;
+      events.reserve(rows.size());
+      for (const auto& row : rows) events.push_back(EventFromRow(row));
+      OPSBOX_ASSIGN_OR_RETURN(outcome.result,
+                              registry.RebuildResult(recorded.command_type, events));
     }
     outcome.replayed = true;
     outcome.once = Json::object();
     return outcome;
   };
-  if (auto it = batch.seen.find(seen_key); it != batch.seen.end()) {
-    return replay(it->second.request_hash, it->second.outcome);
-  }
-  if (auto it = batch.stored.find(seen_key); it != batch.stored.end()) {
-    return replay(it->second.request_hash, it->second.outcome);
-  }
+  if (auto it = batch.seen.find(seen_key); it != batch.seen.end()) return replay(it->second);
+  if (auto it = batch.stored.find(seen_key); it != batch.stored.end()) return replay(it->second);
   OPSBOX_ASSIGN_OR_RETURN(Decision decision, registry.Decide(tx, cmd, now, random));
   CommandOutcome outcome{cmd.command_id, std::move(decision.result), std::move(decision.once),
                          0, 0, false};
@@ -287,9 +300,11 @@ Result<CommandOutcome> ApplyOne(store::Tx& tx, const Registry& registry, Random&
   }
   batch.event_bytes += command_event_bytes;
   outcome.last_seq = head.seq;
-  batch.command_rows.push_back({cmd.tenant_id, cmd.command_id, cmd.type, request_hash,
-                                CanonicalJson(outcome.result), outcome.first_seq,
-                                outcome.last_seq, now.us});
+  // A result the registry can rebuild from the events is not stored a second time.
+  batch.command_rows.push_back(
+      {cmd.tenant_id, cmd.command_id, cmd.type, request_hash,
+       registry.RebuildsResult(cmd.type) ? std::string() : CanonicalJson(outcome.result),
+       outcome.first_seq, outcome.last_seq, now.us});
   batch.seen.emplace(seen_key, Recorded{request_hash, outcome});
   return outcome;
 }
@@ -312,11 +327,17 @@ Status PrefetchRecorded(store::Tx& tx, const Pendings& commands, BatchState& bat
     sql += ")";
     OPSBOX_ASSIGN_OR_RETURN(auto rows, tx.Query(sql, params));
     for (const auto& r : rows) {
-      auto result = ParseJson(r.Text(3), "result");
-      OPSBOX_ASSERT_MSG(result.ok(), "stored command result is not JSON");
-      CommandOutcome o{r.Text(1), std::move(*result), Json::object(), r.Int(4), r.Int(5), false};
+      // An empty result is rebuilt from the events when the command is retried.
+      const bool rebuild = r.Text(3).empty() && r.Int(4) > 0;
+      Json result;
+      if (!rebuild) {
+        auto parsed = ParseJson(r.Text(3), "result");
+        OPSBOX_ASSERT_MSG(parsed.ok(), "stored command result is not JSON");
+        result = std::move(*parsed);
+      }
+      CommandOutcome o{r.Text(1), std::move(result), Json::object(), r.Int(4), r.Int(5), false};
       batch.stored.insert_or_assign(r.Text(0) + '\n' + r.Text(1),
-                                    Recorded{r.Text(2), std::move(o)});
+                                    Recorded{r.Text(2), std::move(o), r.Text(6), rebuild});
     }
     params.clear();
     return Ok();

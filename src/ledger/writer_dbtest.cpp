@@ -55,6 +55,22 @@ Registry TestRegistry() {
     d.events.push_back({"never_declared", Json::object()});
     return Result<Decision>(d);
   });
+  // Issue #20 item 5: a command whose result the writer rebuilds from its events on a retry
+  // instead of storing it: {"text", "seqs": [each event's seq]}.
+  r.AddCommand(
+      "rebuilt_note",
+      [](store::Tx&, const Command& c, Instant, Random&) -> Result<Decision> {
+        Decision d;
+        d.events.push_back({"noted", {{"text", c.payload["text"]}}});
+        d.events.push_back({"noted_twice", {{"text", c.payload["text"]}}});
+        d.result = {{"text", c.payload["text"]}, {"events", 2}};
+        return d;
+      },
+      [](const std::vector<Event>& events) -> Result<Json> {
+        auto p = ParseJson(events.at(0).payload, "payload");
+        if (!p.ok()) return std::move(p).error();
+        return Json{{"text", (*p)["text"]}, {"events", events.size()}};
+      });
   r.DeclareEvents({"noted_twice", "sized"});
   r.AddProjector("noted", [](store::Tx& tx, const Event& e) -> Status {
     store::Value p[] = {e.tenant_id, e.seq, e.payload};
@@ -217,6 +233,45 @@ TEST_P(WriterTest, RetryAfterRestartStillReturnsTheFirstOutcome) {
   auto next = w.SubmitAndWait(Note("t1", "b"));
   ASSERT_TRUE(next.ok());
   EXPECT_EQ(next->first_seq, 2);  // the chain continues from the stored head
+}
+
+TEST_P(WriterTest, AResultRebuiltFromEventsIsNotStoredAndARetryGetsTheFirstAnswer) {
+  Json first_result;
+  {
+    Writer w(*db_, registry_, clock_, random_, {});
+    ASSERT_TRUE(w.Start().ok());
+    ASSERT_TRUE(w.SubmitAndWait(Note("t1", "kept", "cmd-kept")).ok());
+    auto first = w.SubmitAndWait(
+        Command{"t1", "cmd-rebuilt", "rebuilt_note", "usr_test", Json{{"text", "hello"}}});
+    ASSERT_TRUE(first.ok()) << first.error().ToString();
+    first_result = first->result;
+    // Retried in the same writer run: answered from the batch's memory or from the store.
+    auto again = w.SubmitAndWait(
+        Command{"t1", "cmd-rebuilt", "rebuilt_note", "usr_test", Json{{"text", "hello"}}});
+    ASSERT_TRUE(again.ok());
+    EXPECT_TRUE(again->replayed);
+    EXPECT_EQ(again->result, first_result);
+  }
+  EXPECT_EQ(Count("SELECT COUNT(*) FROM ledger_commands WHERE command_id = 'cmd-rebuilt' AND "
+                  "result = ''"),
+            1);
+  EXPECT_EQ(Count("SELECT COUNT(*) FROM ledger_commands WHERE command_id = 'cmd-kept' AND "
+                  "result = '{\"text\":\"kept\"}'"),
+            1);
+  // After a restart the outcome can only come from the store: rebuilt from the two events.
+  Writer w(*db_, registry_, clock_, random_, {});
+  ASSERT_TRUE(w.Start().ok());
+  auto again = w.SubmitAndWait(
+      Command{"t1", "cmd-rebuilt", "rebuilt_note", "usr_test", Json{{"text", "hello"}}});
+  ASSERT_TRUE(again.ok()) << again.error().ToString();
+  EXPECT_TRUE(again->replayed);
+  EXPECT_EQ(again->result, first_result);
+  EXPECT_EQ(again->first_seq, 2);
+  EXPECT_EQ(again->last_seq, 3);
+  auto reused = w.SubmitAndWait(
+      Command{"t1", "cmd-rebuilt", "rebuilt_note", "usr_test", Json{{"text", "other"}}});
+  ASSERT_FALSE(reused.ok());
+  EXPECT_EQ(reused.error().rule, "idempotency_key_reused");
 }
 
 TEST_P(WriterTest, ConcurrentSubmittersShareCommits) {
