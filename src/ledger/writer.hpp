@@ -88,6 +88,11 @@ struct WriterStats {
   std::atomic<uint64_t> shards_owned{0};
 };
 
+// The writer's batched idempotency lookup for one tenant and `ids` command ids (parameters:
+// the tenant, then the ids). Public so that a test can check the databases search the primary
+// key with it rather than scanning the command log.
+std::string FindCommandsSql(size_t ids);
+
 class Writer {
  public:
   Writer(store::Database& db, const Registry& registry, Clock& clock, Random& random,

@@ -274,6 +274,32 @@ TEST_P(WriterTest, AResultRebuiltFromEventsIsNotStoredAndARetryGetsTheFirstAnswe
   EXPECT_EQ(reused.error().rule, "idempotency_key_reused");
 }
 
+TEST_P(WriterTest, TheBatchedIdempotencyLookupSearchesThePrimaryKeyInsteadOfScanning) {
+  // Regression (issue #20): a row-value IN list made SQLite scan the whole command log per batch.
+  std::vector<store::Value> params = {std::string("t1")};
+  for (int i = 0; i < 8; ++i) params.emplace_back("cmd-" + std::to_string(i));
+  std::string plan;
+  if (GetParam() == Dialect::kSqlite) {
+    auto rows = conn_->Query("EXPLAIN QUERY PLAN " + FindCommandsSql(8), params);
+    ASSERT_TRUE(rows.ok()) << rows.error().ToString();
+    for (const auto& r : *rows) plan += r.Text(3) + "\n";
+    EXPECT_EQ(plan.find("SCAN ledger_commands"), std::string::npos) << plan;
+    EXPECT_NE(plan.find("SEARCH ledger_commands USING PRIMARY KEY (tenant_id=? AND command_id=?)"),
+              std::string::npos)
+        << plan;
+  } else {
+    // The test table is tiny, so forbid sequential scans: the plan must then use the key.
+    auto tx = conn_->Begin();
+    ASSERT_TRUE(tx.ok());
+    ASSERT_TRUE((*tx)->Exec("SET LOCAL enable_seqscan = off").ok());
+    auto rows = (*tx)->Query("EXPLAIN " + FindCommandsSql(8), params);
+    ASSERT_TRUE(rows.ok()) << rows.error().ToString();
+    for (const auto& r : *rows) plan += r.Text(0) + "\n";
+    EXPECT_NE(plan.find("Index"), std::string::npos) << plan;
+    EXPECT_EQ(plan.find("Seq Scan"), std::string::npos) << plan;
+  }
+}
+
 TEST_P(WriterTest, ConcurrentSubmittersShareCommits) {
   Writer w(*db_, registry_, clock_, random_, {});
   ASSERT_TRUE(w.Start().ok());
