@@ -614,9 +614,11 @@ Status Server::Start() {
   p.deps.routing = p.m.routing.get();
   p.deps.intake = p.m.intake.get();
   p.deps.intents = p.m.intents.get();
+  // With several nodes, the node writing ledger shard 0 takes the scheduled backups.
   p.backups = std::make_unique<backup::BackupScheduler>(
       *p.db, backup::ScheduleOptions{config_.backup_interval_s, config_.BackupFolder(),
-                                     config_.backup_keep_count, std::string(kVersion)});
+                                     config_.backup_keep_count, std::string(kVersion),
+                                     [&p] { return p.writer->OwnsShard(0); }});
   p.backups->Start();
   p.deps.backup_status = [&p] { return p.backups->status().ToJson(p.clock.Now().us); };
   p.metrics.AddRefreshHook([&p, last = std::make_shared<std::pair<uint64_t, uint64_t>>()] {

@@ -27,6 +27,7 @@
 #include <atomic>
 #include <condition_variable>
 #include <cstdint>
+#include <functional>
 #include <mutex>
 #include <optional>
 #include <string>
@@ -206,6 +207,10 @@ struct ScheduleOptions {
   std::string folder;
   int64_t keep_count = 7;
   std::string opsbox_version;
+  // Several nodes on one PostgreSQL (docs/operations.md): whether this node takes the
+  // scheduled backups now (the node writing ledger shard 0). Empty: always. The others stand by
+  // and take over when they become that node.
+  std::function<bool()> runs_here{};
 };
 
 // What the administrator's home page and /metrics show.
@@ -223,8 +228,9 @@ struct ScheduleStatus {
   int64_t next_at_us = 0;
   uint64_t successes = 0;
   uint64_t failures = 0;
+  bool standby = false;  // another node takes the scheduled backups (ScheduleOptions::runs_here)
   // "ok", "failing" (the latest run failed), "stale" (no success within two intervals),
-  // "pending" (none ran yet) or "disabled".
+  // "pending" (none ran yet), "standby" (another node of the cluster runs them) or "disabled".
   std::string State(int64_t now_us) const;
   Json ToJson(int64_t now_us) const;
 };
@@ -238,8 +244,11 @@ class BackupScheduler {
   ~BackupScheduler();
   void Start();
   void Stop();  // idempotent; waits for a running backup to finish
-  // Runs one backup now, on the calling thread (also what the timer does).
+  // Runs one backup now, on the calling thread.
   Status RunOnce();
+  // What the timer does at each interval: RunOnce when ScheduleOptions::runs_here allows,
+  // otherwise records standing by (ok; no file written).
+  Status RunIfHere();
   ScheduleStatus status() const;
 
  private:

@@ -197,6 +197,25 @@ TEST_P(BackupDbTest, ASchedulerRunWritesAVerifiableBundleAndKeepsOnlyTheNewest) 
   EXPECT_FALSE(bundle->manifest.keys_included);
 }
 
+TEST_P(BackupDbTest, OnlyTheNodeThatRunsScheduledBackupsWritesThemAndTheOthersStandBy) {
+  const auto folder = dir_ / "cluster";
+  bool here = false;
+  ScheduleOptions options{3600, folder.string(), 2, "test"};
+  options.runs_here = [&here] { return here; };
+  BackupScheduler scheduler(*db_, options);
+  ASSERT_TRUE(scheduler.RunIfHere().ok());
+  ScheduleStatus s = scheduler.status();
+  EXPECT_EQ(s.successes, 0u);
+  EXPECT_TRUE(s.standby);
+  EXPECT_FALSE(std::filesystem::exists(folder));
+  here = true;  // this node took shard 0 over
+  ASSERT_TRUE(scheduler.RunIfHere().ok());
+  s = scheduler.status();
+  EXPECT_EQ(s.successes, 1u);
+  EXPECT_FALSE(s.standby);
+  EXPECT_EQ(s.State(s.last_success_at_us), "ok");
+}
+
 TEST_P(BackupDbTest, AFailedSchedulerRunIsReportedAsFailing) {
   std::ofstream(dir_ / "a-file") << "x";
   BackupScheduler scheduler(*db_, ScheduleOptions{3600, (dir_ / "a-file").string(), 2, "test"});

@@ -198,6 +198,8 @@ TEST(Schedule, StatusSaysFailingStaleOrOk) {
   s.last_failure_at_us = 3'000'000;
   EXPECT_EQ(s.State(4'000'000), "failing");
   EXPECT_EQ(s.ToJson(4'000'000)["state"], "failing");
+  s.standby = true;  // another node of the cluster takes them
+  EXPECT_EQ(s.State(4'000'000), "standby");
 }
 
 }  // namespace

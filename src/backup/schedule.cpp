@@ -55,6 +55,7 @@ std::vector<std::string> BackupsToDelete(std::vector<std::string> names, size_t 
 
 std::string ScheduleStatus::State(int64_t now_us) const {
   if (!enabled) return "disabled";
+  if (standby) return "standby";
   if (last_failure_at_us > last_success_at_us) return "failing";
   if (last_success_at_us == 0) return "pending";
   if (now_us - last_success_at_us > 2 * interval_s * 1000000) return "stale";
@@ -117,9 +118,20 @@ void BackupScheduler::Loop() {
     cv_.wait_for(lock, std::chrono::seconds(options_.interval_s), [&] { return stop_; });
     if (stop_) break;
     lock.unlock();
-    if (Status st = RunOnce(); !st.ok()) spdlog::error("scheduled backup: {}", st.error().ToString());
+    if (Status st = RunIfHere(); !st.ok()) {
+      spdlog::error("scheduled backup: {}", st.error().ToString());
+    }
     lock.lock();
   }
+}
+
+Status BackupScheduler::RunIfHere() {
+  const bool here = !options_.runs_here || options_.runs_here();
+  {
+    std::lock_guard lock(mu_);
+    status_.standby = !here;
+  }
+  return here ? RunOnce() : Ok();
 }
 
 Status BackupScheduler::RunOnce() {

@@ -220,6 +220,16 @@ test("one sign-in serves every console page, by role, at desktop and phone sizes
         await tamper((p) => { p.checkpoint.signature = flip(p.checkpoint.signature); }, "signature");
       }
 
+      // The administrator's home shows the scheduled backups' state, with an alert unless they
+      // are fine (a fresh test server has run none yet: pending).
+      await page.goto(base + "/home");
+      await page.waitForSelector("#home-backups [data-backup-state]", { timeout: WAIT_MS });
+      const backupState = await page.getAttribute("#home-backups [data-backup-state]", "data-backup-state");
+      const served = await page.evaluate(async (p) => (await (await fetch(p)).json()).state,
+        "/api/v1/tenants/acme/system/backups");
+      assert.equal(backupState, served);
+      assert.equal(await page.isVisible("#backup-alert"), !["ok", "standby"].includes(served));
+
       // Hindi.
       await page.goto(base + "/home");
       await page.waitForSelector("#language", { timeout: WAIT_MS });

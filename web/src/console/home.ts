@@ -2,7 +2,8 @@
 // recent tasks, my queues. Supervisor (routing.read): queues at risk (service level, longest
 // wait), agents by activity, today's volume against forecast (wfm.read). Administrator and
 // compliance: pending approvals and reviews (data-subject requests, break-glass grants), webhook
-// dead letters, ledger verification and the latest signed checkpoint. A user with several roles
+// dead letters, ledger verification and the latest signed checkpoint; administrators also the
+// state of the scheduled backups, with an alert unless it is fine. A user with several roles
 // sees each part; live parts refresh every kRefreshMs.
 import { allows, api, enc, session, tenantPath } from "../lib/api";
 import { formatDate, formatNumber, t } from "../lib/i18n";
@@ -155,6 +156,24 @@ async function governanceParts(approvals: HTMLElement | null, dead: HTMLElement 
   }
 }
 
+// The server's scheduled backups (GET /system/backups): an alert unless they are fine here —
+// "ok", or "standby" when another node of a cluster takes them.
+async function backupPart(): Promise<Node[]> {
+  const b = await api("GET", tenantPath("/system/backups"));
+  const state = String(b.state);
+  const out: Node[] = [];
+  if (state !== "ok" && state !== "standby") {
+    out.push(h("p", { class: "error", role: "alert", id: "backup-alert" },
+      t("home.backup_alert", { state: t("backup." + state) }) + (b.last_error ? " " + b.last_error : "")));
+  }
+  out.push(h("dl", { class: "facts" },
+    h("dt", {}, t("col.state")), h("dd", { "data-backup-state": state }, t("backup." + state)),
+    h("dt", {}, t("home.backup_last")), h("dd", {}, b.last_success_at ? formatDate(b.last_success_at) : "–"),
+    h("dt", {}, t("home.backup_next")), h("dd", {}, b.next_at ? formatDate(b.next_at) : "–"),
+    h("dt", {}, t("home.backup_folder")), h("dd", { class: "mono" }, String(b.folder || "–"))));
+  return out;
+}
+
 export function mount({ root }: PageContext): () => void {
   root.replaceChildren(h("h1", {}, t("home.welcome", { name: session.username })));
   const grid = h("div", { class: "grid" });
@@ -172,6 +191,8 @@ export function mount({ root }: PageContext): () => void {
   const approvals = allows("privacy.read") || allows("privacy.review") ? add(t("home.approvals"), "home-approvals") : null;
   const dead = allows("webhooks.read") ? add(t("home.dead_letters"), "home-dead-letters") : null;
   const ledger = allows("ledger.read") ? add(t("home.ledger"), "home-ledger") : null;
+  const backups = allows("tenant.admin") ? add(t("home.backups"), "home-backups") : null;
+  if (backups) fill(backups, backupPart);
   const live = async () => {
     if (agent) await fill(agent, agentPart);
     if (risk && agents) await supervisorParts(risk, agents, volume).catch((e) => risk.replaceChildren(errorText(e)));
