@@ -47,6 +47,7 @@
 #include "intake/bridge.hpp"
 #include "intake/outbound.hpp"
 #include "backup/backup.hpp"
+#include "cases/case_ledger.hpp"
 
 namespace opsbox::app {
 
@@ -326,6 +327,7 @@ struct Modules {
   std::unique_ptr<routing::Service> routing;
   std::unique_ptr<intents::TenantModels> intents;  // before intake, which classifies with it
   std::unique_ptr<intake::Intake> intake;
+  std::unique_ptr<cases::SlaTimer> case_timer;  // issue #19
 };
 
 // What differs between the server and the CLI: the server has an outbox to wake, a live hub to
@@ -338,6 +340,32 @@ struct ModuleWiring {
   live::Hub* hub = nullptr;                      // null in the CLI
   bool run_threads = true;
 };
+
+// Issue #19: cases, their SLA timer, and the record type "case" for audited unmasking.
+void RegisterCasesModule(Modules& m, const ModuleWiring& w) {
+  cases::Hooks hooks;
+  hooks.blind_index = [keyring = m.keyring.get()](std::string_view tenant, std::string_view kind,
+                                                  std::string_view value) {
+    return keyring->BlindIndex(tenant, kind, value);
+  };
+  cases::RegisterCases(m.registry, std::move(hooks));
+  m.case_timer = std::make_unique<cases::SlaTimer>(
+      w.db, w.clock, cases::SlaTimerOptions{.run_threads = w.run_threads});
+  m.case_timer->Register(m.registry);
+  m.governance->AddRecordType(
+      "case",
+      {{"description", privacy::FieldClass::kFreeText},
+       {"customer_id", privacy::FieldClass::kIdentifier}},
+      [keyring = m.keyring.get()](store::Connection& conn, std::string_view tenant,
+                                  std::string_view id,
+                                  std::string_view field) -> Result<privacy::Opened> {
+        OPSBOX_ASSIGN_OR_RETURN(auto c, cases::GetCase(conn, tenant, id));
+        if (!c) return Error::NotFound("no case " + std::string(id));
+        const Json& v = field == "description" ? c->description : c->customer_id;
+        if (v.is_null()) return privacy::Opened{};
+        return keyring->Open(conn, tenant, v);
+      });
+}
 
 Status RegisterModules(Modules& m, const ModuleWiring& w) {
   identity::RegisterIdentity(m.registry, IdentityOptionsFrom(w.config));
@@ -386,6 +414,7 @@ Status RegisterModules(Modules& m, const ModuleWiring& w) {
   m.intake = std::make_unique<intake::Intake>(std::move(intake_hooks), IntakeOptionsFrom(w.config));
   m.intake->Register(m.registry);
   intake::RegisterWithPrivacy(*m.intake, *m.keyring, *m.governance);
+  RegisterCasesModule(m, w);
   return Ok();
 }
 
@@ -611,6 +640,7 @@ Status Server::Start() {
   });
   p.deps.hub = p.hub.get();
   OPSBOX_TRY(p.m.routing->Start(*p.writer));
+  OPSBOX_TRY(p.m.case_timer->Start(*p.writer));
   p.deps.routing = p.m.routing.get();
   p.deps.intake = p.m.intake.get();
   p.deps.intents = p.m.intents.get();
@@ -681,6 +711,7 @@ void Server::Stop() {
   }
   if (p.retention) p.retention->Stop();
   if (p.m.routing) p.m.routing->Stop();
+  if (p.m.case_timer) p.m.case_timer->Stop();
   if (p.backups) p.backups->Stop();
   if (p.interactive) p.interactive->Stop();
   if (p.compute) p.compute->Stop();

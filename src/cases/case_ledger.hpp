@@ -160,6 +160,11 @@ struct CaseRecord {
 // target passed its at-risk instant, else on_track.
 std::string_view CaseSlaState(const CaseRecord& c, Instant now);
 
+// The API's `sla` object: {state, paused, business_time, first_response_due_at,
+// resolution_due_at, first_response:{state, due_at, at_risk_at, met_at, target_s,
+// at_risk_recorded_at, breached_recorded_at}, resolution:{…}}; instants RFC 3339 UTC or null.
+Json SlaToJson(const CaseRecord& c, Instant now);
+
 struct CaseFilter {
   std::optional<std::string> status, type, category, priority;
   std::optional<std::string> sla_state;  // "on_track" | "at_risk" | "breached"

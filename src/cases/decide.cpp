@@ -124,6 +124,10 @@ Json PolicyRuleToJson(const CaseSettings::PolicyRule& r) {
 }
 
 int64_t Us(const std::optional<Instant>& t) { return t ? t->us : 0; }
+std::optional<Instant> AtOf(int64_t us) {
+  if (us == 0) return std::nullopt;
+  return Instant{us};
+}
 
 // The due and at-risk instants of one target (0 for none) on `calendar`.
 Result<std::pair<int64_t, int64_t>> TargetInstants(const BusinessCalendar& calendar,
@@ -360,9 +364,19 @@ Result<ledger::Decision> DecideOpenCase(const OpenCaseInput& in, const CaseSetti
   e.subject_id = subject;
   e.personal_fields = {"description", "customer_id"};
   d.events.push_back(std::move(e));
+  CaseRecord view;
+  view.business_time = policy.business_time;
+  view.first_response.target = policy.first_response;
+  view.first_response.due_at = AtOf(sla["fr_due_at_us"].get<int64_t>());
+  view.first_response.at_risk_at = AtOf(sla["fr_at_risk_at_us"].get<int64_t>());
+  view.resolution.target = policy.resolution;
+  view.resolution.due_at = AtOf(sla["res_due_at_us"].get<int64_t>());
+  view.resolution.at_risk_at = AtOf(sla["res_at_risk_at_us"].get<int64_t>());
   d.result = Json{{"case_id", c.case_id},
                   {"status", Name(CaseStatus::kNew)},
-                  {"repeat_count", repeats.repeat_count}};
+                  {"repeat_of", repeats.linked_case_ids},
+                  {"repeat_count", repeats.repeat_count},
+                  {"sla", SlaToJson(view, now)}};
   return d;
 }
 

@@ -88,6 +88,32 @@ std::string_view CaseSlaState(const CaseRecord& c, Instant now) {
   return "on_track";
 }
 
+namespace {
+
+Json Rfc(const std::optional<Instant>& t) { return t ? Json(FormatRfc3339(*t)) : Json(); }
+
+Json TargetJson(const SlaTarget& t, Instant now) {
+  return Json{{"state", SlaTargetState(t, now)},
+              {"due_at", Rfc(t.due_at)},
+              {"at_risk_at", Rfc(t.at_risk_at)},
+              {"met_at", Rfc(t.met_at)},
+              {"target_s", t.target.us / 1'000'000},
+              {"at_risk_recorded_at", Rfc(t.at_risk_recorded_at)},
+              {"breached_recorded_at", Rfc(t.breached_recorded_at)}};
+}
+
+}  // namespace
+
+Json SlaToJson(const CaseRecord& c, Instant now) {
+  return Json{{"state", CaseSlaState(c, now)},
+              {"paused", c.paused},
+              {"business_time", c.business_time},
+              {"first_response_due_at", Rfc(c.first_response.due_at)},
+              {"resolution_due_at", Rfc(c.resolution.due_at)},
+              {"first_response", TargetJson(c.first_response, now)},
+              {"resolution", TargetJson(c.resolution, now)}};
+}
+
 Result<std::vector<CaseRecord>> ListCases(store::Connection& conn, std::string_view tenant,
                                           const CaseFilter& f) {
   std::string sql = "SELECT " + std::string(kColumns) + " FROM cases WHERE tenant_id = ?";

@@ -42,10 +42,11 @@ Status AsStatus(const Result<T>& r) {
 // ----- permissions -----
 
 // An administrator configures the tenant but does not see customers' personal data in clear,
-// cannot grant itself emergency access or review it, and does not work tasks as an agent.
+// cannot grant itself emergency access or review it, and does not work tasks or cases as an agent.
 TEST(IdentityPermissions, AdminHoldsEveryPermissionButUnmaskingBreakGlassAndAgentWork) {
-  const std::set<std::string> withheld = {"pii.unmask", "privacy.break_glass", "privacy.review",
-                                          "conversations.reply", "routing.work"};
+  const std::set<std::string> withheld = {"pii.unmask",   "privacy.break_glass", "privacy.review",
+                                          "conversations.reply", "routing.work", "cases.work",
+                                          "cases.close",  "cases.reopen"};
   for (const auto& p : AllPermissions()) EXPECT_EQ(RoleAllows("admin", p), !withheld.contains(p)) << p;
 }
 
@@ -63,7 +64,7 @@ TEST(IdentityPermissions, IntegrationPushesEventsAndFollowsTheLedgerOnly) {
                           p == "customers.read" || p == "customers.write" ||
                           p == "conversations.read" || p == "consent.read" ||
                           p == "consent.write" || p == "tasks.write" ||
-                          p == "intents.classify";
+                          p == "intents.classify" || p == "cases.read" || p == "cases.write";
     EXPECT_EQ(RoleAllows("integration", p), expected) << p;
   }
 }
@@ -72,7 +73,8 @@ TEST(IdentityPermissions, AgentWorksTasksAndCustomersButManagesNothing) {
   const std::set<std::string> granted = {"tenant.read",        "customers.read", "customers.write",
                                          "conversations.read", "conversations.reply",
                                          "consent.read",       "consent.write",  "routing.work",
-                                         "tasks.write",        "intents.classify"};
+                                         "tasks.write",        "intents.classify",
+                                         "cases.read",         "cases.write",    "cases.work"};
   for (const auto& p : AllPermissions()) EXPECT_EQ(RoleAllows("agent", p), granted.contains(p)) << p;
 }
 

@@ -89,6 +89,17 @@ const PermissionRow kMatrix[] = {
      {"team_lead", "supervisor", "wfm_planner", "compliance_officer", "admin", "auditor"}},
     {"routing.manage", {"supervisor", "admin"}},
     {"tasks.write", {"agent", "team_lead", "supervisor", "admin", "integration"}},
+    // Cases and complaints (issue #19). Moving a case along is agents' and leads' work (like
+    // routing.work, admins do not hold it); closing and reopening need a lead.
+    {"cases.read",
+     {"agent", "team_lead", "supervisor", "qa_analyst", "collections_manager",
+      "compliance_officer", "admin", "auditor", "integration"}},
+    {"cases.write",
+     {"agent", "team_lead", "supervisor", "collections_manager", "admin", "integration"}},
+    {"cases.work", {"agent", "team_lead", "supervisor", "collections_manager"}},
+    {"cases.close", {"team_lead", "supervisor"}},
+    {"cases.reopen", {"team_lead", "supervisor"}},
+    {"cases.manage", {"supervisor", "admin"}},
 };
 
 constexpr size_t kPermissionsMax = 64;
