@@ -348,6 +348,12 @@ void RegisterCasesModule(Modules& m, const ModuleWiring& w) {
                                                   std::string_view value) {
     return keyring->BlindIndex(tenant, kind, value);
   };
+  hooks.open = [keyring = m.keyring.get()](store::Tx& tx, std::string_view tenant,
+                                           const Json& value) -> Result<std::optional<Json>> {
+    OPSBOX_ASSIGN_OR_RETURN(auto opened, keyring->Open(tx, tenant, value));
+    if (opened.erased) return std::optional<Json>();
+    return std::optional<Json>(std::move(opened.value));
+  };
   cases::RegisterCases(m.registry, std::move(hooks));
   m.case_timer = std::make_unique<cases::SlaTimer>(
       w.db, w.clock, cases::SlaTimerOptions{.run_threads = w.run_threads});

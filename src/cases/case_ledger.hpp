@@ -23,7 +23,8 @@
 //
 // Personal data: customer_id, description, note text and transition reasons are sealed in the
 // events (NewEvent::personal_fields) for the data subject "cus_<id>/case_<id>" (or "case_<id>"
-// without a customer), so erasing the customer crypto-shreds them. Repeat complaints are found
+// without a customer), so erasing the customer crypto-shreds them. The subject is never written
+// in clear: later commands find it by opening the case's sealed customer id (Hooks::open). Repeat complaints are found
 // through a keyed blind index of the customer id (Hooks::blind_index), never the id in clear.
 //
 // SLA: each case carries two targets, first_response and resolution, from the tenant's policy
@@ -101,6 +102,11 @@ struct Hooks {
   std::function<std::string(std::string_view tenant, std::string_view kind,
                             std::string_view normalized)>
       blind_index;
+  // Keyring::Open inside the writer's transaction: the clear value of a sealed one, nullopt
+  // when its key was destroyed (erased). Used to find the data subject of a case's later events.
+  std::function<Result<std::optional<Json>>(store::Tx& tx, std::string_view tenant,
+                                            const Json& value)>
+      open;
 };
 
 // Adds the commands and projectors listed above. Call once, before the writer starts; `hooks`

@@ -349,7 +349,6 @@ Result<ledger::Decision> DecideOpenCase(const OpenCaseInput& in, const CaseSetti
                {"description", in.description.empty() ? Json() : Json(in.description)},
                {"customer_id", in.customer_id.empty() ? Json() : Json(in.customer_id)},
                {"customer_index", customer_index},
-               {"data_subject", subject},
                {"channel", in.channel},
                {"received_at_us", received.us},
                {"repeat_of", repeats.linked_case_ids},

@@ -50,7 +50,7 @@ CaseState StateFrom(const ledger::Decision& d) {
   c.at_risk_share_bp = p["at_risk_share_bp"];
   c.fr_target = Duration::Micros(p["fr_target_us"]);
   c.res_target = Duration::Micros(p["res_target_us"]);
-  c.data_subject = p["data_subject"];
+  c.data_subject = d.events.at(0).subject_id;
   c.fr_due_us = p["sla"]["fr_due_at_us"];
   c.res_due_us = p["sla"]["res_due_at_us"];
   c.fr_at_risk_us = p["sla"]["fr_at_risk_at_us"];

@@ -62,7 +62,6 @@ Status ProjectOpened(store::Tx& tx, const ledger::Event& e) {
                             CanonicalJson(p.value("description", Json())),
                             CanonicalJson(p.value("customer_id", Json())),
                             S(p, "customer_index"),
-                            S(p, "data_subject"),
                             S(p, "channel"),
                             CanonicalJson(p.value("repeat_of", Json::array())),
                             I(p, "repeat_count"),
@@ -84,12 +83,12 @@ Status ProjectOpened(store::Tx& tx, const ledger::Event& e) {
                             e.seq};
   OPSBOX_TRY(Done(tx.Exec(
       "INSERT INTO cases (tenant_id, case_id, type, category, priority, status, subject, "
-      "description, customer_id, customer_index, data_subject, channel, repeat_of, repeat_count, "
+      "description, customer_id, customer_index, channel, repeat_of, repeat_count, "
       "received_at_us, created_at_us, updated_at_us, resolved_at_us, closed_at_us, "
       "status_changes, business_time, at_risk_share_bp, paused, fr_target_us, fr_due_us, "
       "fr_at_risk_us, fr_met_us, fr_at_risk_fired_us, fr_breached_fired_us, res_target_us, "
       "res_due_us, res_at_risk_us, res_met_us, res_at_risk_fired_us, res_breached_fired_us, "
-      "created_seq, seq) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0, 0, '[]', "
+      "created_seq, seq) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0, 0, '[]', "
       "?, ?, ?, ?, ?, ?, ?, 0, 0, ?, ?, ?, ?, 0, 0, ?, ?)",
       params)));
   return AddTimeline(tx, e, id, "opened", e.recorded_at.us);
@@ -182,12 +181,24 @@ Result<CaseSettings> LoadSettings(store::Tx& tx, const std::string& tenant) {
 }
 
 constexpr std::string_view kStateColumns =
-    "case_id, type, category, priority, status, data_subject, received_at_us, resolved_at_us, "
+    "case_id, type, category, priority, status, customer_id, received_at_us, resolved_at_us, "
     "status_changes, business_time, at_risk_share_bp, fr_target_us, res_target_us, fr_met_us, "
     "fr_due_us, fr_at_risk_us, res_due_us, res_at_risk_us, fr_at_risk_fired_us, "
     "fr_breached_fired_us, res_at_risk_fired_us, res_breached_fired_us";
 
-Result<detail::CaseState> LoadCase(store::Tx& tx, const std::string& tenant, const Json& payload) {
+// The data subject whose key seals the case's personal fields: "cus_<id>/case_<id>", or
+// "case_<id>" without a customer or once the customer was erased.
+Result<std::string> DataSubject(const Hooks& hooks, store::Tx& tx, const std::string& tenant,
+                                const std::string& case_id, const std::string& sealed_text) {
+  const Json sealed = Json::parse(sealed_text, nullptr, false);
+  if (sealed.is_null() || sealed.is_discarded() || !hooks.open) return case_id;
+  OPSBOX_ASSIGN_OR_RETURN(auto clear, hooks.open(tx, tenant, sealed));
+  if (!clear || !clear->is_string()) return case_id;
+  return clear->get<std::string>() + "/" + case_id;
+}
+
+Result<detail::CaseState> LoadCase(const Hooks& hooks, store::Tx& tx, const std::string& tenant,
+                                   const Json& payload) {
   const std::string id = S(payload, "case_id");
   if (id.empty()) return Error::Invalid("case_id", "required", "case_id is required");
   Value params[] = {tenant, id};
@@ -203,7 +214,7 @@ Result<detail::CaseState> LoadCase(store::Tx& tx, const std::string& tenant, con
   c.category = r.Text(2);
   c.priority = ParsePriority(r.Text(3)).value_or(Priority::kNormal);
   c.status = ParseCaseStatus(r.Text(4)).value_or(CaseStatus::kNew);
-  c.data_subject = r.Text(5);
+  OPSBOX_ASSIGN_OR_RETURN(c.data_subject, DataSubject(hooks, tx, tenant, c.case_id, r.Text(5)));
   c.received_at = Instant{r.Int(6)};
   if (r.Int(7) != 0) c.resolved_at = Instant{r.Int(7)};
   const Json changes = Json::parse(r.Text(8), nullptr, false);
@@ -264,23 +275,27 @@ void RegisterCases(ledger::Registry& registry, Hooks hooks) {
         return detail::DecideOpenCase(in, settings, prior, index, now, random);
       });
   registry.AddCommand(std::string(kTransitionCase),
-                      [](store::Tx& tx, const ledger::Command& cmd, Instant now,
-                         Random&) -> Result<ledger::Decision> {
-                        OPSBOX_ASSIGN_OR_RETURN(auto c, LoadCase(tx, cmd.tenant_id, cmd.payload));
+                      [hooks](store::Tx& tx, const ledger::Command& cmd, Instant now,
+                              Random&) -> Result<ledger::Decision> {
+                        OPSBOX_ASSIGN_OR_RETURN(auto c,
+                                                LoadCase(hooks, tx, cmd.tenant_id, cmd.payload));
                         OPSBOX_ASSIGN_OR_RETURN(auto settings, LoadSettings(tx, cmd.tenant_id));
                         return detail::DecideTransition(c, cmd.payload, settings, now);
                       });
   registry.AddCommand(std::string(kAddCaseNote),
-                      [](store::Tx& tx, const ledger::Command& cmd, Instant now,
-                         Random& random) -> Result<ledger::Decision> {
-                        OPSBOX_ASSIGN_OR_RETURN(auto c, LoadCase(tx, cmd.tenant_id, cmd.payload));
+                      [hooks](store::Tx& tx, const ledger::Command& cmd, Instant now,
+                              Random& random) -> Result<ledger::Decision> {
+                        OPSBOX_ASSIGN_OR_RETURN(auto c,
+                                                LoadCase(hooks, tx, cmd.tenant_id, cmd.payload));
                         OPSBOX_ASSIGN_OR_RETURN(auto settings, LoadSettings(tx, cmd.tenant_id));
                         return detail::DecideAddNote(c, cmd.payload, settings, now, random);
                       });
   registry.AddCommand(std::string(kRecordCaseSla),
                       [](store::Tx& tx, const ledger::Command& cmd, Instant now,
                          Random&) -> Result<ledger::Decision> {
-                        OPSBOX_ASSIGN_OR_RETURN(auto c, LoadCase(tx, cmd.tenant_id, cmd.payload));
+                        // No personal fields: the subject is not needed (Hooks{} opens nothing).
+                        OPSBOX_ASSIGN_OR_RETURN(auto c,
+                                                LoadCase(Hooks{}, tx, cmd.tenant_id, cmd.payload));
                         return detail::DecideRecordSla(c, cmd.payload, now);
                       });
   registry.AddCommand(std::string(kConfigureCases),

@@ -267,6 +267,24 @@ class SecretsOut(harness.OpsboxTestCase):
                   status=200)
         self.wait_for_type("task_sticky_expired")
 
+    def cases(self):
+        # Issue #19: a complaint with second-long targets: at risk, breached, moved and noted.
+        self.call("PUT", "/case-settings",
+                  {"calendar": {"zone": "UTC"},
+                   "sla_policies": [{"type": "complaint", "first_response_s": 1,
+                                     "resolution_s": 2, "business_time": False}]}, status=200)
+        agent = self.new_key("agent")
+        case_id = self.call("POST", "/cases", {"type": "complaint", "category": "cards",
+                                               "subject": "Card blocked", "customer_id": "cus_x1",
+                                               "description": "blocked abroad"},
+                            key=agent, status=201)["case_id"]
+        self.call("POST", "/cases/%s/notes" % case_id, {"text": "called back"}, key=agent,
+                  status=201)
+        self.call("POST", "/cases/%s/transitions" % case_id, {"to": "open"}, key=agent,
+                  status=200)
+        self.wait_for_type("case_sla_at_risk")
+        self.wait_for_type("case_sla_breached")
+
     # --- checks ---
     def assertNoSecret(self, where, event):
         payload = event.get("payload")
@@ -293,6 +311,7 @@ class SecretsOut(harness.OpsboxTestCase):
         customer = self.intake()
         self.privacy(customer)
         self.routing()
+        self.cases()
 
         declared = set(self.ops.cli("ledger", "event-types").stdout.split())
         self.assertIn("user_created", declared)

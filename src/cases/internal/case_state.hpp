@@ -17,7 +17,7 @@ struct CaseState {
   std::string category;
   Priority priority = Priority::kNormal;
   CaseStatus status = CaseStatus::kNew;
-  std::string data_subject;
+  std::string data_subject;  // found by the handler (Hooks::open), never stored in clear
   Instant received_at;
   std::optional<Instant> resolved_at;
   std::vector<StatusChange> changes;  // every status change after opening, oldest first
