@@ -18,7 +18,7 @@ class Console(harness.OpsboxTestCase):
         self.assertEqual(home.status, 200)
         for path in ["/home", "/desktop", "/wallboard", "/wfm", "/workforce", "/audit/12",
                      "/customers/cust_01ABC", "/settings/api-keys", "/sign-in",
-                     "/conversations/conv_1/messages"]:
+                     "/conversations/conv_1/messages", "/cases", "/cases/case_01ABC"]:
             page = self.ops.request("GET", path)
             self.assertEqual(page.status, 200, path)
             self.assertEqual(page.body, home.body, path)

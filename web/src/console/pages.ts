@@ -41,8 +41,9 @@ export const kPages: Page[] = [
   { id: "settings", label: "nav.settings", icon: "⚙",
     permissions: ["users.read", "api_keys.manage", "webhooks.read", "channels.manage", "routing.manage"],
     mount: lazy(() => import("./settings")) },
+  { id: "cases", label: "nav.cases", icon: "▤", permissions: ["cases.read"],
+    mount: lazy(() => import("./cases")) },
   // Slots for the modules to come.
-  { id: "cases", label: "nav.cases", icon: "▤", permissions: ["tenant.read"] },
   { id: "collections", label: "nav.collections", icon: "₹", permissions: ["tenant.read"] },
   { id: "qa", label: "nav.qa", icon: "✓", permissions: ["tenant.read"] },
   { id: "knowledge", label: "nav.knowledge", icon: "?", permissions: ["tenant.read"] },
