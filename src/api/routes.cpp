@@ -21,6 +21,7 @@ void SubmitRejectionCounts(const ApiDeps& deps, bool all);
 void AddBackupRoutes(Router& router, const ApiDeps& deps);
 void AddIntentsRoutes(Router& router, const ApiDeps& deps);
 void AddCasesRoutes(Router& router, const ApiDeps& deps);
+void AddApprovalsRoutes(Router& router, const ApiDeps& deps);
 }  // namespace detail
 
 void RecordRejectedSignatures(const ApiDeps& deps, bool all) {
@@ -43,6 +44,7 @@ void AddRoutes(Router& router, const ApiDeps& deps) {
   detail::AddStreamRoutes(router, deps);
   detail::AddIntentsRoutes(router, deps);
   detail::AddCasesRoutes(router, deps);
+  detail::AddApprovalsRoutes(router, deps);
 }
 
 }  // namespace opsbox::api

@@ -48,6 +48,7 @@
 #include "intake/outbound.hpp"
 #include "backup/backup.hpp"
 #include "cases/case_ledger.hpp"
+#include "approvals/approvals.hpp"
 
 namespace opsbox::app {
 
@@ -328,6 +329,7 @@ struct Modules {
   std::unique_ptr<intents::TenantModels> intents;  // before intake, which classifies with it
   std::unique_ptr<intake::Intake> intake;
   std::unique_ptr<cases::SlaTimer> case_timer;  // issue #19
+  approvals::ActionRegistry approval_actions;   // issue #19: modules add their actions here
 };
 
 // What differs between the server and the CLI: the server has an outbox to wake, a live hub to
@@ -421,6 +423,7 @@ Status RegisterModules(Modules& m, const ModuleWiring& w) {
   m.intake->Register(m.registry);
   intake::RegisterWithPrivacy(*m.intake, *m.keyring, *m.governance);
   RegisterCasesModule(m, w);
+  approvals::RegisterApprovals(m.registry, m.approval_actions);
   return Ok();
 }
 

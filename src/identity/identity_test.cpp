@@ -74,7 +74,8 @@ TEST(IdentityPermissions, AgentWorksTasksAndCustomersButManagesNothing) {
                                          "conversations.read", "conversations.reply",
                                          "consent.read",       "consent.write",  "routing.work",
                                          "tasks.write",        "intents.classify",
-                                         "cases.read",         "cases.write",    "cases.work"};
+                                         "cases.read",         "cases.write",    "cases.work",
+                                         "approvals.request",  "approvals.read"};
   for (const auto& p : AllPermissions()) EXPECT_EQ(RoleAllows("agent", p), granted.contains(p)) << p;
 }
 

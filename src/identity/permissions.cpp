@@ -100,6 +100,14 @@ const PermissionRow kMatrix[] = {
     {"cases.close", {"team_lead", "supervisor"}},
     {"cases.reopen", {"team_lead", "supervisor"}},
     {"cases.manage", {"supervisor", "admin"}},
+    // Maker-checker approvals (issue #19): who may ask and who may check (the amount limits per
+    // role are the approval policy's, src/approvals).
+    {"approvals.request",
+     {"agent", "team_lead", "supervisor", "collections_manager", "admin"}},
+    {"approvals.check", {"supervisor", "admin"}},
+    {"approvals.read",
+     {"agent", "team_lead", "supervisor", "collections_manager", "compliance_officer", "admin",
+      "auditor"}},
 };
 
 constexpr size_t kPermissionsMax = 64;

@@ -268,7 +268,8 @@ class SecretsOut(harness.OpsboxTestCase):
         self.wait_for_type("task_sticky_expired")
 
     def cases(self):
-        # Issue #19: a complaint with second-long targets: at risk, breached, moved and noted.
+        # Issue #19: a complaint with second-long targets: at risk, breached, moved and noted;
+        # approvals requested, approved and rejected.
         self.call("PUT", "/case-settings",
                   {"calendar": {"zone": "UTC"},
                    "sla_policies": [{"type": "complaint", "first_response_s": 1,
@@ -284,6 +285,15 @@ class SecretsOut(harness.OpsboxTestCase):
                   status=200)
         self.wait_for_type("case_sla_at_risk")
         self.wait_for_type("case_sla_breached")
+        # Maker-checker: one request approved (its action runs), one rejected.
+        maker, checker = self.new_key("supervisor"), self.new_key("supervisor")
+        ids = [self.call("POST", "/approvals", {"action": "refund", "amount_minor": 100 + i,
+                                                "currency": "INR", "target": case_id,
+                                                "reason": "charged twice"},
+                         key=maker, status=201)["approval_id"] for i in range(2)]
+        self.call("POST", "/approvals/%s/approve" % ids[0], None, key=checker, status=200)
+        self.call("POST", "/approvals/%s/reject" % ids[1], {"reason": "not charged twice"},
+                  key=checker, status=200)
 
     # --- checks ---
     def assertNoSecret(self, where, event):
