@@ -1,5 +1,5 @@
 // The console's pages: the one registry the navigation, the router and the "no access" check
-// read. A page is shown to a user holding any of its permissions. Modules to come (cases,
+// read. A page is shown to a user holding any of its permissions. Modules to come (
 // collections, QA, knowledge, reports) have a slot here: an entry with `mount` unset is listed as
 // coming and routes to nothing until its issue adds the page.
 import { allows } from "../lib/api";
@@ -38,11 +38,11 @@ export const kPages: Page[] = [
     mount: lazy(() => import("./privacy")) },
   { id: "audit", label: "nav.audit", icon: "≡", permissions: ["ledger.read"],
     mount: lazy(() => import("./audit")) },
+  { id: "cases", label: "nav.cases", icon: "▤", permissions: ["cases.read"],
+    mount: lazy(() => import("./cases")) },
   { id: "settings", label: "nav.settings", icon: "⚙",
     permissions: ["users.read", "api_keys.manage", "webhooks.read", "channels.manage", "routing.manage"],
     mount: lazy(() => import("./settings")) },
-  { id: "cases", label: "nav.cases", icon: "▤", permissions: ["cases.read"],
-    mount: lazy(() => import("./cases")) },
   // Slots for the modules to come.
   { id: "collections", label: "nav.collections", icon: "₹", permissions: ["tenant.read"] },
   { id: "qa", label: "nav.qa", icon: "✓", permissions: ["tenant.read"] },
