@@ -7,6 +7,7 @@
 
 #include "collections/collections.hpp"
 #include "collections/internal/accounts.hpp"
+#include "core/assert.hpp"
 #include "core/limits.hpp"
 
 namespace opsbox::collections {

@@ -35,6 +35,25 @@ std::string Row(int i, int dpd, std::string_view phone = "+919800000001") {
          "@example.com,Name " + std::to_string(i) + "\n";
 }
 
+// Opens what the fake sealer sealed ("sealed:<subject>:<hex of canonical JSON>").
+Result<std::optional<Json>> FakeOpen(const Json& v) {
+  if (!v.is_string() || v.get<std::string>().rfind(kSealPrefix, 0) != 0) return std::optional<Json>(v);
+  const std::string s = v.get<std::string>();
+  OPSBOX_ASSIGN_OR_RETURN(auto text, HexDecode(s.substr(s.rfind(':') + 1), "value"));
+  return std::optional<Json>(Json::parse(text));
+}
+
+Hooks FakeHooks() {
+  Hooks h;
+  h.blind_index = [](std::string_view t, std::string_view k, std::string_view v) {
+    return HexEncode(HmacSha256("index-key", std::string(t) + "\n" + std::string(k) + "\n" +
+                                                 std::string(v)));
+  };
+  h.open_tx = [](store::Tx&, std::string_view, const Json& v) { return FakeOpen(v); };
+  h.open = [](store::Connection&, std::string_view, const Json& v) { return FakeOpen(v); };
+  return h;
+}
+
 class CollectionsDbTest : public ::testing::TestWithParam<Dialect> {
  protected:
   void SetUp() override {
@@ -54,11 +73,12 @@ class CollectionsDbTest : public ::testing::TestWithParam<Dialect> {
       }
       return Ok();
     });
-    RegisterCollections(registry_, Hooks{[](std::string_view t, std::string_view k,
-                                            std::string_view v) {
-      return HexEncode(HmacSha256("index-key", std::string(t) + "\n" + std::string(k) + "\n" +
-                                                   std::string(v)));
-    }});
+    auto zones = ZoneCatalog::Load();
+    ASSERT_TRUE(zones.ok()) << zones.error().ToString();
+    auto policy = PresetPolicy("reg_f");
+    ASSERT_TRUE(policy.ok());
+    collections_ = std::make_unique<Collections>(FakeHooks(), std::move(*policy), std::move(*zones));
+    collections_->Register(registry_);
     writer_ = std::make_unique<ledger::Writer>(*db_, registry_, clock_, random_,
                                                ledger::WriterOptions{});
     ASSERT_TRUE(writer_->Start().ok());
@@ -113,6 +133,7 @@ class CollectionsDbTest : public ::testing::TestWithParam<Dialect> {
   std::unique_ptr<store::Database> db_;
   std::unique_ptr<store::Connection> conn_;
   ledger::Registry registry_;
+  std::unique_ptr<Collections> collections_;
   std::unique_ptr<ledger::Writer> writer_;
   std::filesystem::path dir_;
 };
@@ -260,14 +281,65 @@ TEST_P(CollectionsDbTest, AChunkTakesAtMostTheRowLimit) {
 }
 
 TEST_P(CollectionsDbTest, AChunkRowWithABadFieldIsRefusedNamingIt) {
-  Json row = ChunkRowToJson(PortfolioRow{.account_id = "A", .customer_id = "C/1", .product = "p",
-                                         .currency = "INR", .bucket = "current"});
+  PortfolioRow bad;
+  bad.account_id = "A";
+  bad.customer_id = "C/1";
+  bad.product = "p";
+  bad.currency = "INR";
+  bad.bucket = "current";
+  Json row = ChunkRowToJson(bad);
   auto r = writer_->SubmitAndWait(ledger::Command{
       "acme", "", std::string(kImportPortfolioChunk), "system",
       Json{{"import_id", "imp_x"}, {"chunk_index", 0}, {"rows", Json::array({row})}}});
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(r.error().field, "rows[0].customer_id");
   EXPECT_EQ(r.error().rule, "identifier");
+}
+
+// Attempts feed the history the policy counts: seven outbound calls within the last hours, then
+// the eighth is refused under Regulation F naming its rule, and nothing is recorded; an inbound
+// call is recorded all the same. The account is in Asia/Kolkata, where kStart is 15:45.
+TEST_P(CollectionsDbTest, RecordedAttemptsFeedThePolicyAndTheEighthCallIsRefused) {
+  ASSERT_TRUE(Import(WriteFile("d.csv", "account_id,customer_id,product,currency,outstanding,"
+                                        "days_past_due,zone\nA1,C1,card,INR,10.00,5,Asia/Kolkata\n"))
+                  .ok());
+  auto attempt = [&](std::string direction, int minutes_ago) {
+    return writer_->SubmitAndWait(ledger::Command{
+        "acme", "", std::string(kRecordContactAttempt), "usr_agent",
+        Json{{"account_id", "A1"}, {"channel", "voice"}, {"direction", direction},
+             {"outcome", "no_answer"}, {"note", "left no message"},
+             {"at", FormatRfc3339(Instant{kStart.us - int64_t{minutes_ago} * 60'000'000})}}});
+  };
+  for (int i = 0; i < 7; ++i) {
+    auto r = attempt("outbound", 180 - 20 * i);
+    ASSERT_TRUE(r.ok()) << i << ": " << r.error().ToString();
+  }
+  auto eighth = attempt("outbound", 0);
+  ASSERT_FALSE(eighth.ok());
+  EXPECT_EQ(eighth.error().code, ErrorCode::kConflict);
+  EXPECT_EQ(eighth.error().rule, "contact_policy");
+  EXPECT_NE(eighth.error().message.find("reg_f_7_in_7"), std::string::npos) << eighth.error().message;
+  EXPECT_TRUE(attempt("inbound", 0).ok());
+  auto history = collections_->Attempts(*conn_, "acme", "A1", 100);
+  ASSERT_TRUE(history.ok());
+  EXPECT_EQ(history->size(), 8u);
+  EXPECT_EQ(history->front().direction, "inbound");
+  EXPECT_EQ(history->front().note.rfind("sealed:colcus_C1:", 0), 0u);
+  auto check = collections_->Check(*conn_, "acme", "A1", Channel::kVoice, Purpose::kCollection, kStart);
+  ASSERT_TRUE(check.ok() && check->has_value());
+  EXPECT_FALSE((*check)->allowed);
+  ASSERT_EQ((*check)->reasons.size(), 1u);
+  EXPECT_EQ((*check)->reasons[0].rule, "reg_f_7_in_7");
+  // An account of no import is not found; the worklist shows the refusal and its reason.
+  auto none = writer_->SubmitAndWait(ledger::Command{
+      "acme", "", std::string(kRecordContactAttempt), "usr_agent",
+      Json{{"account_id", "A9"}, {"channel", "voice"}, {"direction", "inbound"}, {"outcome", "busy"}}});
+  ASSERT_FALSE(none.ok());
+  EXPECT_EQ(none.error().code, ErrorCode::kNotFound);
+  auto page = collections_->Worklist(*conn_, "acme", Channel::kVoice, kStart, "", 10);
+  ASSERT_TRUE(page.ok());
+  ASSERT_EQ(page->items.size(), 1u);
+  EXPECT_FALSE(page->items[0].check.allowed);
 }
 
 INSTANTIATE_TEST_SUITE_P(All, CollectionsDbTest, ::testing::ValuesIn(store::TestDialects()),

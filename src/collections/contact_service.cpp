@@ -7,6 +7,7 @@
 
 #include "collections/collections.hpp"
 #include "collections/internal/accounts.hpp"
+#include "core/assert.hpp"
 #include "core/ids.hpp"
 
 namespace opsbox::collections {
@@ -135,8 +136,10 @@ Result<AttemptRequest> ParseAttempt(const Json& p, Instant now) {
 }  // namespace
 
 Collections::Collections(Hooks hooks, ContactPolicy policy, ZoneCatalog zones)
-    : impl_(std::make_unique<Impl>(Impl{std::move(hooks), {}, std::move(zones)})),
-      policy_(std::move(policy)) {}
+    : impl_(std::make_unique<Impl>()), policy_(std::move(policy)) {
+  impl_->hooks = std::move(hooks);
+  impl_->zones = std::move(zones);
+}
 
 Collections::~Collections() = default;
 
@@ -208,12 +211,12 @@ void Collections::Register(ledger::Registry& registry) const {
                               note != p->end() && note->is_string() ? note->get<std::string>()
                                                                     : std::string(),
                               e.actor, e.seq};
-                          return tx.Exec("INSERT INTO collections_attempts (tenant_id, "
-                                         "attempt_id, account_id, channel, direction, outcome, "
-                                         "at_us, note, actor, seq) VALUES (?, ?, ?, ?, ?, ?, ?, "
-                                         "?, ?, ?)",
-                                         row)
-                              .status();
+                          OPSBOX_TRY(tx.Exec("INSERT INTO collections_attempts (tenant_id, "
+                                             "attempt_id, account_id, channel, direction, "
+                                             "outcome, at_us, note, actor, seq) VALUES (?, ?, "
+                                             "?, ?, ?, ?, ?, ?, ?, ?)",
+                                             row));
+                          return Ok();
                         });
 }
 

@@ -11,6 +11,7 @@
 #include <nlohmann/json.hpp>
 
 #include "collections/collections.hpp"
+#include "core/assert.hpp"
 #include "core/crypto.hpp"
 #include "core/time.hpp"
 
@@ -54,8 +55,7 @@ Result<std::pair<std::string, bool>> StartImport(store::Connection& conn, const 
   OPSBOX_TRY(conn.Exec("INSERT INTO collections_imports (tenant_id, import_id, file_sha256, "
                        "file_name, status, rows_read, rows_rejected, chunks_done, started_at_us, "
                        "finished_at_us) VALUES (?, ?, ?, ?, 'running', 0, 0, 0, ?, 0)",
-                       row)
-                 .status());
+                       row));
   return std::pair{id, false};
 }
 
@@ -81,10 +81,11 @@ Status WriteProgress(store::Connection& conn, const ImportOptions& o, const Impo
                      const char* status, int64_t finished_at_us) {
   const store::Value p[] = {std::string(status), r.rows_read, r.rows_rejected, r.chunks,
                             finished_at_us, o.tenant, r.import_id};
-  return conn.Exec("UPDATE collections_imports SET status = ?, rows_read = ?, rows_rejected = ?, "
-                   "chunks_done = ?, finished_at_us = ? WHERE tenant_id = ? AND import_id = ?",
-                   p)
-      .status();
+  OPSBOX_TRY(conn.Exec("UPDATE collections_imports SET status = ?, rows_read = ?, "
+                       "rows_rejected = ?, chunks_done = ?, finished_at_us = ? WHERE tenant_id = "
+                       "? AND import_id = ?",
+                       p));
+  return Ok();
 }
 
 // Chunks in flight: submitted, not yet answered. Answers arrive on the writer's thread.
