@@ -198,9 +198,9 @@ void RecordAttempt(const ApiDeps& deps, HttpRequest& req, Who who, Respond respo
                                        "the contact policy refuses this attempt"},
                                  req.path);
         Json problem = Json::parse(r.body);
-        for (auto& [k, v] : CheckJson(**check).items()) {
-          if (k != "allowed") problem[k] = v;
-        }
+        const Json refusal = CheckJson(**check);
+        problem["reasons"] = refusal["reasons"];
+        problem["next_allowed_at"] = refusal["next_allowed_at"];
         r.body = problem.dump();
         return respond(std::move(r));
       }

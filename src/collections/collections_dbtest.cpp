@@ -122,7 +122,8 @@ class CollectionsDbTest : public ::testing::TestWithParam<Dialect> {
         "SELECT payload FROM ledger_events WHERE type = 'portfolio_accounts_upserted'");
     EXPECT_TRUE(rows.ok());
     for (const auto& r : *rows) {
-      for (const auto& a : Json::parse(r.Text(0))["accounts"]) ++out[a["account_id"].get<std::string>()];
+      const Json payload = Json::parse(r.Text(0));
+      for (const auto& a : payload["accounts"]) ++out[a["account_id"].get<std::string>()];
     }
     return out;
   }
@@ -278,6 +279,26 @@ TEST_P(CollectionsDbTest, AChunkTakesAtMostTheRowLimit) {
   ASSERT_FALSE(past.ok());
   EXPECT_EQ(past.error().field, "rows");
   EXPECT_EQ(past.error().rule, "max_items");
+}
+
+// Rows of long fields: a chunk is cut when its text reaches kImportChunkBytesMax, before the
+// row limit, so the command stays within the writer's limits and every row still lands.
+TEST_P(CollectionsDbTest, AChunkOfLongRowsIsCutAtItsByteLimit) {
+  const std::string long_text(kImportFieldBytesMax, 'x');
+  std::string text = "account_id,customer_id,product,currency,outstanding,days_past_due,branch,"
+                     "region,zone,address,name,email\n";
+  constexpr int kRows = 1000;
+  for (int i = 0; i < kRows; ++i) {
+    std::string id = std::to_string(i);
+    text += long_text.substr(id.size()) + id + "," + std::string(kCustomerIdBytesMax - id.size(), 'c') +
+            id + "," + long_text + ",INR,1.00,0," + long_text + "," + long_text + "," + long_text +
+            "," + long_text + "," + long_text + "," + long_text.substr(12) + "@example.com\n";
+  }
+  auto r = Import(WriteFile("long.csv", text), kImportChunkRowsMax);
+  ASSERT_TRUE(r.ok()) << r.error().ToString();
+  EXPECT_EQ(r->rows_rejected, 0);
+  EXPECT_EQ(r->chunks, 2);
+  EXPECT_EQ(Count("SELECT COUNT(*) FROM collections_accounts"), kRows);
 }
 
 TEST_P(CollectionsDbTest, AChunkRowWithABadFieldIsRefusedNamingIt) {

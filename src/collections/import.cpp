@@ -49,7 +49,9 @@ Result<std::pair<std::string, bool>> StartImport(store::Connection& conn, const 
                                                 find));
   if (!rows.empty()) return std::pair{rows[0].Text(0), true};
   const std::string id =
-      "imp_" + HexEncode(Sha256(o.tenant + "\n" + sha + "\n" + std::to_string(now.us))).substr(0, 26);
+      "imp_" + HexEncode(Sha256(o.tenant + "\n" + sha + "\n" + std::to_string(now.us) + "\n" +
+                                RandomToken(16)))
+                    .substr(0, 26);
   const std::string name = o.file_path.substr(o.file_path.find_last_of('/') + 1);
   const store::Value row[] = {o.tenant, id, sha, name.substr(0, 255), now.us};
   OPSBOX_TRY(conn.Exec("INSERT INTO collections_imports (tenant_id, import_id, file_sha256, "
@@ -86,6 +88,16 @@ Status WriteProgress(store::Connection& conn, const ImportOptions& o, const Impo
                        "? AND import_id = ?",
                        p));
   return Ok();
+}
+
+// About the bytes a row takes in a chunk command: its text plus a fixed share for keys and
+// numbers.
+size_t RowTextBytes(const PortfolioRow& r) {
+  size_t n = 400 + r.account_id.size() + r.customer_id.size() + r.product.size() +
+             r.bucket.size() + r.branch.size() + r.region.size() + r.zone.size() +
+             r.address.size() + r.email.size() + r.name.size();
+  for (const auto& p : r.phones) n += p.size() + 4;
+  return n;
 }
 
 // Chunks in flight: submitted, not yet answered. Answers arrive on the writer's thread.
@@ -136,6 +148,7 @@ Result<ImportReport> RunImport(store::Database& db, const ChunkSubmitter& submit
   InFlight flight;
   std::vector<RowError> errors;
   Json rows = Json::array();
+  size_t chunk_bytes = 0;
   auto flush = [&]() -> bool {
     if (rows.empty()) return true;
     if (!flight.WaitBelow(o.chunks_in_flight_max - 1)) return false;
@@ -150,6 +163,7 @@ Result<ImportReport> RunImport(store::Database& db, const ChunkSubmitter& submit
                              {"chunk_index", index},
                              {"rows", std::move(rows)}}};
     rows = Json::array();
+    chunk_bytes = 0;
     if (index % kProgressEveryChunks == 0) {
       // Progress for anyone watching (not business state); a failure here is not the import's.
       (void)WriteProgress(*conn, o, report, "running", 0);
@@ -167,8 +181,9 @@ Result<ImportReport> RunImport(store::Database& db, const ChunkSubmitter& submit
       errors.push_back(std::move(*item->error));
       if (errors.size() >= kImportErrorsPerWriteMax) io = WriteErrors(*conn, o.tenant, report.import_id, errors);
     } else {
+      chunk_bytes += RowTextBytes(*item->row);
       rows.push_back(ChunkRowToJson(*item->row));
-      if (rows.size() >= o.chunk_rows && !flush()) break;
+      if ((rows.size() >= o.chunk_rows || chunk_bytes >= kImportChunkBytesMax) && !flush()) break;
     }
     if (!io.ok()) break;
   }

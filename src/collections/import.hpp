@@ -34,6 +34,10 @@ namespace opsbox::collections {
 // Chunks submitted and not yet answered at most: enough for the writer to group-commit
 // several chunks in one transaction, few enough to bound memory (about 0.6 MiB a chunk).
 inline constexpr size_t kImportChunksInFlightMax = 8;
+// A chunk is also cut when its rows' text reaches this many bytes, so a file of long fields
+// stays far below the writer's command and event limits (8 MiB each; sealing grows the
+// contact by about a third).
+inline constexpr size_t kImportChunkBytesMax = size_t{4} << 20;
 // Row errors kept in ImportReport::first_errors (all of them are in the table).
 inline constexpr size_t kImportReportErrorsMax = 20;
 // Row errors written per transaction.

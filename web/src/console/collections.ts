@@ -129,8 +129,8 @@ async function showAccount(root: HTMLElement, id: string, navigate: (p: string) 
 
     root.append(card(a.account_id, facts),
       card(t("collections.can_contact"), h("label", { for: "check-channel" }, t("col.channel")), channel, check),
-      card(t("collections.attempts"), attempts),
-      allows("collections.contact") ? card(t("collections.record"), record, refused) : null);
+      card(t("collections.attempts"), attempts));
+    if (allows("collections.contact")) root.append(card(t("collections.record"), record, refused));
     await refresh();
   } catch (e) {
     root.replaceChildren(errorText(e));
