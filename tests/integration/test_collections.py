@@ -159,15 +159,22 @@ class CollectionsTest(OpsboxTestCase):
         self.assertEqual([a["account_id"] for a in items], ["A1", "A2", "A3"])
         a1 = items[0]
         self.assertEqual(a1["overdue"], {"amount_minor": 50000, "currency": "INR"})
+        # The privacy policy's defaults: an agent sees names in clear, phones and e-mail masked;
+        # an auditor sees none of them.
         self.assertEqual(a1["contact"]["phones"], ["+91******0001"])
+        self.assertEqual(a1["contact"]["email"], "c***@example.com")
         self.assertNotIn("c1@example.com", r.body)
-        self.assertNotIn("Customer Number", r.body)
+        audited = self.ops.request("GET", T + "/accounts/A1", key=self.auditor)
+        self.assertEqual(audited.status, 200, audited.body)
+        self.assertNotIn("Customer Number", audited.body)
+        self.assertNotIn("9800000001", audited.body)
         self.assertEqual(self.ops.request("GET", T + "/accounts/A2", key=self.agent).json()["flags"],
                          ["dispute"])
         self.assertProblem(self.ops.request("GET", T + "/accounts/A7", key=self.agent), 404,
                            rule="not_found")
+        # Another tenant's account is not there for this key (not found, like any other path).
         self.assertEqual(self.ops.request("GET", "/api/v1/tenants/beta/collections/accounts/A7",
-                                          key=self.agent).status, 403)
+                                          key=self.agent).status, 404)
 
     def test_can_contact_names_every_blocking_rule(self):
         self.start_with_portfolio()
@@ -206,7 +213,9 @@ class CollectionsTest(OpsboxTestCase):
         attempts = self.ops.request("GET", path, key=self.agent).json()["items"]
         self.assertEqual(len(attempts), 8)
         self.assertEqual(attempts[0]["direction"], "inbound")
-        self.assertNotIn("asked for a callback", json.dumps(attempts))
+        self.assertEqual(attempts[0]["note"], "asked for a callback")  # agents read free text
+        audited = self.ops.request("GET", path, key=self.auditor).json()["items"]
+        self.assertNotIn("asked for a callback", json.dumps(audited))
         # A disputed account's attempt is refused with its hold; an auditor records nothing.
         r = self.ops.request("POST", T + "/accounts/A2/attempts",
                              {"channel": "voice", "direction": "outbound", "outcome": "no_answer"},
