@@ -45,6 +45,9 @@ class Hub;
 namespace intents {
 class TenantModels;
 }
+namespace collections {
+class Collections;
+}
 }  // namespace opsbox
 
 namespace opsbox::api {
@@ -106,6 +109,8 @@ struct ApiDeps {
   std::string metrics_bearer_token{};
   // Issue #12: the tenants' intent models; null or empty: the classify route answers 409.
   const intents::TenantModels* intents = nullptr;
+  // Issue #11: imported accounts, the contact policy and attempts; null: the routes answer 503.
+  const collections::Collections* collections = nullptr;
 };
 
 // Adds every route. `deps` must outlive the router.

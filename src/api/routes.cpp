@@ -22,6 +22,7 @@ void AddBackupRoutes(Router& router, const ApiDeps& deps);
 void AddIntentsRoutes(Router& router, const ApiDeps& deps);
 void AddCasesRoutes(Router& router, const ApiDeps& deps);
 void AddApprovalsRoutes(Router& router, const ApiDeps& deps);
+void AddCollectionsRoutes(Router& router, const ApiDeps& deps);
 }  // namespace detail
 
 void RecordRejectedSignatures(const ApiDeps& deps, bool all) {
@@ -45,6 +46,7 @@ void AddRoutes(Router& router, const ApiDeps& deps) {
   detail::AddIntentsRoutes(router, deps);
   detail::AddCasesRoutes(router, deps);
   detail::AddApprovalsRoutes(router, deps);
+  detail::AddCollectionsRoutes(router, deps);
 }
 
 }  // namespace opsbox::api

@@ -87,7 +87,7 @@ int RunCanContact(const CanContactOptions& o, std::ostream& out, std::ostream& e
 }
 
 CLI::App* AddCollectionsCommands(CLI::App& app) {
-  auto* collections = app.add_subcommand("collections", "Collections: contact policy checks");
+  auto* collections = app.add_subcommand("collections", "Collections: portfolio import and contact policy checks");
   collections->require_subcommand(1);
   auto o = std::make_shared<CanContactOptions>();
   auto* cc = collections->add_subcommand(

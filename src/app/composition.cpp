@@ -49,6 +49,8 @@
 #include "backup/backup.hpp"
 #include "cases/case_ledger.hpp"
 #include "approvals/approvals.hpp"
+#include "collections/collections.hpp"
+#include "collections/contact_files.hpp"
 
 namespace opsbox::app {
 
@@ -330,6 +332,7 @@ struct Modules {
   std::unique_ptr<intake::Intake> intake;
   std::unique_ptr<cases::SlaTimer> case_timer;  // issue #19
   approvals::ActionRegistry approval_actions;   // issue #19: modules add their actions here
+  std::unique_ptr<collections::Collections> collections;  // issue #11
 };
 
 // What differs between the server and the CLI: the server has an outbox to wake, a live hub to
@@ -373,6 +376,25 @@ void RegisterCasesModule(Modules& m, const ModuleWiring& w) {
         if (v.is_null()) return privacy::Opened{};
         return keyring->Open(conn, tenant, v);
       });
+// Issue #11: the contact policy the collections API enforces (collections.policy_preset,
+// adjusted by collections.policy_file).
+Result<collections::ContactPolicy> CollectionsPolicyFrom(const Config& c) {
+  OPSBOX_ASSIGN_OR_RETURN(auto policy, collections::PresetPolicy(c.collections_policy_preset));
+  if (c.collections_policy_file.empty()) return policy;
+  std::ifstream f(c.collections_policy_file);
+  if (!f) {
+    return Error::Invalid("collections.policy_file", "readable",
+                          "cannot read " + c.collections_policy_file);
+  }
+  std::stringstream text;
+  text << f.rdbuf();
+  auto parsed = collections::ParsePolicyFile(text.str(), std::move(policy));
+  if (!parsed.ok()) {
+    Error e = parsed.error();
+    e.message = "collections.policy_file: " + e.message;
+    return e;
+  }
+  return parsed;
 }
 
 Status RegisterModules(Modules& m, const ModuleWiring& w) {
@@ -424,6 +446,32 @@ Status RegisterModules(Modules& m, const ModuleWiring& w) {
   intake::RegisterWithPrivacy(*m.intake, *m.keyring, *m.governance);
   RegisterCasesModule(m, w);
   approvals::RegisterApprovals(m.registry, m.approval_actions);
+  // Issue #11: collections. Contacts are sealed per customer by the keyring (the writer's
+  // sealer) and their projected copies scrubbed when the customer is erased.
+  {
+    OPSBOX_ASSIGN_OR_RETURN(auto policy, CollectionsPolicyFrom(w.config));
+    OPSBOX_ASSIGN_OR_RETURN(auto zones, collections::ZoneCatalog::Load());
+    privacy::Keyring* keyring = m.keyring.get();
+    collections::Hooks hooks;
+    hooks.blind_index = [keyring](std::string_view tenant, std::string_view kind,
+                                  std::string_view value) {
+      return keyring->BlindIndex(tenant, kind, value);
+    };
+    hooks.open_tx = [keyring](store::Tx& tx, std::string_view tenant,
+                              const Json& value) -> Result<std::optional<Json>> {
+      OPSBOX_ASSIGN_OR_RETURN(auto opened, keyring->Open(tx, tenant, value));
+      return opened.erased ? std::optional<Json>() : std::optional<Json>(std::move(opened.value));
+    };
+    hooks.open = [keyring](store::Connection& conn, std::string_view tenant,
+                           const Json& value) -> Result<std::optional<Json>> {
+      OPSBOX_ASSIGN_OR_RETURN(auto opened, keyring->Open(conn, tenant, value));
+      return opened.erased ? std::optional<Json>() : std::optional<Json>(std::move(opened.value));
+    };
+    m.collections = std::make_unique<collections::Collections>(std::move(hooks), std::move(policy),
+                                                               std::move(zones));
+    m.collections->Register(m.registry);
+    m.keyring->AddErasureScrubber(collections::ScrubSubject);
+  }
   return Ok();
 }
 
@@ -653,6 +701,7 @@ Status Server::Start() {
   p.deps.routing = p.m.routing.get();
   p.deps.intake = p.m.intake.get();
   p.deps.intents = p.m.intents.get();
+  p.deps.collections = p.m.collections.get();
   // With several nodes, the node writing ledger shard 0 takes the scheduled backups.
   p.backups = std::make_unique<backup::BackupScheduler>(
       *p.db, backup::ScheduleOptions{config_.backup_interval_s, config_.BackupFolder(),
@@ -778,6 +827,9 @@ Result<Json> Offline::Submit(const std::string& tenant, const std::string& type,
 }
 
 std::vector<std::string> Offline::EventTypes() const { return parts_->m.registry.EventTypes(); }
+
+ledger::Writer& Offline::writer() { return *parts_->writer; }
+const std::string& Offline::actor() const { return parts_->actor; }
 
 Status Offline::Checkpoint(const std::string& tenant) {
   OPSBOX_ASSIGN_OR_RETURN(auto conn, parts_->db->Connect());

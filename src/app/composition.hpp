@@ -11,6 +11,10 @@
 #include "core/result.hpp"
 #include "store/store.hpp"
 
+namespace opsbox::ledger {
+class Writer;
+}  // namespace opsbox::ledger
+
 namespace opsbox::app {
 
 inline constexpr std::string_view kVersion = "0.1.0";
@@ -52,6 +56,10 @@ class Offline {
   Status Checkpoint(const std::string& tenant);
   // Every event type the registered modules can emit (ledger::Registry::EventTypes).
   std::vector<std::string> EventTypes() const;
+  // For CLI commands that submit many commands of their own (collections import): the
+  // writer, and the actor commands are submitted as.
+  ledger::Writer& writer();
+  const std::string& actor() const;
 
  private:
   Offline();

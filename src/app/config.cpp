@@ -172,6 +172,11 @@ const std::vector<Declared>& Table() {
                        return intents::CheckTenantModelPath(value, key);
                      }},
        "per-tenant intent model files, \"tenant=path\""},
+      {"collections.policy_preset",
+       StringKey{&Config::collections_policy_preset, {"reg_f", "rbi"}},
+       "contact policy preset the collections API enforces (reg_f or rbi)"},
+      {"collections.policy_file", StringKey{&Config::collections_policy_file, {}},
+       "contact policy file adjusting the preset (\"\": the preset as it is)"},
   };
   return kTable;
 }

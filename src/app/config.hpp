@@ -91,6 +91,11 @@ struct Config {
   std::string intents_model_path;                       // every tenant without its own
   std::vector<std::string> intents_tenant_model_paths;  // "tenant=path"
 
+  // Collections (issue #11; docs/collections.md): the contact policy the API enforces before
+  // every attempt: a preset, optionally adjusted by a policy file (loaded at start-up).
+  std::string collections_policy_preset = "reg_f";  // "reg_f" | "rbi"
+  std::string collections_policy_file;              // "": the preset as it is
+
   std::string SigningKeyPath() const;
   std::string BackupFolder() const;
 };

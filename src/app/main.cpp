@@ -15,6 +15,7 @@
 #include "app/config.hpp"
 #include "app/intents_cli.hpp"
 #include "app/collections_cli.hpp"
+#include "app/collections_import_cli.hpp"
 #include "app/pii_cli.hpp"
 #include "app/sla_cli.hpp"
 #include "app/simulate_cli.hpp"
@@ -278,6 +279,9 @@ int Main(int argc, char** argv) {
   auto* sim = AddSimulateCommand(app);
   auto* sla_cmd = AddSlaCommands(app);
   auto* collections_cmd = AddCollectionsCommands(app);
+  CollectionsImportOptions collections_import;
+  auto* collections_import_cmd = AddCollectionsImportCommand(*collections_cmd, collections_import);
+  add_db(collections_import_cmd, true);
 
   CLI11_PARSE(app, argc, argv);
   if (wfm->parsed()) return 0;
@@ -285,6 +289,11 @@ int Main(int argc, char** argv) {
   if (sim->parsed()) return 0;      // ran in its callback
   if (sla_cmd->parsed()) return 0;  // ran in its callback
   if (intents_cmd->parsed()) return 0;  // ran in its callback
+  if (collections_import_cmd->parsed()) {
+    return WithOffline(common, [&](Offline& off) {
+      return RunCollectionsImport(off, collections_import, std::cout, std::cerr);
+    });
+  }
   if (collections_cmd->parsed()) return 0;  // ran in its callback
 
   if (app.got_subcommand("version")) {

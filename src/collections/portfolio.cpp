@@ -18,13 +18,13 @@ namespace {
 enum Field : uint8_t {
   kAccountId, kCustomerId, kProduct, kCurrency, kPrincipal, kOutstanding, kOverdue, kInstalment,
   kDaysPastDue, kDueDate, kNextDueDate, kBucket, kBranch, kRegion, kZone, kAddress, kPhones,
-  kEmail, kConsentSms, kConsentWhatsapp, kConsentEmail, kFlags, kFieldCount
+  kEmail, kConsentSms, kConsentWhatsapp, kConsentEmail, kFlags, kName, kFieldCount
 };
 constexpr std::array<std::string_view, kFieldCount> kFieldNames = {
     "account_id", "customer_id", "product",  "currency",      "principal",     "outstanding",
     "overdue",    "instalment",  "days_past_due", "due_date", "next_due_date", "bucket",
     "branch",     "region",      "zone",     "address",       "phones",        "email",
-    "consent_sms", "consent_whatsapp", "consent_email", "flags"};
+    "consent_sms", "consent_whatsapp", "consent_email", "flags", "name"};
 
 using Values = std::array<std::optional<std::string>, kFieldCount>;
 
@@ -120,6 +120,15 @@ Result<PortfolioRow> BuildRow(const Values& v, size_t line, const BucketScheme& 
   }
   r.account_id = text(kAccountId);
   r.customer_id = text(kCustomerId);
+  // The customer id names the data subject whose key seals the contact (collections.hpp).
+  if (r.customer_id.size() > kCustomerIdBytesMax ||
+      !std::all_of(r.customer_id.begin(), r.customer_id.end(), [](char c) {
+        return std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '-' || c == '.';
+      })) {
+    return Error::Invalid("customer_id", "identifier",
+                          "customer_id must be 1.." + std::to_string(kCustomerIdBytesMax) +
+                              " letters, digits, _ - or .");
+  }
   r.product = text(kProduct);
   r.currency = text(kCurrency);
   OPSBOX_ASSIGN_OR_RETURN(const int digits, CurrencyDigits(r.currency));
@@ -147,6 +156,7 @@ Result<PortfolioRow> BuildRow(const Values& v, size_t line, const BucketScheme& 
     OPSBOX_ASSIGN_OR_RETURN(*out, ParseDayText(text(f), name(f)));
   }
   r.bucket = scheme.BucketFor(r.product, r.days_past_due).name;
+  r.bucket_rank = static_cast<int32_t>(scheme.Rank(r.product, r.bucket).value_or(0));
   if (!text(kBucket).empty() && text(kBucket) != r.bucket) {
     return Error::Invalid("bucket", "matches_days_past_due",
                           "bucket " + std::string(text(kBucket)) + " does not match " +
@@ -157,6 +167,7 @@ Result<PortfolioRow> BuildRow(const Values& v, size_t line, const BucketScheme& 
   r.region = text(kRegion);
   r.zone = text(kZone);
   r.address = text(kAddress);
+  r.name = text(kName);
   const auto phones = SplitList(text(kPhones));
   if (phones.size() > kImportPhonesMax) {
     return Error::Invalid("phones", "max_items",

@@ -3,14 +3,15 @@
 // turn days past due into a bucket and bucket changes into roll-forward / roll-back.
 //
 // This is the pure part of the import: it neither stores rows nor issues commands (the ledger
-// commands, migration v11 and `opsbox collections import` are not built yet; docs/collections.md).
+// commands and the import runner are in collections.hpp and import.hpp).
 //
 // Formats (the first non-blank byte decides: '{' JSON Lines, anything else CSV):
 //   CSV  RFC 4180 (quoted fields, "" inside quotes, CRLF or LF), a header row naming the columns
 //        in any order (case-insensitive); unknown columns are ignored and reported once.
 //   JSON Lines: one object per line with the same keys; numbers may be JSON numbers or strings.
 // Columns / keys:
-//   account_id, customer_id, product, currency   required; currency ISO 4217 (ICU knows its
+//   account_id, customer_id, product, currency   required; customer_id 1..kCustomerIdBytesMax
+//                                                letters, digits, _ - . (rule "identifier"); currency ISO 4217 (ICU knows its
 //                                                minor-unit digits)
 //   principal, outstanding, overdue, instalment  decimal amounts >= 0 in major units ("1234.50"),
 //                                                at most the currency's digits; outstanding
@@ -20,6 +21,7 @@
 //   bucket                                       optional; when given it must be the bucket the
 //                                                product's ranges give for days_past_due
 //   branch, region, zone, address                optional text (zone: an IANA name, not loaded here)
+//   name                                         optional text: the customer's name
 //   phones                                       optional, E.164 numbers separated by ';'
 //                                                (syntax: '+' and 8..15 digits)
 //   email                                        optional, one address with '@'
@@ -46,6 +48,7 @@ inline constexpr size_t kImportLineBytesMax = 64 * 1024;
 inline constexpr size_t kImportColumnsMax = 64;
 inline constexpr size_t kImportFieldBytesMax = 512;
 inline constexpr size_t kImportPhonesMax = 8;
+inline constexpr size_t kCustomerIdBytesMax = 128;  // letters, digits, _ - . (a subject id part)
 inline constexpr int32_t kDaysPastDueMax = 36500;
 inline constexpr int64_t kAmountMinorMax = 1'000'000'000'000'000'000;  // 10^18 minor units
 inline constexpr size_t kBucketsPerProductMax = 32;
@@ -91,8 +94,9 @@ struct PortfolioRow {
   int64_t principal_minor = 0, outstanding_minor = 0, overdue_minor = 0, instalment_minor = 0;
   int32_t days_past_due = 0;
   std::string bucket;  // from the scheme (checked against the file's when given)
+  int32_t bucket_rank = 0;  // the bucket's place in the product's list (0 = least delinquent)
   std::optional<int64_t> due_day, next_due_day;  // days since 1970-01-01
-  std::string branch, region, zone, address, email;
+  std::string branch, region, zone, address, email, name;
   std::vector<std::string> phones;  // E.164
   uint8_t consent_given = 0, consent_refused = 0;  // bits (1 << Channel)
   uint8_t flags = 0;                               // AccountFlag bits

@@ -198,3 +198,29 @@ TEST(Portfolio, BucketSchemeMustCoverEveryDayOnce) {
 
 }  // namespace
 }  // namespace opsbox::collections
+
+namespace opsbox::collections {
+namespace {
+
+// The customer id names a data subject (its contact is sealed under "colcus_<id>"), so it is an
+// identifier of at most kCustomerIdBytesMax letters, digits, _ - and .; the name column reads.
+TEST(Portfolio, CustomerIdIsAnIdentifierUpToItsLimitAndTheNameIsRead) {
+  const std::string header = "account_id,customer_id,product,currency,outstanding,days_past_due,name\n";
+  const std::string at_limit(kCustomerIdBytesMax, 'c');
+  const auto r = Read(header + "a1," + at_limit + ",card,INR,1,0,Asha Rao\n" + "a2," + at_limit +
+                      "c,card,INR,1,0,\n" + "a3,C 3,card,INR,1,0,\n" + "a4,C/4,card,INR,1,0,\n" +
+                      "a5,C-5.x_y,card,INR,1,0,\n");
+  ASSERT_EQ(r.rows.size(), 2u);
+  EXPECT_EQ(r.rows[0].name, "Asha Rao");
+  EXPECT_EQ(r.rows[0].customer_id, at_limit);
+  EXPECT_EQ(r.rows[1].customer_id, "C-5.x_y");
+  ASSERT_EQ(r.errors.size(), 3u);
+  for (const auto& e : r.errors) {
+    EXPECT_EQ(e.field, "customer_id");
+    EXPECT_EQ(e.rule, "identifier");
+  }
+  EXPECT_EQ(r.errors[0].line, 3u);
+}
+
+}  // namespace
+}  // namespace opsbox::collections

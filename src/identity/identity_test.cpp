@@ -46,7 +46,7 @@ Status AsStatus(const Result<T>& r) {
 TEST(IdentityPermissions, AdminHoldsEveryPermissionButUnmaskingBreakGlassAndAgentWork) {
   const std::set<std::string> withheld = {"pii.unmask",   "privacy.break_glass", "privacy.review",
                                           "conversations.reply", "routing.work", "cases.work",
-                                          "cases.close",  "cases.reopen"};
+                                          "cases.close",  "cases.reopen", "collections.contact"};
   for (const auto& p : AllPermissions()) EXPECT_EQ(RoleAllows("admin", p), !withheld.contains(p)) << p;
 }
 
@@ -64,7 +64,8 @@ TEST(IdentityPermissions, IntegrationPushesEventsAndFollowsTheLedgerOnly) {
                           p == "customers.read" || p == "customers.write" ||
                           p == "conversations.read" || p == "consent.read" ||
                           p == "consent.write" || p == "tasks.write" ||
-                          p == "intents.classify" || p == "cases.read" || p == "cases.write";
+                          p == "intents.classify" || p == "cases.read" || p == "cases.write" ||
+                          p == "collections.read" || p == "collections.contact";
     EXPECT_EQ(RoleAllows("integration", p), expected) << p;
   }
 }
@@ -75,8 +76,22 @@ TEST(IdentityPermissions, AgentWorksTasksAndCustomersButManagesNothing) {
                                          "consent.read",       "consent.write",  "routing.work",
                                          "tasks.write",        "intents.classify",
                                          "cases.read",         "cases.write",    "cases.work",
-                                         "approvals.request",  "approvals.read"};
+                                         "approvals.request",  "approvals.read",
+                                         "collections.read",   "collections.contact"};
   for (const auto& p : AllPermissions()) EXPECT_EQ(RoleAllows("agent", p), granted.contains(p)) << p;
+}
+
+// Issue #11: the collections manager works the portfolio (accounts, attempts, the worklist)
+// and its customers, sees their data when needed, and configures nothing.
+TEST(IdentityPermissions, CollectionsManagerWorksThePortfolioButManagesNothing) {
+  const std::set<std::string> granted = {
+      "tenant.read",         "users.read",          "external_events.read", "metrics.read",
+      "pii.unmask",          "privacy.break_glass", "consent.read",         "consent.write",
+      "customers.read",      "conversations.read",  "conversations.reply",  "routing.work",
+      "collections.read",    "collections.contact"};
+  for (const auto& p : AllPermissions()) {
+    EXPECT_EQ(RoleAllows("collections_manager", p), granted.contains(p)) << p;
+  }
 }
 
 TEST(IdentityPermissions, OnlyAdminManagesUsersKeysAndWebhooks) {

@@ -108,6 +108,13 @@ const PermissionRow kMatrix[] = {
     {"approvals.read",
      {"agent", "team_lead", "supervisor", "collections_manager", "compliance_officer", "admin",
       "auditor"}},
+    // Collections (issue #11): reading imported accounts, checks and the worklist; recording
+    // contact attempts (agents and the dialer, an integration), which is agent work.
+    {"collections.read",
+     {"agent", "team_lead", "supervisor", "collections_manager", "compliance_officer", "admin",
+      "auditor", "integration"}},
+    {"collections.contact",
+     {"agent", "team_lead", "supervisor", "collections_manager", "integration"}},
 };
 
 constexpr size_t kPermissionsMax = 64;

@@ -50,6 +50,16 @@ struct NewEvent {
   // (kCredentialsSubject) before hashing, so the stored event never holds a usable value;
   // projectors alone see them in clear, through Event::payload_json, while the writer runs.
   std::vector<std::string> secret_fields{};
+  // Personal data of many data subjects in one event (a portfolio import chunk carries up to
+  // 1,000 customers; docs/decisions/0017-collections-import-chunked-commands.md). When
+  // items_personal_fields is non-empty, every element of the top-level array
+  // payload[items_field] must be an object whose string element[items_subject_key] names its
+  // data subject; the writer seals the element's items_personal_fields under that subject, as
+  // it seals personal_fields under subject_id.
+  // Erasing one subject then makes only its elements unreadable.
+  std::string items_field{};
+  std::string items_subject_key{};
+  std::vector<std::string> items_personal_fields{};
 };
 
 // An appended event, as stored.

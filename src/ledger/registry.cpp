@@ -81,8 +81,30 @@ void Registry::DeclareEvents(std::initializer_list<std::string_view> event_types
   for (auto t : event_types) declared_events_.emplace(t);
 }
 
+Status Registry::SealItems(store::Tx& tx, const std::string& tenant, NewEvent& e) const {
+  auto items = e.payload.find(e.items_field);
+  if (items == e.payload.end() || !items->is_array()) {
+    return Error{ErrorCode::kInternal, e.items_field, "array",
+                 "event " + e.type + " seals items of " + e.items_field + ", which is no array"};
+  }
+  for (Json& item : *items) {
+    auto subject = item.is_object() ? item.find(e.items_subject_key) : item.end();
+    if (subject == item.end() || !subject->is_string() || subject->get_ref<const std::string&>().empty()) {
+      return Error{ErrorCode::kInternal, e.items_subject_key, "required",
+                   "an item of event " + e.type + " has no subject id"};
+    }
+    const std::string subject_id = subject->get<std::string>();
+    OPSBOX_TRY(Guard(*module_exceptions_, "sealing items of event " + e.type, [&]() -> Status {
+      return sealer_(tx, tenant, subject_id, item, e.items_personal_fields);
+    }));
+  }
+  return Ok();
+}
+
 Status Registry::Seal(store::Tx& tx, const std::string& tenant, NewEvent& e, Json* clear) const {
-  if (e.personal_fields.empty() && e.secret_fields.empty()) return Ok();
+  if (e.personal_fields.empty() && e.secret_fields.empty() && e.items_personal_fields.empty()) {
+    return Ok();
+  }
   if (!sealer_) {
     return Error{ErrorCode::kInternal, "personal_fields", "no_sealer",
                  "event " + e.type + " carries personal or secret fields but no sealer is "
@@ -97,6 +119,7 @@ Status Registry::Seal(store::Tx& tx, const std::string& tenant, NewEvent& e, Jso
       return sealer_(tx, tenant, e.subject_id, e.payload, e.personal_fields);
     }));
   }
+  if (!e.items_personal_fields.empty()) OPSBOX_TRY(SealItems(tx, tenant, e));
   if (e.secret_fields.empty()) return Ok();
   for (const auto& f : e.secret_fields) {
     // A field outside the list would escape the outbound view's redaction.

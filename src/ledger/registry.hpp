@@ -99,8 +99,8 @@ class Registry {
   Status Project(store::Tx& tx, const Event& e) const;
   void NotifyCommitted(const std::vector<Event>& events) const;
   void NotifyRolledBack() const;
-  // Seals e.personal_fields (subject e.subject_id) and e.secret_fields (subject
-  // kCredentialsSubject) of e.payload for the tenant; ok and a no-op when there are none.
+  // Seals e.personal_fields (subject e.subject_id), e.items_personal_fields (each item's own
+  // subject) and e.secret_fields (subject kCredentialsSubject) of e.payload for the tenant; ok and a no-op when there are none.
   // When e has secret fields, *clear receives the payload with only the personal fields
   // sealed: what projectors see (Event::payload_json).
   Status Seal(store::Tx& tx, const std::string& tenant, NewEvent& e, Json* clear) const;
@@ -115,6 +115,8 @@ class Registry {
   bool KnowsEvent(const std::string& type) const;
 
  private:
+  // The items_personal_fields part of Seal.
+  Status SealItems(store::Tx& tx, const std::string& tenant, NewEvent& e) const;
   std::map<std::string, CommandHandler> commands_;
   std::map<std::string, ResultRebuilder> rebuilders_;
   std::map<std::string, std::vector<Projector>> projectors_;

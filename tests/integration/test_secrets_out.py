@@ -10,6 +10,7 @@ chain still verifies."""
 import datetime
 import hashlib
 import json
+import os
 import time
 import unittest
 
@@ -294,6 +295,18 @@ class SecretsOut(harness.OpsboxTestCase):
         self.call("POST", "/approvals/%s/approve" % ids[0], None, key=checker, status=200)
         self.call("POST", "/approvals/%s/reject" % ids[1], {"reason": "not charged twice"},
                   key=checker, status=200)
+    def collections(self):
+        # Issue #11: two snapshots through `opsbox collections import` (accounts upserted, a
+        # bucket moved) and an inbound contact attempt through the API.
+        header = "account_id,customer_id,product,currency,outstanding,days_past_due,phones\n"
+        for day, dpd in (("1", 0), ("2", 40)):
+            path = os.path.join(self.ops.dir, "portfolio-%s.csv" % day)
+            with open(path, "w") as f:
+                f.write(header + "A1,C1,card,INR,10.00,%d,+919800000001\n" % dpd)
+            self.ops.cli("collections", "import", "--tenant", "acme", path)
+        self.call("POST", "/collections/accounts/A1/attempts",
+                  {"channel": "voice", "direction": "inbound", "outcome": "callback_requested"},
+                  key=self.new_key("agent"), status=201)
 
     # --- checks ---
     def assertNoSecret(self, where, event):
@@ -322,6 +335,7 @@ class SecretsOut(harness.OpsboxTestCase):
         self.privacy(customer)
         self.routing()
         self.cases()
+        self.collections()
 
         declared = set(self.ops.cli("ledger", "event-types").stdout.split())
         self.assertIn("user_created", declared)

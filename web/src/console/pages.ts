@@ -40,11 +40,12 @@ export const kPages: Page[] = [
     mount: lazy(() => import("./audit")) },
   { id: "cases", label: "nav.cases", icon: "▤", permissions: ["cases.read"],
     mount: lazy(() => import("./cases")) },
+  { id: "collections", label: "nav.collections", icon: "₹", permissions: ["collections.read"],
+    mount: lazy(() => import("./collections")) },
   { id: "settings", label: "nav.settings", icon: "⚙",
     permissions: ["users.read", "api_keys.manage", "webhooks.read", "channels.manage", "routing.manage"],
     mount: lazy(() => import("./settings")) },
   // Slots for the modules to come.
-  { id: "collections", label: "nav.collections", icon: "₹", permissions: ["tenant.read"] },
   { id: "qa", label: "nav.qa", icon: "✓", permissions: ["tenant.read"] },
   { id: "knowledge", label: "nav.knowledge", icon: "?", permissions: ["tenant.read"] },
   { id: "reports", label: "nav.reports", icon: "▥", permissions: ["tenant.read"] },

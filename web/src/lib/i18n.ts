@@ -56,6 +56,18 @@ const en: Catalogue = {
   "customers.title": "Customers", "customers.by": "Find by", "customers.value": "Value",
   "customers.none": "No customer matches.", "customers.timeline": "Timeline across channels",
   "customers.conversations": "Conversations",
+  "collections.title": "Collections", "collections.worklist": "Worklist",
+  "collections.account": "Account", "collections.customer": "Customer",
+  "collections.product": "Product", "collections.bucket": "Bucket",
+  "collections.dpd": "Days past due", "collections.overdue": "Overdue",
+  "collections.outstanding": "Outstanding", "collections.zone": "Time zone",
+  "collections.flags": "Flags", "collections.phones": "Phones",
+  "collections.can_contact": "Can contact now?", "collections.reasons": "Why not",
+  "collections.yes": "yes", "collections.no": "no", "collections.none": "No accounts imported yet.",
+  "collections.allowed": "Contact allowed now.", "collections.blocked": "Contact blocked:",
+  "collections.next_allowed": "Next allowed: {at}", "collections.attempts": "Attempts",
+  "collections.outcome": "Outcome", "collections.note": "Note",
+  "collections.record": "Record attempt",
   "conversations.title": "Conversations", "conversations.id": "Conversation id",
   "conversations.messages": "Messages",
   "privacy.title": "Privacy", "privacy.requests": "Data-subject requests",
@@ -209,6 +221,9 @@ const hi: Catalogue = {
   "wfm.forecast_actual": "पूर्वानुमान बनाम वास्तविक",
   "wfm.required_scheduled": "आवश्यक बनाम निर्धारित एजेंट", "wfm.per_interval": "प्रति अंतराल",
   "wfm.roster": "रोस्टर",
+  "collections.title": "वसूली", "collections.worklist": "कार्य सूची",
+  "collections.can_contact": "अभी संपर्क कर सकते हैं?", "collections.reasons": "क्यों नहीं",
+  "collections.blocked": "संपर्क रोका गया:", "collections.allowed": "अभी संपर्क की अनुमति है।",
 };
 
 export const kLanguages: Record<string, { name: string; messages: Catalogue }> = {
