@@ -376,6 +376,8 @@ void RegisterCasesModule(Modules& m, const ModuleWiring& w) {
         if (v.is_null()) return privacy::Opened{};
         return keyring->Open(conn, tenant, v);
       });
+}
+
 // Issue #11: the contact policy the collections API enforces (collections.policy_preset,
 // adjusted by collections.policy_file).
 Result<collections::ContactPolicy> CollectionsPolicyFrom(const Config& c) {
