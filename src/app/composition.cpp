@@ -337,6 +337,10 @@ struct ModuleWiring {
   integrations::LeasedOutbox* outbox = nullptr;  // null in the CLI
   live::Hub* hub = nullptr;                      // null in the CLI
   bool run_threads = true;
+  // Issue #12: only the server classifies inbound messages, so only it loads the intent models
+  // (intents.model_path, intents.tenant_model_paths). A CLI command that neither receives
+  // messages nor classifies must not fail because a model file is missing or bad.
+  bool load_intent_models = true;
 };
 
 Status RegisterModules(Modules& m, const ModuleWiring& w) {
@@ -364,7 +368,8 @@ Status RegisterModules(Modules& m, const ModuleWiring& w) {
   m.routing = std::make_unique<routing::Service>(
       w.db, w.clock, w.hub, routing::ServiceOptions{.run_threads = w.run_threads});
   m.routing->Register(m.registry);
-  {
+  m.intents = std::make_unique<intents::TenantModels>();
+  if (w.load_intent_models) {
     // Issue #12: the tenants' intent models; inbound text messages that open a task are
     // classified so the intent becomes a task attribute for routing.
     OPSBOX_ASSIGN_OR_RETURN(auto models,
@@ -713,7 +718,8 @@ Result<std::unique_ptr<Offline>> Offline::Open(const std::string& db_url, const 
   OPSBOX_ASSIGN_OR_RETURN(p.db, OpenDatabase(db_url, config));
   OPSBOX_TRY(p.db->Migrate());
   OPSBOX_TRY(RegisterModules(p.m, ModuleWiring{*p.db, p.clock, config, nullptr, nullptr,
-                                               /*run_threads=*/false}));
+                                               /*run_threads=*/false,
+                                               /*load_intent_models=*/false}));
   ledger::WriterOptions wo = WriterOptionsFrom(config);
   wo.shards = 1;
   p.writer = std::make_unique<ledger::Writer>(*p.db, p.m.registry, p.clock, p.random, wo);
