@@ -187,6 +187,7 @@ CREATE INDEX wfm_contacts_arrival ON wfm_contacts (tenant_id, queue, arrival_at_
 #include "store/migrations/v7_intake.inc"
 #include "store/migrations/v8_routing.inc"
 #include "store/migrations/v9_ledger_shards.inc"
+#include "store/migrations/v12_automation.inc"
 #include "store/migrations/v13_ledger_storage.inc"
   };
   return kMigrations;
