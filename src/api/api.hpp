@@ -42,6 +42,9 @@ class Service;
 namespace live {
 class Hub;
 }
+namespace automation {
+class Automation;
+}
 namespace intents {
 class TenantModels;
 }
@@ -106,6 +109,7 @@ struct ApiDeps {
   std::string metrics_bearer_token{};
   // Issue #12: the tenants' intent models; null or empty: the classify route answers 409.
   const intents::TenantModels* intents = nullptr;
+  const automation::Automation* automation = nullptr;  // issue #12: boundary and handoff
 };
 
 // Adds every route. `deps` must outlive the router.

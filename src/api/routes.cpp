@@ -20,6 +20,7 @@ void AddStreamRoutes(Router& router, const ApiDeps& deps);
 void SubmitRejectionCounts(const ApiDeps& deps, bool all);
 void AddBackupRoutes(Router& router, const ApiDeps& deps);
 void AddIntentsRoutes(Router& router, const ApiDeps& deps);
+void AddAutomationRoutes(Router& router, const ApiDeps& deps);
 }  // namespace detail
 
 void RecordRejectedSignatures(const ApiDeps& deps, bool all) {
@@ -41,6 +42,7 @@ void AddRoutes(Router& router, const ApiDeps& deps) {
   detail::AddRoutingRoutes(router, deps);
   detail::AddStreamRoutes(router, deps);
   detail::AddIntentsRoutes(router, deps);
+  detail::AddAutomationRoutes(router, deps);
 }
 
 }  // namespace opsbox::api

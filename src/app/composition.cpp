@@ -43,6 +43,7 @@
 #include "privacy/retention.hpp"
 #include "live/hub.hpp"
 #include "routing/service.hpp"
+#include "automation/automation.hpp"
 #include "intents/intents.hpp"
 #include "intake/bridge.hpp"
 #include "intake/outbound.hpp"
@@ -325,6 +326,7 @@ struct Modules {
   std::unique_ptr<privacy::Governance> governance;
   std::unique_ptr<routing::Service> routing;
   std::unique_ptr<intents::TenantModels> intents;  // before intake, which classifies with it
+  std::unique_ptr<automation::Automation> automation;  // before intake, which asks its boundary
   std::unique_ptr<intake::Intake> intake;
 };
 
@@ -377,7 +379,26 @@ Status RegisterModules(Modules& m, const ModuleWiring& w) {
                                                         w.config.intents_tenant_model_paths));
     m.intents = std::make_unique<intents::TenantModels>(std::move(models));
   }
+  {
+    // Issue #12: the automation boundary and handoff; free text is masked by the PII scanner
+    // on arrival (tags such as "[CARD]"), so no clear personal data reaches its events.
+    automation::Hooks hooks;
+    hooks.mask = [scanner = m.pii.get()](std::string_view text) {
+      const auto findings = scanner->Scan(text);
+      return pii::Redact(text, findings, pii::RedactStyle::kTag);
+    };
+    m.automation = std::make_unique<automation::Automation>(std::move(hooks));
+    m.automation->Register(m.registry);
+  }
   auto intake_hooks = intake::MakeHooks(*m.pii, *m.keyring);
+  intake_hooks.boundary = [a = m.automation.get()](store::Tx& tx, std::string_view tenant,
+                                                   std::string_view intent,
+                                                   std::string_view channel,
+                                                   Instant now) -> Result<intake::BoundaryHit> {
+    OPSBOX_ASSIGN_OR_RETURN(auto d, a->DecideInTx(tx, tenant, intent, channel, now));
+    return intake::BoundaryHit{std::string(automation::BoundaryName(d.boundary)),
+                               d.policy_version};
+  };
   if (!m.intents->empty()) {
     intake_hooks.classify = [models = m.intents.get()](std::string_view tenant,
                                                        std::string_view text)
@@ -619,6 +640,7 @@ Status Server::Start() {
   p.deps.routing = p.m.routing.get();
   p.deps.intake = p.m.intake.get();
   p.deps.intents = p.m.intents.get();
+  p.deps.automation = p.m.automation.get();
   // With several nodes, the node writing ledger shard 0 takes the scheduled backups.
   p.backups = std::make_unique<backup::BackupScheduler>(
       *p.db, backup::ScheduleOptions{config_.backup_interval_s, config_.BackupFolder(),

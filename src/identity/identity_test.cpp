@@ -45,7 +45,8 @@ Status AsStatus(const Result<T>& r) {
 // cannot grant itself emergency access or review it, and does not work tasks as an agent.
 TEST(IdentityPermissions, AdminHoldsEveryPermissionButUnmaskingBreakGlassAndAgentWork) {
   const std::set<std::string> withheld = {"pii.unmask", "privacy.break_glass", "privacy.review",
-                                          "conversations.reply", "routing.work"};
+                                          "conversations.reply", "routing.work",
+                                          "automation.review"};
   for (const auto& p : AllPermissions()) EXPECT_EQ(RoleAllows("admin", p), !withheld.contains(p)) << p;
 }
 
@@ -63,7 +64,7 @@ TEST(IdentityPermissions, IntegrationPushesEventsAndFollowsTheLedgerOnly) {
                           p == "customers.read" || p == "customers.write" ||
                           p == "conversations.read" || p == "consent.read" ||
                           p == "consent.write" || p == "tasks.write" ||
-                          p == "intents.classify";
+                          p == "intents.classify" || p == "automation.write";
     EXPECT_EQ(RoleAllows("integration", p), expected) << p;
   }
 }
@@ -72,8 +73,22 @@ TEST(IdentityPermissions, AgentWorksTasksAndCustomersButManagesNothing) {
   const std::set<std::string> granted = {"tenant.read",        "customers.read", "customers.write",
                                          "conversations.read", "conversations.reply",
                                          "consent.read",       "consent.write",  "routing.work",
-                                         "tasks.write",        "intents.classify"};
+                                         "tasks.write",        "intents.classify",
+                                         "automation.read",    "automation.review"};
   for (const auto& p : AllPermissions()) EXPECT_EQ(RoleAllows("agent", p), granted.contains(p)) << p;
+}
+
+// Issue #12: the boundary policy is compliance's to declare; only bots (integration) and admins
+// push automation sessions; only those who work tasks review a handoff packet.
+TEST(IdentityPermissions, ComplianceDeclaresTheAutomationBoundaryAndAgentsReviewHandoffs) {
+  for (const auto& role : AllRoles()) {
+    EXPECT_EQ(RoleAllows(role, "automation.manage"),
+              role == "compliance_officer" || role == "admin") << role;
+    EXPECT_EQ(RoleAllows(role, "automation.write"), role == "integration" || role == "admin")
+        << role;
+    EXPECT_EQ(RoleAllows(role, "automation.review"),
+              role == "agent" || role == "team_lead" || role == "supervisor") << role;
+  }
 }
 
 TEST(IdentityPermissions, OnlyAdminManagesUsersKeysAndWebhooks) {

@@ -267,6 +267,23 @@ class SecretsOut(harness.OpsboxTestCase):
                   status=200)
         self.wait_for_type("task_sticky_expired")
 
+    def automation(self):
+        # Issue #12: a policy change, a session with every event type, a handoff and a review.
+        self.call("PUT", "/automation/policy", {"rules": [], "reason": "scenario"}, status=200)
+        bot = self.new_key("integration")
+        s = self.call("POST", "/automation/sessions", {"platform": "bot", "channel": "chat"},
+                      key=bot, status=201)["session_id"]
+        for event in ({"type": "intent", "intent": "card_arrival", "confidence": 0.9},
+                      {"type": "authentication", "status": "verified"},
+                      {"type": "slot", "name": "card_last4", "value": "1234"},
+                      {"type": "step", "name": "track", "result": "failed"},
+                      {"type": "sentiment", "score": -0.2},
+                      {"type": "utterance", "speaker": "customer", "text": "where is my card"},
+                      {"type": "outcome", "outcome": "failed", "reason": "courier down"}):
+            self.call("POST", "/automation/sessions/%s/events" % s, event, key=bot, status=201)
+        self.call("POST", "/automation/sessions/%s/review" % s, {"useful": True},
+                  key=self.new_key("agent"), status=201)
+
     # --- checks ---
     def assertNoSecret(self, where, event):
         payload = event.get("payload")
@@ -293,6 +310,7 @@ class SecretsOut(harness.OpsboxTestCase):
         customer = self.intake()
         self.privacy(customer)
         self.routing()
+        self.automation()
 
         declared = set(self.ops.cli("ledger", "event-types").stdout.split())
         self.assertIn("user_created", declared)
