@@ -39,7 +39,8 @@ export const kPages: Page[] = [
   { id: "audit", label: "nav.audit", icon: "≡", permissions: ["ledger.read"],
     mount: lazy(() => import("./audit")) },
   { id: "settings", label: "nav.settings", icon: "⚙",
-    permissions: ["users.read", "api_keys.manage", "webhooks.read", "channels.manage", "routing.manage"],
+    permissions: ["users.read", "api_keys.manage", "webhooks.read", "channels.manage", "routing.manage",
+      "automation.manage"],
     mount: lazy(() => import("./settings")) },
   // Slots for the modules to come.
   { id: "cases", label: "nav.cases", icon: "▤", permissions: ["tenant.read"] },
