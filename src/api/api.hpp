@@ -42,6 +42,9 @@ class Service;
 namespace live {
 class Hub;
 }
+namespace automation {
+class Automation;
+}
 namespace intents {
 class TenantModels;
 }
@@ -111,6 +114,7 @@ struct ApiDeps {
   const intents::TenantModels* intents = nullptr;
   // Issue #11: imported accounts, the contact policy and attempts; null: the routes answer 503.
   const collections::Collections* collections = nullptr;
+  const automation::Automation* automation = nullptr;  // issue #12: boundary and handoff
 };
 
 // Adds every route. `deps` must outlive the router.

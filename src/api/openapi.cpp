@@ -24,6 +24,9 @@ std::string Build() {
     auto part = nlohmann::json::parse(web::kOpenApiParts[i]);
     MergeInto(doc["paths"], part.value("paths", nlohmann::json::object()),
               "an OpenAPI path is defined in two fragments");
+    // The ledger's event types a module adds (issue #12: fragments document their own).
+    MergeInto(doc["webhooks"], part.value("webhooks", nlohmann::json::object()),
+              "an OpenAPI webhook is defined in two fragments");
     if (part.contains("components")) {
       for (const auto& [section, entries] : part["components"].items()) {
         MergeInto(doc["components"][section], entries,

@@ -49,10 +49,12 @@ int HttpStatusFor(ErrorCode code) {
 
 HttpResponse Problem(const Error& error, std::string_view instance) {
   // A well-formed value that a policy refuses (an outbound URL whose destination is forbidden,
-  // issue #17) is 422 Unprocessable Content, not 400.
+  // issue #17; a handoff packet without a field its intent requires, issue #12) is 422
+  // Unprocessable Content, not 400.
   const bool policy_refusal = error.code == ErrorCode::kInvalidArgument &&
                               (error.rule == "forbidden_destination" ||
-                               error.rule == "https_required");
+                               error.rule == "https_required" ||
+                               error.rule == "required_for_handoff");
   return ProblemWithStatus(policy_refusal ? 422 : HttpStatusFor(error.code), error, instance);
 }
 

@@ -23,6 +23,7 @@ void AddIntentsRoutes(Router& router, const ApiDeps& deps);
 void AddCasesRoutes(Router& router, const ApiDeps& deps);
 void AddApprovalsRoutes(Router& router, const ApiDeps& deps);
 void AddCollectionsRoutes(Router& router, const ApiDeps& deps);
+void AddAutomationRoutes(Router& router, const ApiDeps& deps);
 }  // namespace detail
 
 void RecordRejectedSignatures(const ApiDeps& deps, bool all) {
@@ -47,6 +48,7 @@ void AddRoutes(Router& router, const ApiDeps& deps) {
   detail::AddCasesRoutes(router, deps);
   detail::AddApprovalsRoutes(router, deps);
   detail::AddCollectionsRoutes(router, deps);
+  detail::AddAutomationRoutes(router, deps);
 }
 
 }  // namespace opsbox::api

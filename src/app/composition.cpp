@@ -43,6 +43,7 @@
 #include "privacy/retention.hpp"
 #include "live/hub.hpp"
 #include "routing/service.hpp"
+#include "automation/automation.hpp"
 #include "intents/intents.hpp"
 #include "intake/bridge.hpp"
 #include "intake/outbound.hpp"
@@ -329,6 +330,7 @@ struct Modules {
   std::unique_ptr<privacy::Governance> governance;
   std::unique_ptr<routing::Service> routing;
   std::unique_ptr<intents::TenantModels> intents;  // before intake, which classifies with it
+  std::unique_ptr<automation::Automation> automation;  // before intake, which asks its boundary
   std::unique_ptr<intake::Intake> intake;
   std::unique_ptr<cases::SlaTimer> case_timer;  // issue #19
   approvals::ActionRegistry approval_actions;   // issue #19: modules add their actions here
@@ -344,6 +346,10 @@ struct ModuleWiring {
   integrations::LeasedOutbox* outbox = nullptr;  // null in the CLI
   live::Hub* hub = nullptr;                      // null in the CLI
   bool run_threads = true;
+  // Issue #12: only the server classifies inbound messages, so only it loads the intent models
+  // (intents.model_path, intents.tenant_model_paths). A CLI command that neither receives
+  // messages nor classifies must not fail because a model file is missing or bad.
+  bool load_intent_models = true;
 };
 
 // Issue #19: cases, their SLA timer, and the record type "case" for audited unmasking.
@@ -424,7 +430,8 @@ Status RegisterModules(Modules& m, const ModuleWiring& w) {
   m.routing = std::make_unique<routing::Service>(
       w.db, w.clock, w.hub, routing::ServiceOptions{.run_threads = w.run_threads});
   m.routing->Register(m.registry);
-  {
+  m.intents = std::make_unique<intents::TenantModels>();
+  if (w.load_intent_models) {
     // Issue #12: the tenants' intent models; inbound text messages that open a task are
     // classified so the intent becomes a task attribute for routing.
     OPSBOX_ASSIGN_OR_RETURN(auto models,
@@ -432,7 +439,26 @@ Status RegisterModules(Modules& m, const ModuleWiring& w) {
                                                         w.config.intents_tenant_model_paths));
     m.intents = std::make_unique<intents::TenantModels>(std::move(models));
   }
+  {
+    // Issue #12: the automation boundary and handoff; free text is masked by the PII scanner
+    // on arrival (tags such as "[CARD]"), so no clear personal data reaches its events.
+    automation::Hooks hooks;
+    hooks.mask = [scanner = m.pii.get()](std::string_view text) {
+      const auto findings = scanner->Scan(text);
+      return pii::Redact(text, findings, pii::RedactStyle::kTag);
+    };
+    m.automation = std::make_unique<automation::Automation>(std::move(hooks));
+    m.automation->Register(m.registry);
+  }
   auto intake_hooks = intake::MakeHooks(*m.pii, *m.keyring);
+  intake_hooks.boundary = [a = m.automation.get()](store::Tx& tx, std::string_view tenant,
+                                                   std::string_view intent,
+                                                   std::string_view channel,
+                                                   Instant now) -> Result<intake::BoundaryHit> {
+    OPSBOX_ASSIGN_OR_RETURN(auto d, a->DecideInTx(tx, tenant, intent, channel, now));
+    return intake::BoundaryHit{std::string(automation::BoundaryName(d.boundary)),
+                               d.policy_version};
+  };
   if (!m.intents->empty()) {
     intake_hooks.classify = [models = m.intents.get()](std::string_view tenant,
                                                        std::string_view text)
@@ -704,6 +730,7 @@ Status Server::Start() {
   p.deps.intake = p.m.intake.get();
   p.deps.intents = p.m.intents.get();
   p.deps.collections = p.m.collections.get();
+  p.deps.automation = p.m.automation.get();
   // With several nodes, the node writing ledger shard 0 takes the scheduled backups.
   p.backups = std::make_unique<backup::BackupScheduler>(
       *p.db, backup::ScheduleOptions{config_.backup_interval_s, config_.BackupFolder(),
@@ -804,7 +831,8 @@ Result<std::unique_ptr<Offline>> Offline::Open(const std::string& db_url, const 
   OPSBOX_ASSIGN_OR_RETURN(p.db, OpenDatabase(db_url, config));
   OPSBOX_TRY(p.db->Migrate());
   OPSBOX_TRY(RegisterModules(p.m, ModuleWiring{*p.db, p.clock, config, nullptr, nullptr,
-                                               /*run_threads=*/false}));
+                                               /*run_threads=*/false,
+                                               /*load_intent_models=*/false}));
   ledger::WriterOptions wo = WriterOptionsFrom(config);
   wo.shards = 1;
   p.writer = std::make_unique<ledger::Writer>(*p.db, p.m.registry, p.clock, p.random, wo);

@@ -46,7 +46,8 @@ Status AsStatus(const Result<T>& r) {
 TEST(IdentityPermissions, AdminHoldsEveryPermissionButUnmaskingBreakGlassAndAgentWork) {
   const std::set<std::string> withheld = {"pii.unmask",   "privacy.break_glass", "privacy.review",
                                           "conversations.reply", "routing.work", "cases.work",
-                                          "cases.close",  "cases.reopen", "collections.contact"};
+                                          "cases.close",  "cases.reopen", "collections.contact",
+                                          "automation.review"};
   for (const auto& p : AllPermissions()) EXPECT_EQ(RoleAllows("admin", p), !withheld.contains(p)) << p;
 }
 
@@ -65,7 +66,8 @@ TEST(IdentityPermissions, IntegrationPushesEventsAndFollowsTheLedgerOnly) {
                           p == "conversations.read" || p == "consent.read" ||
                           p == "consent.write" || p == "tasks.write" ||
                           p == "intents.classify" || p == "cases.read" || p == "cases.write" ||
-                          p == "collections.read" || p == "collections.contact";
+                          p == "collections.read" || p == "collections.contact" ||
+                          p == "automation.write";
     EXPECT_EQ(RoleAllows("integration", p), expected) << p;
   }
 }
@@ -77,20 +79,35 @@ TEST(IdentityPermissions, AgentWorksTasksAndCustomersButManagesNothing) {
                                          "tasks.write",        "intents.classify",
                                          "cases.read",         "cases.write",    "cases.work",
                                          "approvals.request",  "approvals.read",
-                                         "collections.read",   "collections.contact"};
+                                         "collections.read",   "collections.contact",
+                                         "automation.read",    "automation.review"};
   for (const auto& p : AllPermissions()) EXPECT_EQ(RoleAllows("agent", p), granted.contains(p)) << p;
 }
 
 // Issue #11: the collections manager works the portfolio (accounts, attempts, the worklist)
-// and its customers, sees their data when needed, and configures nothing.
+// and its customers and cases, sees their data when needed, and configures nothing.
 TEST(IdentityPermissions, CollectionsManagerWorksThePortfolioButManagesNothing) {
   const std::set<std::string> granted = {
       "tenant.read",         "users.read",          "external_events.read", "metrics.read",
       "pii.unmask",          "privacy.break_glass", "consent.read",         "consent.write",
       "customers.read",      "conversations.read",  "conversations.reply",  "routing.work",
-      "collections.read",    "collections.contact"};
+      "collections.read",    "collections.contact", "cases.read",           "cases.write",
+      "cases.work",          "approvals.request",   "approvals.read"};
   for (const auto& p : AllPermissions()) {
     EXPECT_EQ(RoleAllows("collections_manager", p), granted.contains(p)) << p;
+  }
+}
+
+// Issue #12: the boundary policy is compliance's to declare; only bots (integration) and admins
+// push automation sessions; only those who work tasks review a handoff packet.
+TEST(IdentityPermissions, ComplianceDeclaresTheAutomationBoundaryAndAgentsReviewHandoffs) {
+  for (const auto& role : AllRoles()) {
+    EXPECT_EQ(RoleAllows(role, "automation.manage"),
+              role == "compliance_officer" || role == "admin") << role;
+    EXPECT_EQ(RoleAllows(role, "automation.write"), role == "integration" || role == "admin")
+        << role;
+    EXPECT_EQ(RoleAllows(role, "automation.review"),
+              role == "agent" || role == "team_lead" || role == "supervisor") << role;
   }
 }
 

@@ -72,6 +72,13 @@ const PermissionRow kMatrix[] = {
     {"retention.manage", {"compliance_officer", "admin"}},
     // Intent classification (issue #12): agents, bots and IVR (integration) classify text.
     {"intents.classify", {"agent", "team_lead", "supervisor", "admin", "integration"}},
+    // The automation boundary (issue #12): bots, IVR and voice AI (integration) push sessions;
+    // compliance declares the boundary policy; agents read and review handoff packets.
+    {"automation.read",
+     {"agent", "team_lead", "supervisor", "qa_analyst", "compliance_officer", "admin", "auditor"}},
+    {"automation.manage", {"compliance_officer", "admin"}},
+    {"automation.write", {"admin", "integration"}},
+    {"automation.review", {"agent", "team_lead", "supervisor"}},
     // Intake (issue #4).
     {"customers.read",
      {"agent", "team_lead", "supervisor", "qa_analyst", "collections_manager",

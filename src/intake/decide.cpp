@@ -156,7 +156,7 @@ Result<std::optional<std::string>> EmailThread(Inbound& in, const Json& thread) 
   return std::optional<std::string>();
 }
 
-void OpenConversation(Inbound& in, ConversationState& c, bool reopened, const Json& item) {
+Status OpenConversation(Inbound& in, ConversationState& c, bool reopened, const Json& item) {
   Json p{{"conversation_id", c.conversation_id},
          {"customer_id", c.customer_id},
          {"channel", c.channel},
@@ -166,11 +166,20 @@ void OpenConversation(Inbound& in, ConversationState& c, bool reopened, const Js
     if (auto hit = in.hooks.classify(in.cmd.tenant_id, Text(item, "text"))) {
       p["intent"] = hit->intent;
       p["intent_confidence_bp"] = std::clamp<int64_t>(hit->confidence_bp, 0, 10000);
+      // The automation boundary of the intent on this channel, with the policy version that
+      // decided it (automation::Automation::DecideInTx).
+      if (in.hooks.boundary) {
+        OPSBOX_ASSIGN_OR_RETURN(auto b, in.hooks.boundary(in.tx, in.cmd.tenant_id, hit->intent,
+                                                          c.channel, in.now));
+        p["automation_boundary"] = b.boundary;
+        p["automation_policy_version"] = b.policy_version;
+      }
     }
   }
   in.d.events.push_back(ledger::NewEvent{std::string(kConversationOpened), std::move(p)});
   c.status = "open";
   c.closed_at_us = 0;
+  return Ok();
 }
 
 void CloseConversation(Inbound& in, ConversationState& c, std::string reason) {
@@ -206,7 +215,7 @@ Result<ConversationState> PickConversation(Inbound& in, const std::string& custo
   ConversationState c;
   if (action == ConversationAction::kAppend || action == ConversationAction::kReopen) {
     c = *latest;
-    if (action == ConversationAction::kReopen) OpenConversation(in, c, true, item);
+    if (action == ConversationAction::kReopen) OPSBOX_TRY(OpenConversation(in, c, true, item));
   } else {
     if (action == ConversationAction::kCloseAndNew) {
       ConversationState old = *latest;
@@ -216,7 +225,7 @@ Result<ConversationState> PickConversation(Inbound& in, const std::string& custo
     c.conversation_id = NewId("conv", in.now, in.random);
     c.customer_id = customer_id;
     c.channel = in.channel;
-    OpenConversation(in, c, false, item);
+    OPSBOX_TRY(OpenConversation(in, c, false, item));
   }
   c.last_activity_at_us = in.now.us;
   in.conversations[c.conversation_id] = c;

@@ -103,6 +103,10 @@ struct IntentHit {
   std::string intent;
   int64_t confidence_bp = 0;  // 0..10000
 };
+struct BoundaryHit {
+  std::string boundary;        // "self_serve" | "human_review" | "off_limits"
+  int64_t policy_version = 0;  // the policy version that decided it
+};
 struct Hooks {
   // Keyring::BlindIndex: HMAC hex of a normalised identifier per tenant and kind ("phone",
   // "email", "whatsapp", "external").
@@ -128,6 +132,17 @@ struct Hooks {
   // both into the task's attributes.
   std::function<std::optional<IntentHit>(std::string_view tenant, std::string_view text)>
       classify;
+  // Issue #12, "The boundary, declared": the automation boundary of a classified intent on the
+  // conversation's channel under the tenant's policy in force at `now`, read through the
+  // writer's transaction (automation::Automation::DecideInTx, bound by the composition root).
+  // When set and an intent was classified, conversation_opened also carries
+  // "automation_boundary" (self_serve | human_review | off_limits) and
+  // "automation_policy_version" (0: the built-in policy), and routing copies both into the
+  // task's attributes.
+  std::function<Result<BoundaryHit>(store::Tx& tx, std::string_view tenant,
+                                    std::string_view intent, std::string_view channel,
+                                    Instant now)>
+      boundary;
 };
 
 struct IntakeOptions {

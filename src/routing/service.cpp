@@ -44,6 +44,10 @@ ledger::Command TaskForConversation(const ledger::Event& e, const Json& p) {
     if (p.contains("intent_confidence_bp") && p["intent_confidence_bp"].is_number_integer()) {
       attributes["intent_confidence_bp"] = p["intent_confidence_bp"];
     }
+    if (p.contains("automation_boundary") && p["automation_boundary"].is_string()) {
+      attributes["automation_boundary"] = p["automation_boundary"];
+      attributes["automation_policy_version"] = p.value("automation_policy_version", 0);
+    }
   }
   return ledger::Command{e.tenant_id,
                          "task:" + conversation + ":" + std::to_string(e.seq),
@@ -55,6 +59,27 @@ ledger::Command TaskForConversation(const ledger::Event& e, const Json& p) {
                               {"customer_id", p.value("customer_id", "")}}};
 }
 
+ledger::Command TaskForHandoff(const ledger::Event& e, const Json& p) {
+  const std::string session = p.value("session_id", "");
+  Json attributes{{"type", "automation_handoff"},
+                  {"session_id", session},
+                  {"intent", p.value("intent", "")},
+                  {"confidence_bp", p.value("confidence_bp", int64_t{-1})},
+                  {"automation_boundary", p.value("boundary", "")},
+                  {"automation_policy_version", p.value("policy_version", int64_t{0})},
+                  {"authentication_status", p.value("authentication_status", "")},
+                  {"outcome", p.value("outcome", "")},
+                  {"reason", p.value("reason", "")}};
+  Json task{{"task_id", p.value("task_id", "")},
+            {"channel", p.value("channel", "")},
+            {"attributes", attributes}};
+  for (const char* key : {"customer_id", "conversation_id"}) {
+    if (!p.value(key, "").empty()) task[key] = p[key];
+  }
+  return ledger::Command{e.tenant_id, "task:handoff:" + session, std::string(kCreateTask),
+                         "system", std::move(task)};
+}
+
 }  // namespace
 
 void Service::State::OnCommitted(const std::vector<ledger::Event>& events) {
@@ -62,12 +87,13 @@ void Service::State::OnCommitted(const std::vector<ledger::Event>& events) {
   std::lock_guard lock(mu);
   for (const auto& e : events) {
     const bool routing = IsRoutingEvent(e.type);
-    if (!routing && e.type != kConversationOpened) continue;
+    if (!routing && e.type != kConversationOpened && e.type != kAutomationHandedOff) continue;
     Json p = Json::parse(e.payload, nullptr, false);
     if (!p.is_object()) continue;
     any = true;
     if (!routing) {
-      pending.push_back(TaskForConversation(e, p));
+      pending.push_back(e.type == kAutomationHandedOff ? TaskForHandoff(e, p)
+                                                       : TaskForConversation(e, p));
       continue;
     }
     Engine& engine = EngineOf(e.tenant_id);

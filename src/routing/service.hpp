@@ -24,7 +24,15 @@
 // Intake hook: a committed conversation_opened event submits create_task with command id
 // "task:<conversation_id>:<event seq>" and attributes {type:"conversation", channel,
 // conversation_id, customer_id, language?, intent?, intent_confidence_bp?} (intent: issue #12,
-// the tenant's classifier on the opening message's text).
+// the tenant's classifier on the opening message's text; automation_boundary and
+// automation_policy_version when the tenant's boundary policy decided one).
+//
+// Automation hook (issue #12): a committed automation_handed_off event submits create_task
+// with command id "task:handoff:<session_id>", the task id the event names, the session's
+// channel, and attributes {type:"automation_handoff", session_id, intent, confidence_bp,
+// automation_boundary, automation_policy_version, authentication_status, outcome, reason,
+// customer_id, conversation_id}: the handoff packet's summary (the agent desktop reads the
+// whole packet, transcript included, by session id).
 #pragma once
 
 #include <cstddef>
@@ -92,6 +100,8 @@ inline constexpr std::string_view kTaskCancelled = "task_cancelled";
 
 // Intake's event that opens a task (contracts §6).
 inline constexpr std::string_view kConversationOpened = "conversation_opened";
+// Automation's handoff (issue #12, automation/automation.hpp) that opens a task.
+inline constexpr std::string_view kAutomationHandedOff = "automation_handed_off";
 
 struct ServiceOptions {
   // false in tests: nothing runs in the background; call RunPending() to take the engine's

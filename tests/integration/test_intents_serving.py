@@ -106,5 +106,21 @@ class IntentsWithoutModelTest(OpsboxTestCase):
         self.assertProblem(r, 409, rule="intent_model_missing")
 
 
+class IntentsBadModelPathTest(OpsboxTestCase):
+    """Regression: a bad intents.model_path made every CLI command fail, because the CLI's
+    shared module registration loaded the model. Only `serve`, which classifies, needs it."""
+    config_text = '[intents]\nmodel_path = "%s"\n' % os.path.join(MODEL_DIR, "missing.model")
+
+    def test_cli_commands_run_with_a_bad_model_path_and_serve_refuses_it_by_key(self):
+        # setUp already created the tenant and an API key through the CLI with this config.
+        self.ops.create_api_key("acme", "agent")
+        self.assertEqual(self.ops.cli("ledger", "event-types").returncode, 0)
+        r = subprocess.run([BIN, "serve", "--db", self.ops.db, "--config", self.ops.config,
+                            "--listen", "127.0.0.1:0"], capture_output=True, text=True,
+                           timeout=60)
+        self.assertNotEqual(r.returncode, 0)
+        self.assertIn("intents.model_path", r.stdout + r.stderr)
+
+
 if __name__ == "__main__":
     unittest.main()

@@ -306,6 +306,21 @@ class SecretsOut(harness.OpsboxTestCase):
             self.ops.cli("collections", "import", "--tenant", "acme", path)
         self.call("POST", "/collections/accounts/A1/attempts",
                   {"channel": "voice", "direction": "inbound", "outcome": "callback_requested"},
+    def automation(self):
+        # Issue #12: a policy change, a session with every event type, a handoff and a review.
+        self.call("PUT", "/automation/policy", {"rules": [], "reason": "scenario"}, status=200)
+        bot = self.new_key("integration")
+        s = self.call("POST", "/automation/sessions", {"platform": "bot", "channel": "chat"},
+                      key=bot, status=201)["session_id"]
+        for event in ({"type": "intent", "intent": "card_arrival", "confidence": 0.9},
+                      {"type": "authentication", "status": "verified"},
+                      {"type": "slot", "name": "card_last4", "value": "1234"},
+                      {"type": "step", "name": "track", "result": "failed"},
+                      {"type": "sentiment", "score": -0.2},
+                      {"type": "utterance", "speaker": "customer", "text": "where is my card"},
+                      {"type": "outcome", "outcome": "failed", "reason": "courier down"}):
+            self.call("POST", "/automation/sessions/%s/events" % s, event, key=bot, status=201)
+        self.call("POST", "/automation/sessions/%s/review" % s, {"useful": True},
                   key=self.new_key("agent"), status=201)
 
     # --- checks ---
@@ -336,6 +351,7 @@ class SecretsOut(harness.OpsboxTestCase):
         self.routing()
         self.cases()
         self.collections()
+        self.automation()
 
         declared = set(self.ops.cli("ledger", "event-types").stdout.split())
         self.assertIn("user_created", declared)

@@ -8,6 +8,22 @@ import { translate } from "./lib/i18n";
 import { LiveStream, StreamMessage } from "./lib/stream";
 import markup from "./markup/desktop.html?raw";
 
+// A handoff from automation (issue #12): the task's attributes name the session; its packet
+// (GET /automation/sessions/{id}) is shown first, above the offer and the work, and the agent
+// marks it useful or names what was missing.
+interface HandoffPacket {
+  session_id: string;
+  intent: string | null;
+  boundary: string | null;
+  outcome: string | null;
+  reason: string | null;
+  authentication: { status: string | null; method: string | null };
+  slots: Record<string, string>;
+  steps: { name: string; result: string }[];
+  transcript: { speaker: string; text: string }[];
+  review: { useful: boolean } | null;
+}
+
 interface Task {
   task_id: string;
   status?: string;
@@ -15,6 +31,7 @@ interface Task {
   queue_id?: string;
   conversation_id?: string;
   customer_id?: string;
+  attributes?: Record<string, unknown>;
 }
 interface Reservation {
   reservation_id: string;
@@ -25,8 +42,8 @@ interface Reservation {
 }
 
 // seq counts reservation messages, so a slower GET /routing/me does not undo a newer one.
-const state: { offer: Reservation | null; task: Task | null; timer: number; seq: number } =
-  { offer: null, task: null, timer: 0, seq: 0 };
+const state: { offer: Reservation | null; task: Task | null; timer: number; seq: number;
+  handoff: string } = { offer: null, task: null, timer: 0, seq: 0, handoff: "" };
 
 function showError(e: unknown): void {
   $("desktop-error").textContent = (e as Error).message;
@@ -39,6 +56,53 @@ function textOf(value: unknown): string {
   return typeof value === "string" ? value : JSON.stringify(value);
 }
 
+function handoffSession(task: Task | undefined | null): string {
+  const a = task?.attributes;
+  return a && a.type === "automation_handoff" && typeof a.session_id === "string" ? a.session_id : "";
+}
+
+function renderHandoff(p: HandoffPacket): void {
+  $("handoff-intent").textContent = p.intent || "unknown";
+  $("handoff-boundary").textContent = p.boundary || "";
+  $("handoff-auth").textContent = [p.authentication.status, p.authentication.method]
+    .filter(Boolean).join(" · ") || "none";
+  $("handoff-outcome").textContent = [p.outcome, p.reason].filter(Boolean).join(": ");
+  $("handoff-steps").replaceChildren(...p.steps.map((s) => el("li", s.name + ": " + s.result)));
+  $("handoff-slots").replaceChildren(...Object.entries(p.slots).map(([k, v]) => el("li", k + ": " + v)));
+  $("handoff-transcript").replaceChildren(...p.transcript.map((u) => el("li", u.speaker + ": " + u.text)));
+  $("handoff-review-status").textContent = p.review ? (p.review.useful ? "Reviewed: useful" :
+    "Reviewed: not useful") : "";
+  for (const id of ["handoff-useful", "handoff-not-useful"]) {
+    ($(id) as HTMLButtonElement).disabled = p.review !== null;
+  }
+  $("handoff").hidden = false;
+}
+
+// Shows the packet of the task's handoff first, or hides the panel for other tasks.
+async function showHandoff(task: Task | undefined | null): Promise<void> {
+  const session = handoffSession(task);
+  if (!session) {
+    state.handoff = "";
+    $("handoff").hidden = true;
+    return;
+  }
+  if (state.handoff === session && !$("handoff").hidden) return;
+  state.handoff = session;
+  const packet = await api("GET", tenantPath("/automation/sessions/" + encodeURIComponent(session)));
+  if (state.handoff === session) renderHandoff(packet as HandoffPacket);
+}
+
+async function reviewHandoff(useful: boolean): Promise<void> {
+  const session = state.handoff;
+  if (!session) return;
+  const missing = (input("handoff-missing") as HTMLInputElement).value.split(",")
+    .map((x) => x.trim()).filter(Boolean);
+  await api("POST", tenantPath("/automation/sessions/" + encodeURIComponent(session) + "/review"),
+    useful ? { useful } : { useful, missing });
+  state.handoff = "";
+  await showHandoff(state.task || state.offer?.task);
+}
+
 function setActivity(activity: string): void {
   $("current-activity").textContent = activity.replace("_", "-");
 }
@@ -48,6 +112,7 @@ function showOffer(r: Reservation): void {
   $("offer-channel").textContent = r.task?.channel || "task";
   $("offer-queue").textContent = r.task?.queue_id || "";
   $("offer").hidden = false;
+  showHandoff(r.task).catch(showError);
   clearInterval(state.timer);
   const tick = () => {
     const left = r.expires_at ? Math.max(0, Math.round((Date.parse(r.expires_at) - Date.now()) / 1000)) : 0;
@@ -63,6 +128,7 @@ function hideOffer(): void {
   clearInterval(state.timer);
   state.offer = null;
   $("offer").hidden = true;
+  if (!state.task) showHandoff(null).catch(showError);
 }
 
 async function loadConversation(task: Task): Promise<void> {
@@ -98,12 +164,14 @@ function showWork(task: Task, status: string): void {
   $("work").hidden = false;
   (($("complete")) as HTMLButtonElement).disabled = status !== "assigned";
   (($("wrap-up")) as HTMLButtonElement).disabled = status !== "wrap_up";
+  showHandoff(task).catch(showError);
   loadConversation(task).catch(showError);
 }
 
 function hideWork(): void {
   state.task = null;
   $("work").hidden = true;
+  if (!state.offer) showHandoff(null).catch(showError);
 }
 
 function onMessage(m: StreamMessage): void {
@@ -155,7 +223,7 @@ async function loadMe(): Promise<void> {
 // Draws the page into the console's main element; the returned function closes its stream.
 export function mount({ root }: { root: HTMLElement }): () => void {
   clearInterval(state.timer);
-  Object.assign(state, { offer: null, task: null, timer: 0, seq: 0 });
+  Object.assign(state, { offer: null, task: null, timer: 0, seq: 0, handoff: "" });
   root.innerHTML = markup;
   translate(root);
   wire();
@@ -192,6 +260,11 @@ function wire(): void {
       return loadMe();
     }).catch(showError);
   }
+  $("handoff-useful").addEventListener("click", () => { reviewHandoff(true).catch(showError); });
+  $("handoff-review").addEventListener("submit", (ev) => {
+    ev.preventDefault();
+    reviewHandoff(false).catch(showError);
+  });
   $("accept").addEventListener("click", () => answer("accept"));
   $("reject").addEventListener("click", () => answer("reject"));
   $("reply-form").addEventListener("submit", async (ev) => {

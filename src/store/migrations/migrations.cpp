@@ -189,6 +189,7 @@ CREATE INDEX wfm_contacts_arrival ON wfm_contacts (tenant_id, queue, arrival_at_
 #include "store/migrations/v9_ledger_shards.inc"
 #include "store/migrations/v10_cases.inc"
 #include "store/migrations/v11_collections.inc"
+#include "store/migrations/v12_automation.inc"
 #include "store/migrations/v13_ledger_storage.inc"
   };
   return kMigrations;

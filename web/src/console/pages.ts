@@ -43,7 +43,8 @@ export const kPages: Page[] = [
   { id: "collections", label: "nav.collections", icon: "₹", permissions: ["collections.read"],
     mount: lazy(() => import("./collections")) },
   { id: "settings", label: "nav.settings", icon: "⚙",
-    permissions: ["users.read", "api_keys.manage", "webhooks.read", "channels.manage", "routing.manage"],
+    permissions: ["users.read", "api_keys.manage", "webhooks.read", "channels.manage", "routing.manage",
+      "automation.manage"],
     mount: lazy(() => import("./settings")) },
   // Slots for the modules to come.
   { id: "qa", label: "nav.qa", icon: "✓", permissions: ["tenant.read"] },

@@ -225,6 +225,50 @@ async function workflows(root: HTMLElement): Promise<void> {
   })));
 }
 
+// The automation boundary (issue #12): the policy in force per intent and channel, versions
+// scheduled later, a form that declares the next version with one more rule (or a changed one),
+// and the handoff acceptance rate per intent.
+async function automation(root: HTMLElement): Promise<void> {
+  const [view, kpi] = await Promise.all([api("GET", tenantPath("/automation/policy")),
+    api("GET", tenantPath("/automation/handoff-acceptance"))]);
+  const policy = view.policy;
+  root.append(card(t("automation.policy_version", { version: policy.version }),
+    h("p", {}, t("automation.default_boundary") + ": ", h("strong", { id: "policy-default" }, policy.default_boundary)),
+    table(policy.rules || [], [
+      { key: "intent", label: t("automation.intent"), value: (r: any) => r.intent },
+      { key: "channel", label: t("automation.channel"), value: (r: any) => r.channel },
+      { key: "boundary", label: t("automation.boundary"), value: (r: any) => r.boundary },
+      { key: "required_slots", label: t("automation.required_slots"), value: (r: any) => (r.required_slots || []).join(", ") },
+    ], { caption: t("automation.rules"), rowKey: (r: any) => r.intent + "/" + r.channel, rowAttr: "rule" }),
+    h("p", {}, t("automation.exclusions") + ": ", h("span", { id: "policy-exclusions" }, (policy.exclusion_intents || []).join(", "))),
+    (view.scheduled || []).length ? h("p", {}, t("automation.scheduled") + ": " +
+      view.scheduled.map((v: any) => "v" + v.version + " @ " + v.effective_at).join("; ")) : null));
+  const boundaries: [string, string][] = [["self_serve", "self_serve"], ["human_review", "human_review"],
+    ["off_limits", "off_limits"]];
+  root.append(card(t("automation.new_rule"), form(t("automation.new_rule"), [
+    field(t("automation.intent"), "intent", h("input", { required: true, autocomplete: "off" })),
+    field(t("automation.channel"), "channel", h("input", { required: true, value: "*", autocomplete: "off" })),
+    field(t("automation.boundary"), "boundary", select("boundary", boundaries, "human_review")),
+    field(t("automation.required_slots"), "required_slots", h("input", { autocomplete: "off" })),
+    field(t("automation.reason"), "reason", h("input", { required: true, autocomplete: "off" })),
+  ], t("common.save"), async (v) => {
+    const rule = { intent: v.intent.trim(), channel: v.channel.trim() || "*", boundary: v.boundary,
+      required_slots: list(v.required_slots) };
+    const rules = (policy.rules || []).filter((r: any) => !(r.intent === rule.intent && r.channel === rule.channel));
+    await api("PUT", tenantPath("/automation/policy"), { default_boundary: policy.default_boundary,
+      rules: [...rules, rule], exclusion_intents: policy.exclusion_intents, reason: v.reason }, idem());
+    toast(t("common.saved"));
+    rerender(root, automation);
+  })));
+  root.append(card(t("automation.acceptance"), table(kpi.intents || [], [
+    { key: "intent", label: t("automation.intent"), value: (r: any) => r.intent },
+    { key: "handoffs", label: t("automation.handoffs"), value: (r: any) => String(r.handoffs) },
+    { key: "reviewed", label: t("automation.reviewed"), value: (r: any) => String(r.reviewed) },
+    { key: "rate", label: t("automation.acceptance_rate"),
+      value: (r: any) => r.acceptance_rate === null ? "–" : Math.round(r.acceptance_rate * 100) + "%" },
+  ], { caption: t("automation.acceptance"), rowKey: (r: any) => r.intent, rowAttr: "intent" })));
+}
+
 const kSections: Section[] = [
   { id: "users", label: "settings.users", permission: "users.read", render: users },
   { id: "api-keys", label: "settings.api_keys", permission: "api_keys.manage", render: apiKeys },
@@ -233,6 +277,7 @@ const kSections: Section[] = [
   { id: "queues", label: "settings.queues", permission: "routing.manage", render: queues },
   { id: "workers", label: "settings.workers", permission: "routing.manage", render: workers },
   { id: "workflows", label: "settings.workflows", permission: "routing.manage", render: workflows },
+  { id: "automation", label: "settings.automation", permission: "automation.manage", render: automation },
 ];
 
 function rerender(root: HTMLElement, render: (root: HTMLElement) => Promise<void>): void {
