@@ -295,6 +295,7 @@ class SecretsOut(harness.OpsboxTestCase):
         self.call("POST", "/approvals/%s/approve" % ids[0], None, key=checker, status=200)
         self.call("POST", "/approvals/%s/reject" % ids[1], {"reason": "not charged twice"},
                   key=checker, status=200)
+
     def collections(self):
         # Issue #11: two snapshots through `opsbox collections import` (accounts upserted, a
         # bucket moved) and an inbound contact attempt through the API.
@@ -306,6 +307,8 @@ class SecretsOut(harness.OpsboxTestCase):
             self.ops.cli("collections", "import", "--tenant", "acme", path)
         self.call("POST", "/collections/accounts/A1/attempts",
                   {"channel": "voice", "direction": "inbound", "outcome": "callback_requested"},
+                  key=self.new_key("agent"), status=201)
+
     def automation(self):
         # Issue #12: a policy change, a session with every event type, a handoff and a review.
         self.call("PUT", "/automation/policy", {"rules": [], "reason": "scenario"}, status=200)
