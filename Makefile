@@ -33,8 +33,8 @@ bench: build
 FUZZ_SECONDS ?= 30
 fuzz: deps
 	cmake --preset fuzz >/dev/null
-	cmake --build build/fuzz -j $(JOBS) --target json_fuzz time_fuzz config_fuzz external_event_fuzz api_key_fuzz pii_scan_fuzz intake_whatsapp_fuzz intake_email_fuzz intake_form_fuzz routing_expression_fuzz wfm_history_fuzz wfm_special_days_fuzz wfm_schedule_problem_fuzz cases_calendar_fuzz intents_fuzz collections_files_fuzz collections_portfolio_fuzz
-	for t in json_fuzz time_fuzz config_fuzz external_event_fuzz api_key_fuzz pii_scan_fuzz intake_whatsapp_fuzz intake_email_fuzz intake_form_fuzz routing_expression_fuzz wfm_history_fuzz wfm_special_days_fuzz wfm_schedule_problem_fuzz cases_calendar_fuzz intents_fuzz collections_files_fuzz collections_portfolio_fuzz; do \
+	cmake --build build/fuzz -j $(JOBS) --target json_fuzz time_fuzz config_fuzz external_event_fuzz api_key_fuzz pii_scan_fuzz intake_whatsapp_fuzz intake_email_fuzz intake_form_fuzz routing_expression_fuzz wfm_history_fuzz wfm_special_days_fuzz wfm_schedule_problem_fuzz cases_calendar_fuzz intents_fuzz collections_files_fuzz collections_portfolio_fuzz automation_fuzz
+	for t in json_fuzz time_fuzz config_fuzz external_event_fuzz api_key_fuzz pii_scan_fuzz intake_whatsapp_fuzz intake_email_fuzz intake_form_fuzz routing_expression_fuzz wfm_history_fuzz wfm_special_days_fuzz wfm_schedule_problem_fuzz cases_calendar_fuzz intents_fuzz collections_files_fuzz collections_portfolio_fuzz automation_fuzz; do \
 	  mkdir -p build/fuzz/corpus/$$t && \
 	  build/fuzz/fuzz/$$t -max_total_time=$(FUZZ_SECONDS) -max_len=4096 build/fuzz/corpus/$$t fuzz/corpus > build/fuzz/$$t.log 2>&1 || { tail -30 build/fuzz/$$t.log; exit 1; }; \
 	  tail -1 build/fuzz/$$t.log; \
