@@ -10,23 +10,12 @@
 import assert from "node:assert/strict";
 import path from "node:path";
 import test from "node:test";
-import { cli, closeContexts, launchContexts, startServer, tempDataDir } from "./lib/harness.mjs";
+import { call, cli, closeContexts, launchContexts, startServer, tempDataDir } from "./lib/harness.mjs";
 
 const ARTIFACTS = process.env.OPSBOX_ARTIFACT_DIR || process.cwd();
 const WAIT_MS = 30000;
 const PASSWORD = "correct horse battery staple";
 const VIEWPORT = { width: 1366, height: 768 };
-
-async function call(base, key, method, suffix, body) {
-  const res = await fetch(base + "/api/v1/tenants/acme" + suffix, {
-    method,
-    headers: { "Authorization": "Bearer " + key, "Content-Type": "application/json" },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  const text = await res.text();
-  assert.ok(res.ok, `${method} ${suffix}: ${res.status} ${text}`);
-  return JSON.parse(text || "{}");
-}
 
 async function logIn(page, username) {
   await page.getByLabel("Tenant").fill("acme");

@@ -22,7 +22,7 @@ import http from "node:http";
 import { createRequire } from "node:module";
 import path from "node:path";
 import test from "node:test";
-import { BIN, cli, closeContexts, launchContexts, startServer, tempDataDir } from "./lib/harness.mjs";
+import { BIN, call, cli, closeContexts, launchContexts, startServer, tempDataDir } from "./lib/harness.mjs";
 
 const require = createRequire(import.meta.url);
 const AXE = fs.readFileSync(require.resolve("axe-core/axe.min.js"), "utf8");
@@ -34,17 +34,6 @@ const VIEWPORTS = [{ name: "desktop", width: 1366, height: 768 }, { name: "phone
 // The administrator's navigation, in order (Desktop needs routing.work, which admin lacks).
 const ADMIN_PAGES = ["home", "wallboard", "customers", "conversations", "workforce", "privacy",
   "audit", "cases", "collections", "settings"];
-
-async function call(base, key, method, suffix, body) {
-  const res = await fetch(base + "/api/v1/tenants/acme" + suffix, {
-    method,
-    headers: { "Authorization": "Bearer " + key, "Content-Type": "application/json" },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  const text = await res.text();
-  assert.ok(res.ok, `${method} ${suffix}: ${res.status} ${text}`);
-  return JSON.parse(text || "{}");
-}
 
 async function until(fn, what) {
   for (let i = 0; i < 600; i++) {

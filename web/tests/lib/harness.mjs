@@ -116,3 +116,16 @@ export async function tearDown({ context, profile, watcher }, server, dir) {
   fs.rmSync(dir, { recursive: true, force: true });
   if (broken) throw broken;
 }
+
+// The API of tenant "acme" with a key: JSON in and out; throws with the body on an unexpected
+// status.
+export async function call(base, key, method, suffix, body) {
+  const res = await fetch(base + "/api/v1/tenants/acme" + suffix, {
+    method,
+    headers: { "Authorization": "Bearer " + key, "Content-Type": "application/json" },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  const text = await res.text();
+  assert.ok(res.ok, `${method} ${suffix}: ${res.status} ${text}`);
+  return JSON.parse(text || "{}");
+}
