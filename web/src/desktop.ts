@@ -124,11 +124,13 @@ function showOffer(r: Reservation): void {
   $("accept").focus();
 }
 
-function hideOffer(): void {
+// keepHandoff: the offer was accepted, so its handoff packet stays up while the work panel
+// takes over (the stream's "accepted" and the POST's answer arrive in either order).
+function hideOffer(keepHandoff = false): void {
   clearInterval(state.timer);
   state.offer = null;
   $("offer").hidden = true;
-  if (!state.task) showHandoff(null).catch(showError);
+  if (!state.task && !keepHandoff) showHandoff(null).catch(showError);
 }
 
 async function loadConversation(task: Task): Promise<void> {
@@ -179,10 +181,11 @@ function onMessage(m: StreamMessage): void {
   const r = m as unknown as Reservation;
   state.seq++;
   if (r.status === "pending") return showOffer(r);
-  if (state.offer && state.offer.reservation_id === r.reservation_id) hideOffer();
-  if (r.status === "accepted" && r.task && (!state.task || state.task.task_id !== r.task_id)) {
+  const accepted = r.status === "accepted";
+  if (accepted && r.task && (!state.task || state.task.task_id !== r.task_id)) {
     showWork(r.task, "assigned");
   }
+  if (state.offer && state.offer.reservation_id === r.reservation_id) hideOffer(accepted);
 }
 
 async function respond(action: "accept" | "reject"): Promise<void> {
@@ -190,8 +193,11 @@ async function respond(action: "accept" | "reject"): Promise<void> {
   if (!offer) return;
   await api("POST", tenantPath("/routing/reservations/" + encodeURIComponent(offer.reservation_id) +
     "/" + action));
-  hideOffer();
-  if (action === "accept") showWork(offer.task || { task_id: offer.task_id }, "assigned");
+  const accepted = action === "accept";
+  if (accepted && state.task?.task_id !== offer.task_id) {
+    showWork(offer.task || { task_id: offer.task_id }, "assigned");
+  }
+  hideOffer(accepted);
 }
 
 // GET /routing/me: {worker, activity, reservations (pending, each with its task), tasks
