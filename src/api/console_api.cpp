@@ -15,9 +15,9 @@ namespace {
 constexpr std::string_view kHtml = "text/html; charset=utf-8";
 
 // The first path segments the console's router knows (web/src/console/pages.ts).
-constexpr std::array<std::string_view, 13> kConsolePages = {
+constexpr std::array<std::string_view, 14> kConsolePages = {
     "home",  "desktop", "wallboard", "customers", "conversations", "workforce", "wfm",
-    "privacy", "audit", "settings", "sign-in", "cases", "collections"};
+    "privacy", "audit", "settings", "sign-in", "cases", "collections", "kpis"};
 
 bool IsConsolePage(std::string_view page) {
   for (auto p : kConsolePages) {

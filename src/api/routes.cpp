@@ -24,6 +24,7 @@ void AddCasesRoutes(Router& router, const ApiDeps& deps);
 void AddApprovalsRoutes(Router& router, const ApiDeps& deps);
 void AddCollectionsRoutes(Router& router, const ApiDeps& deps);
 void AddAutomationRoutes(Router& router, const ApiDeps& deps);
+void AddKpisRoutes(Router& router, const ApiDeps& deps);
 }  // namespace detail
 
 void RecordRejectedSignatures(const ApiDeps& deps, bool all) {
@@ -49,6 +50,7 @@ void AddRoutes(Router& router, const ApiDeps& deps) {
   detail::AddApprovalsRoutes(router, deps);
   detail::AddCollectionsRoutes(router, deps);
   detail::AddAutomationRoutes(router, deps);
+  detail::AddKpisRoutes(router, deps);
 }
 
 }  // namespace opsbox::api

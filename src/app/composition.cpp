@@ -50,6 +50,7 @@
 #include "backup/backup.hpp"
 #include "cases/case_ledger.hpp"
 #include "approvals/approvals.hpp"
+#include "kpis/kpis.hpp"
 #include "collections/collections.hpp"
 #include "collections/contact_files.hpp"
 
@@ -474,6 +475,7 @@ Status RegisterModules(Modules& m, const ModuleWiring& w) {
   intake::RegisterWithPrivacy(*m.intake, *m.keyring, *m.governance);
   RegisterCasesModule(m, w);
   approvals::RegisterApprovals(m.registry, m.approval_actions);
+  kpis::Register(m.registry);  // issue #13: aggregates kept from the routing events
   // Issue #11: collections. Contacts are sealed per customer by the keyring (the writer's
   // sealer) and their projected copies scrubbed when the customer is erased.
   {

@@ -92,7 +92,7 @@ TEST(IdentityPermissions, CollectionsManagerWorksThePortfolioButManagesNothing) 
       "pii.unmask",          "privacy.break_glass", "consent.read",         "consent.write",
       "customers.read",      "conversations.read",  "conversations.reply",  "routing.work",
       "collections.read",    "collections.contact", "cases.read",           "cases.write",
-      "cases.work",          "approvals.request",   "approvals.read"};
+      "cases.work",          "approvals.request",   "approvals.read",       "kpis.read"};
   for (const auto& p : AllPermissions()) {
     EXPECT_EQ(RoleAllows("collections_manager", p), granted.contains(p)) << p;
   }
@@ -108,6 +108,15 @@ TEST(IdentityPermissions, ComplianceDeclaresTheAutomationBoundaryAndAgentsReview
         << role;
     EXPECT_EQ(RoleAllows(role, "automation.review"),
               role == "agent" || role == "team_lead" || role == "supervisor") << role;
+  }
+}
+
+// Issue #13: KPIs are read by those who run and check the floor, never by agents or systems;
+// rebuilding the aggregates is an administrator's repair.
+TEST(IdentityPermissions, LeadsAndOversightReadKpisAndOnlyAdminRebuildsThem) {
+  for (const auto& role : AllRoles()) {
+    EXPECT_EQ(RoleAllows(role, "kpis.read"), role != "agent" && role != "integration") << role;
+    EXPECT_EQ(RoleAllows(role, "kpis.rebuild"), role == "admin") << role;
   }
 }
 

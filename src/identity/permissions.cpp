@@ -122,6 +122,12 @@ const PermissionRow kMatrix[] = {
       "auditor", "integration"}},
     {"collections.contact",
      {"agent", "team_lead", "supervisor", "collections_manager", "integration"}},
+    // KPIs (issue #13): leads, supervisors, QA, compliance and planners read the figures;
+    // rebuilding the aggregates from the ledger is an administrator's repair.
+    {"kpis.read",
+     {"team_lead", "supervisor", "qa_analyst", "collections_manager", "compliance_officer",
+      "wfm_planner", "admin", "auditor"}},
+    {"kpis.rebuild", {"admin"}},
 };
 
 constexpr size_t kPermissionsMax = 64;

@@ -326,6 +326,10 @@ class SecretsOut(harness.OpsboxTestCase):
         self.call("POST", "/automation/sessions/%s/review" % s, {"useful": True},
                   key=self.new_key("agent"), status=201)
 
+    def kpis(self):
+        # Issue #13: the KPI aggregates rebuilt from the ledger (an administrator's repair).
+        self.call("POST", "/kpis/rebuild", {}, status=200)
+
     # --- checks ---
     def assertNoSecret(self, where, event):
         payload = event.get("payload")
@@ -355,6 +359,7 @@ class SecretsOut(harness.OpsboxTestCase):
         self.cases()
         self.collections()
         self.automation()
+        self.kpis()
 
         declared = set(self.ops.cli("ledger", "event-types").stdout.split())
         self.assertIn("user_created", declared)

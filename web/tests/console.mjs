@@ -33,7 +33,7 @@ const PASSWORD = "correct horse battery staple";
 const VIEWPORTS = [{ name: "desktop", width: 1366, height: 768 }, { name: "phone", width: 390, height: 844 }];
 // The administrator's navigation, in order (Desktop needs routing.work, which admin lacks).
 const ADMIN_PAGES = ["home", "wallboard", "customers", "conversations", "workforce", "privacy",
-  "audit", "cases", "collections", "settings"];
+  "audit", "cases", "collections", "kpis", "settings"];
 
 async function until(fn, what) {
   for (let i = 0; i < 600; i++) {

@@ -42,6 +42,8 @@ export const kPages: Page[] = [
     mount: lazy(() => import("./cases")) },
   { id: "collections", label: "nav.collections", icon: "₹", permissions: ["collections.read"],
     mount: lazy(() => import("./collections")) },
+  { id: "kpis", label: "nav.kpis", icon: "◔", permissions: ["kpis.read"],
+    mount: lazy(() => import("./kpis")) },
   { id: "settings", label: "nav.settings", icon: "⚙",
     permissions: ["users.read", "api_keys.manage", "webhooks.read", "channels.manage", "routing.manage",
       "automation.manage"],
