@@ -63,10 +63,14 @@ export async function mount({ root }: PageContext): Promise<Cleanup> {
   period.id = "kpi-period";
   const csv = h("a", { id: "kpi-csv", download: "kpis.csv" }, t("kpis.csv")) as HTMLAnchorElement;
   const status = h("p", { id: "kpi-status", class: "hint", "aria-live": "polite" });
-  const totals = h("dl", { class: "facts", id: "kpi-totals" });
+  const totals = h("dl", { class: "kpi-totals", id: "kpi-totals" });
   const chartHost = h("div", { id: "kpi-chart", role: "img", "aria-label": t("kpis.chart") });
   const tableBox = h("div", { id: "kpi-table" });
   const trendBox = h("div", { id: "kpi-trend" });
+  // The chart's own legend is a wide table; this one wraps on a phone.
+  const legend = h("ul", { class: "counts chart-legend", "aria-hidden": "true" },
+    ...["offered", "answered", "abandoned"].map((k) =>
+      h("li", { class: "series-" + k }, defs[k]?.name || k)));
   root.replaceChildren(h("h1", {}, t("kpis.title")),
     card(t("kpis.filters"),
       h("div", { class: "field" }, h("label", { for: "kpi-view" }, t("kpis.view")), view),
@@ -74,7 +78,7 @@ export async function mount({ root }: PageContext): Promise<Cleanup> {
       csv, status),
     card(t("kpis.totals"), totals),
     card(t("kpis.by_group"), tableBox),
-    card(t("kpis.trend"), chartHost, trendBox));
+    card(t("kpis.trend"), legend, chartHost, trendBox));
 
   let chart: uPlot | null = null;
   let seq = 0;
@@ -92,9 +96,9 @@ export async function mount({ root }: PageContext): Promise<Cleanup> {
         api("GET", tenantPath(base + "&group_by=" + time + "&kpi=offered,answered,abandoned,service_level")),
       ]);
       if (mine !== seq) return;
-      totals.replaceChildren(...v.kpis.flatMap((k) => [
+      totals.replaceChildren(...v.kpis.map((k) => h("div", {},
         h("dt", { title: defs[k]?.definition || "" }, defs[k]?.name || k),
-        h("dd", { "data-kpi": k }, figure(byGroup.totals[k], defs[k]?.unit || "count"))]));
+        h("dd", { "data-kpi": k }, figure(byGroup.totals[k], defs[k]?.unit || "count")))));
       const groupLabel = t("kpis.group." + v.group);
       tableBox.replaceChildren(byGroup.rows.length ? table(byGroup.rows, [
         { key: v.group, label: groupLabel, value: (r: any) => r[v.group] || t("kpis.unattributed") },
@@ -125,6 +129,7 @@ export async function mount({ root }: PageContext): Promise<Cleanup> {
         axes: [{ values: (_u, ticks) => ticks.map((i) => rows[i]?.[time]?.slice(days === 1 ? 11 : 5, days === 1 ? 16 : 10) ?? "") },
           { label: t("kpis.contacts") }],
         cursor: { show: false },
+        legend: { show: false },
       }, data, chartHost) : null;
       status.textContent = t("kpis.updated", { time: new Date().toLocaleTimeString() });
     } catch (e) {
