@@ -334,6 +334,7 @@ struct Modules {
   std::unique_ptr<automation::Automation> automation;  // before intake, which asks its boundary
   std::unique_ptr<intake::Intake> intake;
   std::unique_ptr<cases::SlaTimer> case_timer;  // issue #19
+  std::unique_ptr<kpis::Aggregator> kpis;       // issue #13
   approvals::ActionRegistry approval_actions;   // issue #19: modules add their actions here
   std::unique_ptr<collections::Collections> collections;  // issue #11
 };
@@ -475,7 +476,10 @@ Status RegisterModules(Modules& m, const ModuleWiring& w) {
   intake::RegisterWithPrivacy(*m.intake, *m.keyring, *m.governance);
   RegisterCasesModule(m, w);
   approvals::RegisterApprovals(m.registry, m.approval_actions);
-  kpis::Register(m.registry);  // issue #13: aggregates kept from the routing events
+  // Issue #13: KPI aggregates follow the routing events off the writer's transaction.
+  m.kpis = std::make_unique<kpis::Aggregator>(
+      w.db, kpis::AggregatorOptions{.run_thread = w.run_threads});
+  m.kpis->Register(m.registry);
   // Issue #11: collections. Contacts are sealed per customer by the keyring (the writer's
   // sealer) and their projected copies scrubbed when the customer is erased.
   {
@@ -728,6 +732,7 @@ Status Server::Start() {
   p.deps.hub = p.hub.get();
   OPSBOX_TRY(p.m.routing->Start(*p.writer));
   OPSBOX_TRY(p.m.case_timer->Start(*p.writer));
+  OPSBOX_TRY(p.m.kpis->Start());
   p.deps.routing = p.m.routing.get();
   p.deps.intake = p.m.intake.get();
   p.deps.intents = p.m.intents.get();
@@ -806,6 +811,7 @@ void Server::Stop() {
   if (p.compute) p.compute->Stop();
   if (p.forwarder) p.forwarder->Stop();
   if (p.writer) p.writer->Stop();
+  if (p.m.kpis) p.m.kpis->Stop();  // after the writer: applies what its last batches queued
   if (p.follower) p.follower->Stop();
   if (p.scheduler) p.scheduler->Stop();
   if (p.outbox) p.outbox->Stop();

@@ -1,14 +1,22 @@
 // KPIs (issue #13, "KPIs"): contact-centre figures computed from the ledger.
 //
-// Aggregates. A projector on the routing events keeps kpi_intervals (migration 15): one row per
-// 15-minute UTC bucket x queue x channel x intent x language x agent with additive counters
-// (Counters). Every figure is attributed to the bucket in which the contact ARRIVED in its
-// queue (as WFM does), so a contact offered at 23:55 and answered at 00:05 counts in the
-// 23:45 bucket of the earlier day; figures that become known later (handle time, wrap-up) are
-// added to that bucket when they happen. 15-minute UTC buckets are also 15-minute local buckets
-// in every IANA zone (all offsets are whole quarter hours), so any local interval, hour or day,
-// across DST changes, is a sum of whole buckets. kpi_tasks keeps each open contact's arrival
-// bucket and dimensions until it ends.
+// Aggregates. The Aggregator keeps kpi_intervals (migration 15): one row per 15-minute UTC
+// bucket x queue x channel x intent x language x agent with additive counters (Counters). Every
+// figure is attributed to the bucket in which the contact ARRIVED in its queue (as WFM does),
+// so a contact offered at 23:55 and answered at 00:05 counts in the 23:45 bucket of the
+// earlier day; figures that become known later (handle time, wrap-up) are added to that bucket
+// when they happen. 15-minute UTC buckets are also 15-minute local buckets in every IANA zone
+// (all offsets are whole quarter hours), so any local interval, hour or day, across DST
+// changes, is a sum of whole buckets. kpi_tasks keeps each open contact's arrival bucket and
+// dimensions until it ends.
+//
+// Off the writer (docs/decisions/0021-kpi-aggregates-follow-the-ledger.md): the writer's
+// committed listener only copies the routing events into a queue; the aggregator's thread
+// applies them in batches (deltas of a batch merged per row) in its own transaction, which
+// also advances kpi_watermarks.seq, the tenant's last ledger seq applied. So the aggregates are
+// exactly once and rebuildable: at Start, at a gap in the seqs the listener saw (events another
+// cluster node wrote) and on Sync, the aggregator reads the tenant's events after its
+// watermark from ledger_events. Reads lag the ledger by at most the flush interval.
 //
 // A contact, from the routing events (src/routing/service.hpp):
 //   task_created           offered +1 (agent "": offers are not attributable to an agent).
@@ -40,15 +48,16 @@
 // catalogue (default: all). The store sums counters in SQL grouped by the named dimensions (and
 // the bucket when a time grouping is asked), and the pure Fold groups buckets by local time.
 //
-// Rebuild: the command rebuild_kpis {} (event kpis_rebuilt {events, rows}) deletes the tenant's
-// aggregates and replays its routing events in ledger order inside the writer's transaction,
-// so the rebuild is serialised with new events and on the ledger itself.
+// Rebuild: the command rebuild_kpis {} records kpis_rebuilt {through_seq}; the aggregator then
+// deletes the tenant's aggregates and replays its routing events up to that seq, in one
+// transaction of its own.
 //
-// Thread safety: pure functions are reentrant; Register once from the composition root;
-// queries on the caller's connection.
+// Thread safety: pure functions are reentrant; Aggregator's methods may be called from any
+// thread; queries on the caller's connection.
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <span>
 #include <string>
@@ -193,8 +202,36 @@ Json ToJson(const Query& q, std::span<const Group> groups);
 // CSV (RFC 4180): the group_by columns then the KPIs; a null value is an empty field.
 std::string ToCsv(const Query& q, std::span<const Group> groups);
 
-// Store: registers the projectors, the rebuild command and its event.
-void Register(ledger::Registry& registry);
+struct AggregatorOptions {
+  int flush_interval_ms = 200;   // how long events wait in the queue at most
+  size_t batch_events_max = 20000;  // events applied in one transaction
+  size_t queue_events_max = 1000000;  // past this the listener drops and marks a gap
+  bool run_thread = true;  // false: nothing is applied until Sync (tests, the CLI)
+};
+
+// Follows the ledger's routing events into kpi_intervals and kpi_tasks.
+class Aggregator {
+ public:
+  explicit Aggregator(store::Database& db, AggregatorOptions options = {});
+  ~Aggregator();
+  Aggregator(const Aggregator&) = delete;
+  Aggregator& operator=(const Aggregator&) = delete;
+  // The committed listener, the rebuild command and its event. Once, before the writer starts.
+  void Register(ledger::Registry& registry);
+  // Catches every tenant up from its watermark, then starts the thread.
+  Status Start();
+  void Stop();  // idempotent; applies what is queued first
+  // Applies everything the tenant's ledger holds now (reads past the watermark), so a read
+  // after it sees every event committed before the call.
+  Status Sync(const std::string& tenant);
+  // Events queued and not yet applied; events applied since start (metrics).
+  size_t Queued() const;
+  uint64_t Applied() const;
+
+ private:
+  struct State;
+  std::unique_ptr<State> s_;
+};
 
 // Reads the tenant's aggregates for the query (SQL sums grouped by the query's dims and, when
 // it groups by time, the bucket) and folds them. kInvalidArgument rule "too_many_rows" past

@@ -1,7 +1,8 @@
-// Goal: through a real ledger writer, on SQLite and PostgreSQL, the KPI projector keeps
-// kpi_intervals as routing events commit, the grouped read sums them per dimension and local
-// day, tenants never see each other's figures, and rebuild_kpis replays the ledger into the
-// same aggregates. The routing events here are appended by a test command with the payloads
+// Goal: through a real ledger writer, on SQLite and PostgreSQL, the KPI aggregator follows
+// the routing events as they commit (its thread, and Sync), the grouped read sums them per
+// dimension and local day, tenants never see each other's figures, events the aggregator's
+// listener never saw (written before it ran) are read from the ledger exactly once, and
+// rebuild_kpis replays the ledger into the same aggregates. The routing events here are appended by a test command with the payloads
 // routing's decide functions write (src/routing/service_decide.cpp); the integration test
 // test_kpis.py drives the real routing service through the API.
 #include <gtest/gtest.h>
@@ -32,7 +33,12 @@ class KpisDbTest : public ::testing::TestWithParam<Dialect> {
     auto conn = db_->Connect();
     ASSERT_TRUE(conn.ok());
     conn_ = std::move(*conn);
-    Register(registry_);
+    aggregator_ = std::make_unique<Aggregator>(*db_, AggregatorOptions{.flush_interval_ms = 20});
+    aggregator_->Register(registry_);
+    // Routing's event types (declared by the routing service in the server).
+    registry_.DeclareEvents({"task_created", "reservation_accepted", "task_completed",
+                             "task_wrapped_up", "task_transferred", "task_escalated",
+                             "task_cancelled"});
     // "emit": appends the routing events its payload lists, as routing would.
     registry_.AddCommand("emit", [](store::Tx&, const ledger::Command& cmd, Instant,
                                     Random&) -> Result<ledger::Decision> {
@@ -45,9 +51,11 @@ class KpisDbTest : public ::testing::TestWithParam<Dialect> {
     writer_ = std::make_unique<ledger::Writer>(*db_, registry_, clock_, random_,
                                                ledger::WriterOptions{});
     ASSERT_TRUE(writer_->Start().ok());
+    ASSERT_TRUE(aggregator_->Start().ok());
   }
   void TearDown() override {
     if (writer_) writer_->Stop();
+    if (aggregator_) aggregator_->Stop();
   }
 
   void Emit(const std::string& tenant, std::string type, Json payload) {
@@ -85,11 +93,14 @@ class KpisDbTest : public ::testing::TestWithParam<Dialect> {
     EXPECT_TRUE(q.ok());
     auto z = ZoneRules::Load(zone);
     EXPECT_TRUE(z.ok());
+    EXPECT_TRUE(aggregator_->Sync(tenant).ok());
     auto groups = kpis::Run(*conn_, tenant, *q, *z);
     EXPECT_TRUE(groups.ok()) << groups.error().ToString();
     return groups.ok() ? ToJson(*q, *groups) : Json();
   }
   Json Table() {
+    EXPECT_TRUE(aggregator_->Sync("acme").ok());
+    EXPECT_TRUE(aggregator_->Sync("zeta").ok());
     auto rows = conn_->Query(
         "SELECT tenant_id, bucket_us, queue_id, channel, intent, language, agent, offered, "
         "answered, answered_in_sl, abandoned, abandoned_short, answer_wait_us, abandon_wait_us, "
@@ -116,6 +127,7 @@ class KpisDbTest : public ::testing::TestWithParam<Dialect> {
   ManualClock clock_{kStart};
   SeededRandom random_{7};
   ledger::Registry registry_;
+  std::unique_ptr<Aggregator> aggregator_;
   std::unique_ptr<ledger::Writer> writer_;
 };
 
@@ -142,7 +154,11 @@ TEST_P(KpisDbTest, FiguresArePerQueueAndAgentAsRoutingEventsCommit) {
   EXPECT_EQ(byAgent["rows"][1]["agent"], "ann");
   EXPECT_EQ(byAgent["rows"][1]["handled"], 2);
   EXPECT_DOUBLE_EQ(byAgent["rows"][1]["aht"].get<double>(), 230.0);  // (360 + 100) / 2
-  // Nothing is left open once every contact ended.
+  // Nothing is left open once every contact ended; the watermark is the ledger's last seq.
+  auto wm = conn_->Query("SELECT seq FROM kpi_watermarks WHERE tenant_id = 'acme'");
+  ASSERT_TRUE(wm.ok());
+  ASSERT_EQ(wm->size(), 1u);
+  EXPECT_EQ((*wm)[0].Int(0), 14);  // 4 events for each answered contact, 2 for the abandon
   auto open = conn_->Query("SELECT COUNT(*) FROM kpi_tasks");
   ASSERT_TRUE(open.ok());
   EXPECT_EQ((*open)[0].Int(0), 0);
@@ -194,6 +210,22 @@ TEST_P(KpisDbTest, RebuildReplaysTheLedgerIntoTheSameAggregates) {
                                                     "cli:ops", Json{{"x", 1}}});
   ASSERT_FALSE(bad.ok());
   EXPECT_EQ(bad.error().rule, "empty_object");
+}
+
+TEST_P(KpisDbTest, EventsTheListenerNeverSawAreReadFromTheLedgerExactlyOnce) {
+  Contact("acme", "t1", kStart.us, "cards", "voice", 10, "ann", 300, 60);
+  Contact("acme", "t2", kStart.us + 60 * kS, "cards", "voice", 3, "");
+  const Json before = Table();
+  aggregator_->Stop();
+  for (auto table : {"kpi_intervals", "kpi_tasks", "kpi_watermarks"}) {
+    ASSERT_TRUE(conn_->Exec(std::string("DELETE FROM ") + table).ok());
+  }
+  // A second server's aggregator: it was not listening when these events committed.
+  Aggregator other(*db_, AggregatorOptions{.run_thread = false});
+  ASSERT_TRUE(other.Sync("acme").ok());
+  ASSERT_TRUE(other.Sync("acme").ok());
+  EXPECT_EQ(Table(), before);
+  EXPECT_EQ(other.Applied(), 6u);
 }
 
 INSTANTIATE_TEST_SUITE_P(All, KpisDbTest, ::testing::ValuesIn(store::TestDialects()),
