@@ -22,19 +22,33 @@ namespace {
 using store::Value;
 
 const std::string kIntervalKey = "tenant_id, bucket_us, queue_id, channel, intent, language, agent";
+// The roll-ups by queue and channel alone: per quarter hour and per UTC day (migration 15).
+const std::string kQcIntervalKey = "tenant_id, bucket_us, queue_id, channel";
+const std::string kQcDayKey = "tenant_id, day_us, queue_id, channel";
 
-std::string UpsertSql() {
+// An upsert adding counters to `table` keyed by `key` (its columns, comma-separated).
+std::string UpsertSql(std::string_view table, std::string_view key) {
   std::string cols;
   std::string marks;
   std::string sets;
   for (auto c : CounterColumns()) {
     cols += ", " + std::string(c);
     marks += ", ?";
-    sets += std::string(sets.empty() ? "" : ", ") + std::string(c) + " = kpi_intervals." +
-            std::string(c) + " + excluded." + std::string(c);
+    sets += std::string(sets.empty() ? "" : ", ") + std::string(c) + " = " + std::string(table) +
+            "." + std::string(c) + " + excluded." + std::string(c);
   }
-  return "INSERT INTO kpi_intervals (" + kIntervalKey + cols + ") VALUES (?, ?, ?, ?, ?, ?, ?" +
-         marks + ") ON CONFLICT (" + kIntervalKey + ") DO UPDATE SET " + sets;
+  std::string key_marks = "?";
+  for (char ch : key) {
+    if (ch == ',') key_marks += ", ?";
+  }
+  return "INSERT INTO " + std::string(table) + " (" + std::string(key) + cols + ") VALUES (" +
+         key_marks + marks + ") ON CONFLICT (" + std::string(key) + ") DO UPDATE SET " + sets;
+}
+
+int64_t DayOf(int64_t us) {
+  int64_t d = us / kDayUs;
+  if (us % kDayUs < 0) --d;
+  return d * kDayUs;
 }
 
 struct ContactSlot {
@@ -77,7 +91,7 @@ class Batch {
   // Forgets the tenant's aggregates: in the tables now, and what this batch holds for it.
   Status Clear(const std::string& tenant) {
     Value t[] = {tenant};
-    for (std::string_view table : {"kpi_intervals", "kpi_tasks"}) {
+    for (std::string_view table : {"kpi_intervals", "kpi_qc_intervals", "kpi_qc_days", "kpi_tasks"}) {
       auto r = tx_.Exec("DELETE FROM " + std::string(table) + " WHERE tenant_id = ?", t);
       if (!r.ok()) return r.error();
     }
@@ -131,14 +145,31 @@ class Batch {
   void SetWatermark(const std::string& tenant, int64_t seq) { watermarks_[tenant] = seq; }
 
   Status Write() {
-    static const std::string upsert = UpsertSql();
+    static const std::string upsert = UpsertSql("kpi_intervals", kIntervalKey);
+    static const std::string upsert_qc = UpsertSql("kpi_qc_intervals", kQcIntervalKey);
+    static const std::string upsert_day = UpsertSql("kpi_qc_days", kQcDayKey);
+    using QcKey = std::tuple<std::string, int64_t, std::string, std::string>;
+    std::map<QcKey, Counters> qc, days;
+    auto exec = [&](const std::string& sql, std::vector<Value> p, const Counters& c) -> Status {
+      for (int64_t v : CounterValues(c)) p.emplace_back(v);
+      auto r = tx_.Exec(sql, p);
+      if (!r.ok()) return r.error();
+      return Ok();
+    };
     for (const auto& [k, c] : deltas_) {
       if (c == Counters{}) continue;
-      std::vector<Value> p{k.tenant,      k.bucket_us,     k.dims.queue, k.dims.channel,
-                           k.dims.intent, k.dims.language, k.dims.agent};
-      for (int64_t v : CounterValues(c)) p.emplace_back(v);
-      auto r = tx_.Exec(upsert, p);
-      if (!r.ok()) return r.error();
+      OPSBOX_TRY(exec(upsert,
+                      {k.tenant, k.bucket_us, k.dims.queue, k.dims.channel, k.dims.intent,
+                       k.dims.language, k.dims.agent},
+                      c));
+      qc[QcKey{k.tenant, k.bucket_us, k.dims.queue, k.dims.channel}] += c;
+      days[QcKey{k.tenant, DayOf(k.bucket_us), k.dims.queue, k.dims.channel}] += c;
+    }
+    for (const auto& [k, c] : qc) {
+      OPSBOX_TRY(exec(upsert_qc, {std::get<0>(k), std::get<1>(k), std::get<2>(k), std::get<3>(k)}, c));
+    }
+    for (const auto& [k, c] : days) {
+      OPSBOX_TRY(exec(upsert_day, {std::get<0>(k), std::get<1>(k), std::get<2>(k), std::get<3>(k)}, c));
     }
     for (const auto& [k, slot] : contacts_) {
       if (!slot.dirty) continue;
@@ -473,14 +504,20 @@ size_t Aggregator::Queued() const {
 
 uint64_t Aggregator::Applied() const { return s_->applied.load(); }
 
-Result<std::vector<Group>> Run(store::Connection& conn, const std::string& tenant,
-                               const Query& q, const ZoneRules& zone) {
+namespace {
+
+// One read of a table over [from, to): sums grouped by the query's dims (and the bucket
+// column when the query groups by time), appended to `rows`.
+Status ReadRange(store::Tx& tx, std::string_view table, std::string_view bucket_col,
+                 const std::string& tenant, const Query& q, int64_t from, int64_t to,
+                 std::vector<BucketRow>& rows) {
+  if (from >= to) return Ok();
   std::vector<std::string> cols;
-  if (q.time != TimeGroup::kNone) cols.emplace_back("bucket_us");
+  if (q.time != TimeGroup::kNone) cols.emplace_back(bucket_col);
   for (Dim d : q.dims) {
-    cols.emplace_back(d == Dim::kQueue     ? "queue_id"
-                      : d == Dim::kChannel ? "channel"
-                      : d == Dim::kIntent  ? "intent"
+    cols.emplace_back(d == Dim::kQueue      ? "queue_id"
+                      : d == Dim::kChannel  ? "channel"
+                      : d == Dim::kIntent   ? "intent"
                       : d == Dim::kLanguage ? "language"
                                             : "agent");
   }
@@ -490,19 +527,17 @@ Result<std::vector<Group>> Run(store::Connection& conn, const std::string& tenan
   for (auto c : CounterColumns()) {
     sums += std::string(sums.empty() ? "" : ", ") + "CAST(SUM(" + std::string(c) + ") AS BIGINT)";
   }
-  std::string sql = "SELECT " + select + sums +
-                    " FROM kpi_intervals WHERE tenant_id = ? AND bucket_us >= ? AND bucket_us < ?";
+  std::string sql = "SELECT " + select + sums + " FROM " + std::string(table) +
+                    " WHERE tenant_id = ? AND " + std::string(bucket_col) + " >= ? AND " +
+                    std::string(bucket_col) + " < ?";
   if (!cols.empty()) {
     std::string group;
     for (const auto& c : cols) group += (group.empty() ? "" : ", ") + c;
     sql += " GROUP BY " + group;
   }
-  Value p[] = {tenant, q.from_us, q.to_us};
-  std::vector<BucketRow> rows;
-  size_t count = 0;
-  OPSBOX_ASSIGN_OR_RETURN(auto tx, conn.BeginSnapshot());
-  OPSBOX_TRY(tx->QueryEach(sql, p, [&](const store::Row& r) -> Status {
-    if (++count > kRowsMax * 4) {
+  Value p[] = {tenant, from, to};
+  return tx.QueryEach(sql, p, [&](const store::Row& r) -> Status {
+    if (rows.size() >= kRowsMax * 4) {
       return Error::Invalid("group_by", "too_many_rows",
                             "the query groups into more than " + std::to_string(kRowsMax) +
                                 " rows; group by less or ask a shorter range");
@@ -526,7 +561,37 @@ Result<std::vector<Group>> Run(store::Connection& conn, const std::string& tenan
     b.c = CountersFromValues(v);
     rows.push_back(std::move(b));
     return Ok();
-  }));
+  });
+}
+
+bool IsUtc(const ZoneRules& zone) { return zone.Transitions().empty() && zone.OffsetAtUtcS(0) == 0; }
+
+}  // namespace
+
+Result<std::vector<Group>> Run(store::Connection& conn, const std::string& tenant,
+                               const Query& q, const ZoneRules& zone) {
+  std::vector<BucketRow> rows;
+  OPSBOX_ASSIGN_OR_RETURN(auto tx, conn.BeginSnapshot());
+  const bool queue_channel_only = std::all_of(q.dims.begin(), q.dims.end(), [](Dim d) {
+    return d == Dim::kQueue || d == Dim::kChannel;
+  });
+  const bool utc_days = q.time == TimeGroup::kNone || (q.time == TimeGroup::kDay && IsUtc(zone));
+  if (!queue_channel_only) {
+    OPSBOX_TRY(ReadRange(*tx, "kpi_intervals", "bucket_us", tenant, q, q.from_us, q.to_us, rows));
+  } else if (!utc_days) {
+    OPSBOX_TRY(ReadRange(*tx, "kpi_qc_intervals", "bucket_us", tenant, q, q.from_us, q.to_us, rows));
+  } else {
+    // Whole UTC days from the day roll-up, the ragged ends from the quarter-hour one.
+    const int64_t first_day = -DayOf(-q.from_us);
+    const int64_t last_day = DayOf(q.to_us);
+    if (first_day < last_day) {
+      OPSBOX_TRY(ReadRange(*tx, "kpi_qc_days", "day_us", tenant, q, first_day, last_day, rows));
+      OPSBOX_TRY(ReadRange(*tx, "kpi_qc_intervals", "bucket_us", tenant, q, q.from_us, first_day, rows));
+      OPSBOX_TRY(ReadRange(*tx, "kpi_qc_intervals", "bucket_us", tenant, q, last_day, q.to_us, rows));
+    } else {
+      OPSBOX_TRY(ReadRange(*tx, "kpi_qc_intervals", "bucket_us", tenant, q, q.from_us, q.to_us, rows));
+    }
+  }
   // A query with no grouping and no rows still answers one total of zeros.
   auto groups = Fold(q, zone, rows);
   if (groups.size() > kRowsMax) {

@@ -77,6 +77,7 @@ class ZoneRules;
 namespace opsbox::kpis {
 
 inline constexpr int64_t kBucketUs = 15LL * 60 * 1000000;
+inline constexpr int64_t kDayUs = 86400LL * 1000000;
 inline constexpr int64_t kShortAbandonUs = 5LL * 1000000;  // a "short abandon": under 5 s
 inline constexpr size_t kDimBytesMax = 64;                 // intent and language kept
 inline constexpr int64_t kRangeDaysMax = 400;              // one query's from..to

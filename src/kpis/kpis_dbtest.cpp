@@ -7,6 +7,7 @@
 // test_kpis.py drives the real routing service through the API.
 #include <gtest/gtest.h>
 
+#include <map>
 #include <nlohmann/json.hpp>
 
 #include "core/random.hpp"
@@ -88,8 +89,9 @@ class KpisDbTest : public ::testing::TestWithParam<Dialect> {
               {"at_us", answered + (talk_s + wrap_s) * kS}});
   }
   Json Read(const std::string& tenant, std::string_view group_by, std::string_view kpi,
-            std::string_view zone = "UTC") {
-    auto q = ParseQuery("2026-12-07T00:00:00Z", "2026-12-09T00:00:00Z", group_by, kpi, zone);
+            std::string_view zone = "UTC", std::string_view from = "2026-12-07T00:00:00Z",
+            std::string_view to = "2026-12-09T00:00:00Z") {
+    auto q = ParseQuery(from, to, group_by, kpi, zone);
     EXPECT_TRUE(q.ok());
     auto z = ZoneRules::Load(zone);
     EXPECT_TRUE(z.ok());
@@ -210,6 +212,41 @@ TEST_P(KpisDbTest, RebuildReplaysTheLedgerIntoTheSameAggregates) {
                                                     "cli:ops", Json{{"x", 1}}});
   ASSERT_FALSE(bad.ok());
   EXPECT_EQ(bad.error().rule, "empty_object");
+}
+
+// Queries by queue and channel alone read the roll-ups (whole UTC days, quarter hours at the
+// ragged ends); the others read the full aggregates. Both answer the same figures.
+TEST_P(KpisDbTest, RollUpsAnswerTheSameFiguresAsTheFullAggregates) {
+  const int64_t day = 86400 * kS;
+  Contact("acme", "a", kStart.us - 11 * 3600 * kS, "cards", "voice", 10, "ann", 30, 5);  // 23:00 Dec 6
+  Contact("acme", "b", kStart.us, "cards", "voice", 30, "bob", 40, 5);                    // 10:00 Dec 7
+  Contact("acme", "c", kStart.us + day, "cards", "chat", 3, "");                          // 10:00 Dec 8
+  Contact("acme", "d", kStart.us + day + 15 * 60 * kS, "loans", "voice", 5, "ann", 60, 0);  // 10:15
+  for (auto [from, to] : {std::pair{"2026-12-06T00:00:00Z", "2026-12-10T00:00:00Z"},
+                          std::pair{"2026-12-06T23:00:00Z", "2026-12-08T10:15:00Z"},
+                          std::pair{"2026-12-07T10:00:00Z", "2026-12-07T10:15:00Z"}}) {
+    const Json rolled = Read("acme", "queue", "offered,answered,abandoned,aht", "UTC", from, to);
+    const Json full = Read("acme", "queue,intent", "offered,answered,abandoned,aht", "UTC", from, to);
+    std::map<std::string, Json> summed;
+    for (const auto& r : full["rows"]) {
+      Json& c = summed[r["queue"].get<std::string>()];
+      if (c.is_null()) c = Json::object();
+      for (auto& [k, v] : r["counts"].items()) c[k] = c.value(k, 0) + v.get<int64_t>();
+    }
+    ASSERT_EQ(rolled["rows"].size(), summed.size()) << from << " " << to;
+    for (const auto& r : rolled["rows"]) {
+      EXPECT_EQ(r["counts"], summed[r["queue"].get<std::string>()]) << from << " " << to;
+    }
+    EXPECT_EQ(rolled["totals"]["counts"], full["totals"]["counts"]) << from << " " << to;
+  }
+  // The ragged range holds a, b and c but not d (10:15 is its end, exclusive).
+  EXPECT_EQ(Read("acme", "", "offered", "UTC", "2026-12-06T23:00:00Z",
+                 "2026-12-08T10:15:00Z")["totals"]["offered"], 3);
+  const Json days = Read("acme", "day", "offered", "UTC", "2026-12-06T00:00:00Z",
+                         "2026-12-10T00:00:00Z");
+  ASSERT_EQ(days["rows"].size(), 3u);
+  EXPECT_EQ(days["rows"][0]["day"], "2026-12-06");
+  EXPECT_EQ(days["rows"][2]["offered"], 2);
 }
 
 TEST_P(KpisDbTest, EventsTheListenerNeverSawAreReadFromTheLedgerExactlyOnce) {
