@@ -25,6 +25,7 @@ void AddApprovalsRoutes(Router& router, const ApiDeps& deps);
 void AddCollectionsRoutes(Router& router, const ApiDeps& deps);
 void AddAutomationRoutes(Router& router, const ApiDeps& deps);
 void AddKpisRoutes(Router& router, const ApiDeps& deps);
+void AddBillingRoutes(Router& router, const ApiDeps& deps);
 }  // namespace detail
 
 void RecordRejectedSignatures(const ApiDeps& deps, bool all) {
@@ -51,6 +52,7 @@ void AddRoutes(Router& router, const ApiDeps& deps) {
   detail::AddCollectionsRoutes(router, deps);
   detail::AddAutomationRoutes(router, deps);
   detail::AddKpisRoutes(router, deps);
+  detail::AddBillingRoutes(router, deps);
 }
 
 }  // namespace opsbox::api

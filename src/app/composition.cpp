@@ -50,6 +50,7 @@
 #include "backup/backup.hpp"
 #include "cases/case_ledger.hpp"
 #include "approvals/approvals.hpp"
+#include "billing/billing.hpp"
 #include "kpis/kpis.hpp"
 #include "collections/collections.hpp"
 #include "collections/contact_files.hpp"
@@ -480,6 +481,7 @@ Status RegisterModules(Modules& m, const ModuleWiring& w) {
   m.kpis = std::make_unique<kpis::Aggregator>(
       w.db, kpis::AggregatorOptions{.run_thread = w.run_threads});
   m.kpis->Register(m.registry);
+  billing::Register(m.registry);  // issue #13: client contracts and invoices
   // Issue #11: collections. Contacts are sealed per customer by the keyring (the writer's
   // sealer) and their projected copies scrubbed when the customer is erased.
   {

@@ -113,10 +113,13 @@ TEST(IdentityPermissions, ComplianceDeclaresTheAutomationBoundaryAndAgentsReview
 
 // Issue #13: KPIs are read by those who run and check the floor, never by agents or systems;
 // rebuilding the aggregates is an administrator's repair.
-TEST(IdentityPermissions, LeadsAndOversightReadKpisAndOnlyAdminRebuildsThem) {
+TEST(IdentityPermissions, OversightReadsKpisAndInvoicesAndOnlyAdminRebuildsOrSetsTheContract) {
   for (const auto& role : AllRoles()) {
     EXPECT_EQ(RoleAllows(role, "kpis.read"), role != "agent" && role != "integration") << role;
     EXPECT_EQ(RoleAllows(role, "kpis.rebuild"), role == "admin") << role;
+    EXPECT_EQ(RoleAllows(role, "billing.read"), role == "supervisor" ||
+              role == "compliance_officer" || role == "admin" || role == "auditor") << role;
+    EXPECT_EQ(RoleAllows(role, "billing.manage"), role == "admin") << role;
   }
 }
 

@@ -128,6 +128,9 @@ const PermissionRow kMatrix[] = {
      {"team_lead", "supervisor", "qa_analyst", "collections_manager", "compliance_officer",
       "wfm_planner", "admin", "auditor"}},
     {"kpis.rebuild", {"admin"}},
+    // Client contracts and invoices (issue #13): the BPO's commercial terms with the tenant.
+    {"billing.read", {"supervisor", "compliance_officer", "admin", "auditor"}},
+    {"billing.manage", {"admin"}},
 };
 
 constexpr size_t kPermissionsMax = 64;

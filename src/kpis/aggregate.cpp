@@ -321,11 +321,15 @@ std::string TimeLabel(TimeGroup g, const ZoneRules& zone, int64_t bucket_us) {
   return label;
 }
 
+double Round(double v, std::string_view unit) {
+  const double scale = unit == "ratio" ? 10000.0 : unit == "seconds" ? 10.0 : 1.0;
+  return std::round(v * scale) / scale;
+}
+
 Json Value(std::optional<double> v, std::string_view unit) {
   if (!v) return Json();
   if (unit == "count") return static_cast<int64_t>(std::llround(*v));
-  const double scale = unit == "ratio" ? 10000.0 : unit == "seconds" ? 10.0 : 1.0;
-  return std::round(*v * scale) / scale;
+  return Round(*v, unit);
 }
 
 Json Counts(const Counters& c) {
@@ -377,6 +381,13 @@ std::optional<double> Compute(std::string_view kpi, const Counters& c) {
   if (kpi == "acw") return Seconds(c.wrap_us, c.handled);
   if (kpi == "transfer_rate") return Ratio(c.transferred, c.handled);
   return std::nullopt;
+}
+
+std::optional<double> Reported(std::string_view kpi, const Counters& c) {
+  const KpiDef* def = FindKpi(kpi);
+  auto v = Compute(kpi, c);
+  if (!v || def == nullptr) return v;
+  return Round(*v, def->unit);
 }
 
 Result<Query> ParseQuery(std::string_view from, std::string_view to, std::string_view group_by,

@@ -162,6 +162,8 @@ std::span<const KpiDef> Catalogue();
 const KpiDef* FindKpi(std::string_view id);
 // A KPI's value over summed counters; nullopt when its denominator is 0.
 std::optional<double> Compute(std::string_view kpi, const Counters& c);
+// As reported (the API, CSV, invoices): ratios to 4 decimals, seconds to 1, counts whole.
+std::optional<double> Reported(std::string_view kpi, const Counters& c);
 
 enum class Dim { kQueue, kChannel, kIntent, kLanguage, kAgent };
 enum class TimeGroup { kNone, kInterval, kHour, kDay };

@@ -329,6 +329,11 @@ class SecretsOut(harness.OpsboxTestCase):
     def kpis(self):
         # Issue #13: the KPI aggregates rebuilt from the ledger (an administrator's repair).
         self.call("POST", "/kpis/rebuild", {}, status=200)
+        # Issue #13: a client contract.
+        self.call("PUT", "/billing/contract",
+                  {"client_name": "Acme Bank", "currency": "INR",
+                   "effective_month": time.strftime("%Y-%m", time.gmtime()),
+                   "pricing": {"per_contact_minor": 1000}}, status=200)
 
     # --- checks ---
     def assertNoSecret(self, where, event):
