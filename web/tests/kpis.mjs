@@ -10,7 +10,7 @@ import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
 import path from "node:path";
 import test from "node:test";
-import { BIN, cli, closeContexts, launchContexts, startServer, tempDataDir } from "./lib/harness.mjs";
+import { BIN, call, cli, closeContexts, launchContexts, startServer, tempDataDir } from "./lib/harness.mjs";
 
 const ARTIFACTS = process.env.OPSBOX_ARTIFACT_DIR || process.cwd();
 const WAIT_MS = 60000;
@@ -25,6 +25,11 @@ test("the KPI dashboard changes while opsbox simulate routes contacts", async ()
     "--role", "admin"])).key;
   const server = await startServer(dir);
   const base = "http://127.0.0.1:" + server.port;
+  // The client's contract for this month: the invoice card reads it.
+  const month = new Date().toISOString().slice(0, 7);
+  await call(base, admin, "PUT", "/billing/contract", { client_name: "Acme Bank", currency: "INR",
+    effective_month: month, pricing: { per_contact_minor: 1250 },
+    targets: [{ kpi: "service_level", op: ">=", target: 0.8 }] });
   const browsers = await launchContexts(1, { viewport: { width: 1366, height: 900 }, acceptDownloads: true });
   let sim = null;
   const errors = [];
@@ -74,6 +79,31 @@ test("the KPI dashboard changes while opsbox simulate routes contacts", async ()
       document.querySelector("#kpi-table th")?.textContent?.startsWith("Agent"), null,
     { timeout: WAIT_MS });
     await page.waitForSelector('#kpi-totals dd[data-kpi="handled"]', { timeout: WAIT_MS });
+
+    // The client invoice for the month: its contacts line is the handled contacts at 12.50,
+    // the same figures as the invoice API answers.
+    if (sim && sim.exitCode === null) {
+      sim.kill("SIGTERM");
+      await new Promise((resolve) => sim.once("exit", resolve));
+    }
+    // Tasks in flight when the simulation stopped still end: wait for the invoice to settle.
+    let invoice = await call(base, admin, "GET", "/billing/invoices/" + month);
+    for (let i = 0; i < 60; i++) {
+      await new Promise((resolve) => setTimeout(resolve, 500));
+      const again = await call(base, admin, "GET", "/billing/invoices/" + month);
+      if (JSON.stringify(again) === JSON.stringify(invoice)) break;
+      invoice = again;
+    }
+    await page.locator("#invoice-month").focus();
+    await page.locator("#invoice-month").fill(month);
+    await page.locator("#invoice-month").dispatchEvent("change");
+    await page.waitForFunction((total) =>
+      document.querySelector('#invoice-totals dd[data-total="total"]')?.textContent?.replace(/[^0-9]/g, "") ===
+        String(total), invoice.total_minor, { timeout: WAIT_MS });
+    const contacts = invoice.lines.find((l) => l.item === "contacts");
+    assert.equal(contacts.amount_minor, invoice.usage.contacts * 1250);
+    assert.ok(invoice.usage.contacts >= 3);
+    await page.locator('#invoice tr[data-item="contacts"]').waitFor({ timeout: WAIT_MS });
 
     // The CSV link downloads the same grouping as a file.
     const [download] = await Promise.all([page.waitForEvent("download"), page.click("#kpi-csv")]);

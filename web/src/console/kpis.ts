@@ -4,7 +4,7 @@
 // chart's text equivalent), the figures refresh every few seconds while the page is open, and
 // the same query downloads as CSV. Plain form controls, so it works with the keyboard alone.
 import uPlot from "uplot";
-import { api, enc, tenantPath } from "../lib/api";
+import { allows, api, enc, tenantPath } from "../lib/api";
 import { formatPercent, t } from "../lib/i18n";
 import { card, empty, errorText, h, loading, select, table } from "../lib/ui";
 import { Cleanup, PageContext } from "./pages";
@@ -37,6 +37,58 @@ function range(days: number): [string, string] {
   const to = Math.ceil((Date.now() + 1) / kQuarterMs) * kQuarterMs;
   return [new Date(from).toISOString().replace(/\.\d{3}Z$/, "Z"),
     new Date(to).toISOString().replace(/\.\d{3}Z$/, "Z")];
+}
+
+function money(minor: number, currency: string): string {
+  const f = new Intl.NumberFormat(undefined, { style: "currency", currency });
+  const digits = f.resolvedOptions().maximumFractionDigits ?? 2;
+  return f.format(minor / 10 ** digits);
+}
+
+// The client invoice of a month (issue #13, contracts and billing): lines, the KPI targets with
+// their evidence, penalty, bonus and total; CSV and HTML beside it.
+function invoiceCard(): HTMLElement {
+  const now = new Date();
+  const month = h("input", { id: "invoice-month", type: "month",
+    value: now.toISOString().slice(0, 7) }) as HTMLInputElement;
+  const box = h("div", { id: "invoice", "aria-live": "polite" });
+  const links = h("p", { class: "actions" });
+  const show = async () => {
+    box.replaceChildren(loading());
+    links.replaceChildren();
+    try {
+      const inv = await api("GET", tenantPath("/billing/invoices/" + enc(month.value)));
+      const cur = inv.currency as string;
+      const base = tenantPath("/billing/invoices/" + enc(month.value));
+      links.append(h("a", { href: base + "?format=csv", download: "invoice-" + month.value + ".csv" }, t("billing.csv")),
+        " ", h("a", { href: base + "?format=html", target: "_blank", rel: "noopener" }, t("billing.html")));
+      box.replaceChildren(
+        table(inv.lines, [
+          { key: "item", label: t("billing.item"), value: (l: any) => t("billing.item." + l.item) },
+          { key: "quantity", label: t("billing.quantity"), value: (l: any) => l.quantity },
+          { key: "unit", label: t("billing.unit"), value: (l: any) => l.unit_minor, cell: (l: any) => money(l.unit_minor, cur) },
+          { key: "amount", label: t("billing.amount"), value: (l: any) => l.amount_minor, cell: (l: any) => money(l.amount_minor, cur) },
+        ], { caption: t("billing.lines"), rowKey: (l: any) => l.item, rowAttr: "item" }),
+        table([...inv.targets, ...inv.bonuses], [
+          { key: "kpi", label: t("billing.kpi"), value: (c: any) => c.kpi },
+          { key: "target", label: t("billing.target"), value: (c: any) => c.op + " " + c.target },
+          { key: "actual", label: t("billing.actual"), value: (c: any) => (c.actual === null ? "–" : String(c.actual)) },
+          { key: "result", label: t("billing.result"), value: (c: any) => (c.met ? 1 : 0),
+            cell: (c: any) => h("a", { href: c.evidence }, c.met ? t("billing.met") : t("billing.missed")) },
+        ], { caption: t("billing.targets"), rowKey: (c: any) => c.kpi, rowAttr: "kpi" }),
+        h("dl", { class: "kpi-totals", id: "invoice-totals" },
+          h("div", {}, h("dt", {}, t("billing.subtotal")), h("dd", { "data-total": "subtotal" }, money(inv.subtotal_minor, cur))),
+          h("div", {}, h("dt", {}, t("billing.penalty", { bp: inv.penalty_bp })), h("dd", { "data-total": "penalty" }, "−" + money(inv.penalty_minor, cur))),
+          h("div", {}, h("dt", {}, t("billing.bonus", { bp: inv.bonus_bp })), h("dd", { "data-total": "bonus" }, money(inv.bonus_minor, cur))),
+          h("div", {}, h("dt", {}, t("billing.total")), h("dd", { "data-total": "total" }, money(inv.total_minor, cur)))));
+    } catch (e) {
+      box.replaceChildren(errorText(e));
+    }
+  };
+  month.addEventListener("change", show);
+  show();
+  return card(t("billing.title"),
+    h("div", { class: "field" }, h("label", { for: "invoice-month" }, t("billing.month")), month), links, box);
 }
 
 function figure(v: unknown, unit: string): string {
@@ -79,6 +131,7 @@ export async function mount({ root }: PageContext): Promise<Cleanup> {
     card(t("kpis.totals"), totals),
     card(t("kpis.by_group"), tableBox),
     card(t("kpis.trend"), legend, chartHost, trendBox));
+  if (allows("billing.read")) root.append(invoiceCard());
 
   let chart: uPlot | null = null;
   let seq = 0;
