@@ -164,8 +164,14 @@ void ReplyDelivery::Recorded(const integrations::OutboxRow& row,
                                              : outcome.last_error;
   }
   report_(ledger::Command{tenant,
-                          "delivery:" + message_id + ":" + std::to_string(row.lease_at_us),
+                          "delivery:" + message_id + ":" + std::to_string(row.lease_at_us) + ":" +
+                              std::to_string(outcome.attempt) + ":" + outcome.status,
                           std::string(kRecordDelivery), "system:outbox", std::move(p)});
+}
+
+bool ReplyDelivery::Permanent(const integrations::OutboundResponse& response) const {
+  return response.status >= 400 && response.status < 500 && response.status != 408 &&
+         response.status != 429;
 }
 
 integrations::OutboundRequest TwilioSendRequest(std::string_view api_base_url,

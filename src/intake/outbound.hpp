@@ -40,8 +40,9 @@ integrations::OutboundRequest WhatsAppSendRequest(std::string_view api_base_url,
 // recorded outcome on the ledger — a 2xx as record_delivery {outcome:"sent"} with the
 // provider's id, a dead letter as {outcome:"dead", reason: last_error} — through `report`
 // (set by the composition root to the writer's Submit before the outbox starts; command id
-// "delivery:<message_id>:<lease>", so a resubmission is answered once). A crash between the
-// outbox's update and the append loses that status event; the row itself stays right.
+// "delivery:<message_id>:<lease>:<attempt>:<outcome>", so a resubmission is answered once).
+// A crash between the outbox's update and the append loses that status event; the row itself
+// stays right.
 class ReplyDelivery : public integrations::DeliveryKind {
  public:
   using Report = std::function<void(ledger::Command)>;
@@ -50,6 +51,9 @@ class ReplyDelivery : public integrations::DeliveryKind {
   const std::vector<std::string>& key_columns() const override;
   void Recorded(const integrations::OutboxRow& row,
                 const integrations::DeliveryOutcome& outcome) override;
+  // A 4xx other than 408 and 429 is the provider refusing this message (an invalid or
+  // unreachable number, a template or window rule): sending it again cannot help.
+  bool Permanent(const integrations::OutboundResponse& response) const override;
 
  private:
   Report report_;

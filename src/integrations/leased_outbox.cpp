@@ -284,7 +284,8 @@ Status LeasedOutbox::Deliver(store::Connection& conn, DeliveryKind& kind, const 
     last_error = resp.ok() ? ResponseExcerpt(*resp) : resp.error().message;
     // A request that can never succeed (a destination the outbound policy forbids, a
     // malformed url, a row the kind cannot build) is dead at once; its message is the reason.
-    const bool permanent = !resp.ok() && resp.error().code == ErrorCode::kInvalidArgument;
+    const bool permanent = (!resp.ok() && resp.error().code == ErrorCode::kInvalidArgument) ||
+                           (resp.ok() && kind.Permanent(*resp));
     if (permanent || attempt >= retry.retry_max) {
       status = kDead;
     } else {

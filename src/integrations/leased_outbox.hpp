@@ -117,6 +117,10 @@ class DeliveryKind {
       const OutboxRow& /*row*/, const OutboundResponse& /*response*/) {
     return {};
   }
+  // Whether a non-2xx answer can never succeed however often it is sent (a provider refusing
+  // the recipient): the row is dead at once instead of retried. Default: every answer is
+  // retried.
+  virtual bool Permanent(const OutboundResponse& /*response*/) const { return false; }
   // Called on the delivering thread once the outcome of `row` is recorded (not when its lease
   // ran out first), so a kind can report it (intake records it on the ledger). Must not block
   // for long. Default: nothing.
