@@ -354,6 +354,11 @@ TEST_P(IntakeDbTest, ARefusedReplyIsAFailedMessageUntilItIsRetriedAndSent) {
 // Issue #14: an SMS reply is refused while the customer is opted out (Hooks::opted_out) and
 // carries its segments otherwise.
 TEST_P(IntakeDbTest, SmsRepliesAreRefusedToAnOptedOutNumberAndCountSegments) {
+  Submit(std::string(kConfigureChannel),
+         Json{{"channel", "sms"},
+              {"settings", {{"account_sid", "AC1"}, {"from_number", "+15005550006"},
+                            {"api_base_url", "http://127.0.0.1:9"}}},
+              {"secrets", {{"auth_token", "tok-sms"}}}});
   Json in = Inbound("sms", Message("SM1", {{"phone", "+14155550100"}}, "hi"));
   const std::string conv = in["items"][0]["conversation_id"];
   Json sent = Submit(std::string(kSendMessage),
@@ -368,6 +373,21 @@ TEST_P(IntakeDbTest, SmsRepliesAreRefusedToAnOptedOutNumberAndCountSegments) {
       Json{{"conversation_id", conv}, {"text", "hello?"}}});
   ASSERT_FALSE(refused.ok());
   EXPECT_EQ(refused.error().rule, "opted_out");
+  // The reply queued before the opt-out is never sent: a dead letter saying why.
+  ScriptedHttp http;
+  SmsReplyDelivery replies(intake_);
+  integrations::LeasedOutbox worker(*db_, http, clock_, random_, {&replies}, {});
+  ASSERT_EQ(*worker.RunOnce(clock_.Now()), 1);
+  EXPECT_TRUE(http.requests.empty());
+  EXPECT_EQ(Count("SELECT COUNT(*) FROM intake_outbound WHERE status = 'dead' AND last_error "
+                  "LIKE '%opted out%'"),
+            1);
+  opted_out_ = false;
+  Submit(std::string(kSendMessage), Json{{"conversation_id", conv}, {"text", "Welcome back"}});
+  ASSERT_EQ(*worker.RunOnce(clock_.Now()), 1);
+  ASSERT_EQ(http.requests.size(), 1u);
+  EXPECT_EQ(http.requests[0].url, "http://127.0.0.1:9/2010-04-01/Accounts/AC1/Messages.json");
+  EXPECT_EQ(http.requests[0].body, "To=%2B14155550100&From=%2B15005550006&Body=Welcome+back");
 }
 
 // Regression (issue #9): intake's own outbound worker kept claimed replies leased on stop, so

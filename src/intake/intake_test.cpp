@@ -365,7 +365,7 @@ TEST(IntakeSms, SendRequestIsTwiliosMessagesResourceWithBasicAuth) {
   EXPECT_TRUE(basic);
 }
 
-TEST(IntakeSms, AProvidersRefusalIsPermanentButOverloadIsRetried) {
+TEST(IntakeSms, AProvidersRefusalIsPermanentButOverloadIsRetriedAndItsMessageIsTheReason) {
   Intake intake({}, {});
   SmsReplyDelivery kind(intake);
   EXPECT_TRUE(kind.Permanent({400, ""}));
@@ -373,6 +373,12 @@ TEST(IntakeSms, AProvidersRefusalIsPermanentButOverloadIsRetried) {
   EXPECT_FALSE(kind.Permanent({429, ""}));
   EXPECT_FALSE(kind.Permanent({408, ""}));
   EXPECT_FALSE(kind.Permanent({503, ""}));
+  EXPECT_EQ(kind.Describe({400, R"({"code":21211,"message":"The 'To' number is not valid.",)"
+                                R"("status":400})"}),
+            "HTTP 400: 21211 The 'To' number is not valid.");
+  EXPECT_EQ(kind.Describe({400, R"({"error":{"message":"Invalid parameter","code":100}})"}),
+            "HTTP 400: 100 Invalid parameter");
+  EXPECT_EQ(kind.Describe({502, "<html>bad gateway</html>"}), "HTTP 502: <html>bad gateway</html>");
 }
 
 }  // namespace

@@ -174,6 +174,21 @@ bool ReplyDelivery::Permanent(const integrations::OutboundResponse& response) co
          response.status != 429;
 }
 
+std::string ReplyDelivery::Describe(const integrations::OutboundResponse& response) const {
+  Json j = Json::parse(response.body, nullptr, false);
+  if (j.is_object() && j.contains("error") && j["error"].is_object()) j = j["error"];
+  if (!j.is_object() || !j.contains("message") || !j["message"].is_string()) {
+    return integrations::ResponseExcerpt(response);
+  }
+  std::string out = "HTTP " + std::to_string(response.status) + ": ";
+  const Json code = j.value("code", Json());
+  if (code.is_number_integer() || code.is_string()) {
+    out += (code.is_string() ? code.get<std::string>() : code.dump()) + " ";
+  }
+  out += j["message"].get<std::string>().substr(0, integrations::kResponseExcerptBytesMax);
+  return Printable(out);
+}
+
 integrations::OutboundRequest TwilioSendRequest(std::string_view api_base_url,
                                                 std::string_view account_sid,
                                                 std::string_view auth_token, std::string_view to,

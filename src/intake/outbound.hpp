@@ -54,6 +54,10 @@ class ReplyDelivery : public integrations::DeliveryKind {
   // A 4xx other than 408 and 429 is the provider refusing this message (an invalid or
   // unreachable number, a template or window rule): sending it again cannot help.
   bool Permanent(const integrations::OutboundResponse& response) const override;
+  // "HTTP <status>: <code> <message>" from Twilio's {code, message} or the Cloud API's
+  // {error:{code, message}} (at most kResponseExcerptBytesMax bytes of the message), else the
+  // outbox's excerpt.
+  std::string Describe(const integrations::OutboundResponse& response) const override;
 
  private:
   Report report_;

@@ -281,7 +281,7 @@ Status LeasedOutbox::Deliver(store::Connection& conn, DeliveryKind& kind, const 
     status = kDelivered;
     extra = kind.Delivered(c, *resp);
   } else {
-    last_error = resp.ok() ? ResponseExcerpt(*resp) : resp.error().message;
+    last_error = resp.ok() ? kind.Describe(*resp) : resp.error().message;
     // A request that can never succeed (a destination the outbound policy forbids, a
     // malformed url, a row the kind cannot build) is dead at once; its message is the reason.
     const bool permanent = (!resp.ok() && resp.error().code == ErrorCode::kInvalidArgument) ||

@@ -117,6 +117,11 @@ class DeliveryKind {
       const OutboxRow& /*row*/, const OutboundResponse& /*response*/) {
     return {};
   }
+  // What last_error says of a non-2xx answer. Default: ResponseExcerpt (status and a short
+  // excerpt of the body); a kind that knows the receiver's error format says it more plainly.
+  virtual std::string Describe(const OutboundResponse& response) const {
+    return ResponseExcerpt(response);
+  }
   // Whether a non-2xx answer can never succeed however often it is sent (a provider refusing
   // the recipient): the row is dead at once instead of retried. Default: every answer is
   // retried.
