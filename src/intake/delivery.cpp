@@ -39,8 +39,8 @@ Result<const Json*> Payload(const ledger::Event& e, Json& storage) {
 Result<ledger::Decision> HandleRecordDelivery(store::Tx& tx, const ledger::Command& cmd,
                                               Instant now, Random&) {
   const Json& body = cmd.payload;
-  OPSBOX_TRY(CheckObjectKeys(body, {"message_id", "outcome", "provider_message_id", "reason",
-                                    "attempts"}));
+  OPSBOX_TRY(CheckObjectKeys(
+      body, {"message_id", "outcome", "provider_message_id", "reason", "attempts"}));
   OPSBOX_ASSIGN_OR_RETURN(auto message_id, RequireString(body, "message_id", 64));
   const Json outcome_value = body.value("outcome", Json());
   if (outcome_value != Json("sent") && outcome_value != Json("dead")) {
@@ -50,9 +50,8 @@ Result<ledger::Decision> HandleRecordDelivery(store::Tx& tx, const ledger::Comma
   OPSBOX_ASSIGN_OR_RETURN(auto provider_id,
                           OptionalString(body, "provider_message_id", kProviderIdBytesMax, ""));
   OPSBOX_ASSIGN_OR_RETURN(auto reason, OptionalString(body, "reason", kReasonBytesMax, ""));
-  const int64_t attempts = body.value("attempts", Json(0)).is_number_integer()
-                               ? body.value("attempts", int64_t{0})
-                               : 0;
+  const int64_t attempts =
+      body.value("attempts", Json(0)).is_number_integer() ? body.value("attempts", int64_t{0}) : 0;
   OPSBOX_ASSIGN_OR_RETURN(auto m, LoadMessage(tx, cmd.tenant_id, message_id));
   ledger::Decision d;
   d.result = Json{{"message_id", message_id}, {"recorded", false}};
@@ -98,8 +97,8 @@ Result<ledger::Decision> HandleRetryMessage(store::Tx& tx, const ledger::Command
                            "no provider delivers this message: there is nothing to retry");
   }
   if (!probe.retryable()) {
-    return Error::Conflict("not_failed", "only a failed message can be retried; this one is " +
-                                             m->status);
+    return Error::Conflict("not_failed",
+                           "only a failed message can be retried; this one is " + m->status);
   }
   OPSBOX_ASSIGN_OR_RETURN(auto conv, LoadConversation(tx, cmd.tenant_id, conversation_id));
   if (!conv || conv->status != "open") {
@@ -113,9 +112,8 @@ Result<ledger::Decision> HandleRetryMessage(store::Tx& tx, const ledger::Command
                                            {"customer_id", m->customer_id},
                                            {"channel", m->channel},
                                            {"delivery", m->delivery}}});
-  d.result = Json{{"message_id", message_id},
-                  {"conversation_id", conversation_id},
-                  {"status", "queued"}};
+  d.result =
+      Json{{"message_id", message_id}, {"conversation_id", conversation_id}, {"status", "queued"}};
   return d;
 }
 
@@ -136,19 +134,21 @@ Status ProjectRetryRequested(store::Tx& tx, const ledger::Event& e) {
   OPSBOX_ASSIGN_OR_RETURN(const Json* p, Payload(e, storage));
   const std::string message_id = Text(*p, "message_id");
   store::Value m[] = {e.recorded_at.us, e.tenant_id, message_id};
-  OPSBOX_TRY(tx.Exec("UPDATE intake_messages SET status = 'queued', status_reason = NULL, "
-                     "status_at_us = ?, dead_letter = 0 WHERE tenant_id = ? AND message_id = ?",
-                     m));
-  store::Value o[] = {e.tenant_id,      message_id,       Text(*p, "channel"), e.recorded_at.us,
-                      e.recorded_at.us, e.recorded_at.us};
-  OPSBOX_TRY(tx.Exec("INSERT INTO intake_outbound (tenant_id, message_id, channel, status, "
-                     "attempts, next_attempt_at_us, last_status, last_error, "
-                     "provider_message_id, created_at_us, updated_at_us) VALUES (?, ?, ?, "
-                     "'pending', 0, ?, 0, '', '', ?, ?) ON CONFLICT (tenant_id, message_id) DO "
-                     "UPDATE SET status = 'pending', attempts = 0, next_attempt_at_us = "
-                     "excluded.next_attempt_at_us, last_status = 0, last_error = '', "
-                     "provider_message_id = '', updated_at_us = excluded.updated_at_us",
-                     o));
+  OPSBOX_TRY(
+      tx.Exec("UPDATE intake_messages SET status = 'queued', status_reason = NULL, "
+              "status_at_us = ?, dead_letter = 0 WHERE tenant_id = ? AND message_id = ?",
+              m));
+  store::Value o[] = {e.tenant_id,      message_id,       Text(*p, "channel"),
+                      e.recorded_at.us, e.recorded_at.us, e.recorded_at.us};
+  OPSBOX_TRY(
+      tx.Exec("INSERT INTO intake_outbound (tenant_id, message_id, channel, status, "
+              "attempts, next_attempt_at_us, last_status, last_error, "
+              "provider_message_id, created_at_us, updated_at_us) VALUES (?, ?, ?, "
+              "'pending', 0, ?, 0, '', '', ?, ?) ON CONFLICT (tenant_id, message_id) DO "
+              "UPDATE SET status = 'pending', attempts = 0, next_attempt_at_us = "
+              "excluded.next_attempt_at_us, last_status = 0, last_error = '', "
+              "provider_message_id = '', updated_at_us = excluded.updated_at_us",
+              o));
   return Ok();
 }
 

@@ -300,6 +300,21 @@ TEST_P(IntakeDbTest, DeliversWhatsAppRepliesWithRetriesAndMapsReceipts) {
                          sent["message_id"].get<std::string>() + "'");
   ASSERT_TRUE(st.ok());
   EXPECT_EQ((*st)[0].Text(0), "read") << "a late 'delivered' does not move the status back";
+  // Issue #14: the provider's failure (whatsapp_status_failed.json's errors) is the reason.
+  Submit(std::string(kReceiveInbound),
+         Json{{"channel", "whatsapp"},
+              {"items", Json::array({Json{{"kind", "status"}, {"provider_message_id", "wamid.out1"},
+                                          {"status", "failed"}, {"at_us", kStart.us},
+                                          {"errors", Json::array({Json{
+                                              {"code", 130472},
+                                              {"title", "User's number is part of an "
+                                                        "experiment"}}})}}})}});
+  auto failed = GetMessage(*conn_, "acme", sent["message_id"].get<std::string>());
+  ASSERT_TRUE(failed.ok() && failed->has_value());
+  EXPECT_EQ((*failed)->status, "failed");
+  EXPECT_EQ((*failed)->status_reason, "130472: User's number is part of an experiment");
+  EXPECT_FALSE((*failed)->dead_letter);
+  EXPECT_TRUE((*failed)->retryable());
 }
 
 // Issue #14: a reply the provider refuses is a dead letter at once (a 4xx is permanent); the

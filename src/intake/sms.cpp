@@ -1,6 +1,6 @@
 // SMS (issue #14), pure: segment counting (3GPP TS 23.038 GSM 7-bit default alphabet and its
-// extension table, else UCS-2), Twilio's inbound message and status callback forms, and the
-// opt-out keywords.
+// extension table, else UCS-2) and the opt-out keywords. Twilio's SMS forms are parsed in
+// adapters.cpp beside the voice ones.
 #include <algorithm>
 #include <cctype>
 #include <nlohmann/json.hpp>
@@ -13,18 +13,17 @@ namespace {
 
 // The GSM 7-bit default alphabet (one septet each), as Unicode code points.
 constexpr char32_t kGsmBasic[] = {
-    U'@', U'£', U'$', U'¥', U'è', U'é', U'ù', U'ì', U'ò', U'Ç', U'\n', U'Ø', U'ø', U'\r', U'Å',
-    U'å', U'Δ', U'_', U'Φ', U'Γ', U'Λ', U'Ω', U'Π', U'Ψ', U'Σ', U'Θ', U'Ξ', U'Æ', U'æ', U'ß',
-    U'É', U' ', U'!', U'"', U'#', U'¤', U'%', U'&', U'\'', U'(', U')', U'*', U'+', U',', U'-',
-    U'.', U'/', U'0', U'1', U'2', U'3', U'4', U'5', U'6', U'7', U'8', U'9', U':', U';', U'<',
-    U'=', U'>', U'?', U'¡', U'A', U'B', U'C', U'D', U'E', U'F', U'G', U'H', U'I', U'J', U'K',
-    U'L', U'M', U'N', U'O', U'P', U'Q', U'R', U'S', U'T', U'U', U'V', U'W', U'X', U'Y', U'Z',
-    U'Ä', U'Ö', U'Ñ', U'Ü', U'§', U'¿', U'a', U'b', U'c', U'd', U'e', U'f', U'g', U'h', U'i',
-    U'j', U'k', U'l', U'm', U'n', U'o', U'p', U'q', U'r', U's', U't', U'u', U'v', U'w', U'x',
+    U'@', U'£', U'$', U'¥', U'è', U'é', U'ù', U'ì', U'ò',  U'Ç', U'\n', U'Ø', U'ø', U'\r', U'Å',
+    U'å', U'Δ', U'_', U'Φ', U'Γ', U'Λ', U'Ω', U'Π', U'Ψ',  U'Σ', U'Θ',  U'Ξ', U'Æ', U'æ',  U'ß',
+    U'É', U' ', U'!', U'"', U'#', U'¤', U'%', U'&', U'\'', U'(', U')',  U'*', U'+', U',',  U'-',
+    U'.', U'/', U'0', U'1', U'2', U'3', U'4', U'5', U'6',  U'7', U'8',  U'9', U':', U';',  U'<',
+    U'=', U'>', U'?', U'¡', U'A', U'B', U'C', U'D', U'E',  U'F', U'G',  U'H', U'I', U'J',  U'K',
+    U'L', U'M', U'N', U'O', U'P', U'Q', U'R', U'S', U'T',  U'U', U'V',  U'W', U'X', U'Y',  U'Z',
+    U'Ä', U'Ö', U'Ñ', U'Ü', U'§', U'¿', U'a', U'b', U'c',  U'd', U'e',  U'f', U'g', U'h',  U'i',
+    U'j', U'k', U'l', U'm', U'n', U'o', U'p', U'q', U'r',  U's', U't',  U'u', U'v', U'w',  U'x',
     U'y', U'z', U'ä', U'ö', U'ñ', U'ü', U'à'};
 // The extension table: an escape septet plus one, so two septets each.
-constexpr char32_t kGsmExtension[] = {U'\f', U'^', U'{', U'}', U'\\', U'[', U'~', U']', U'|',
-                                      U'€'};
+constexpr char32_t kGsmExtension[] = {U'\f', U'^', U'{', U'}', U'\\', U'[', U'~', U']', U'|', U'€'};
 
 // Decodes UTF-8 (already checked well-formed by the caller's IsUtf8) into code points.
 std::u32string CodePoints(std::string_view s) {
@@ -63,34 +62,6 @@ int64_t Pack(const std::vector<int>& units, int single, int per_segment) {
   return segments;
 }
 
-std::string FormValue(const FormFields& fields, std::string_view key) {
-  for (const auto& [k, v] : fields) {
-    if (k == key) return v;
-  }
-  return "";
-}
-
-Result<std::string> Required(const FormFields& fields, std::string_view key, size_t bytes_max) {
-  std::string v = FormValue(fields, key);
-  if (v.empty()) {
-    return Error::Invalid(std::string(key), "required", std::string(key) + " is required");
-  }
-  if (v.size() > bytes_max) {
-    return Error::Invalid(std::string(key), "max_bytes",
-                          std::string(key) + " is longer than " + std::to_string(bytes_max) +
-                              " bytes");
-  }
-  return v;
-}
-
-Status CheckUtf8Fields(const FormFields& fields) {
-  for (const auto& [k, v] : fields) {
-    if (!IsUtf8(k)) return Error::Invalid("body", "utf8", "a form field name is not valid UTF-8");
-    if (!IsUtf8(v)) return Error::Invalid(k, "utf8", k + " is not valid UTF-8");
-  }
-  return Ok();
-}
-
 std::string Upper(std::string_view s) {
   std::string out(s);
   for (char& c : out) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
@@ -120,7 +91,8 @@ SmsSegments CountSmsSegments(std::string_view text) {
   units.reserve(cps.size());
   SmsSegments out;
   if (gsm) {
-    for (char32_t c : cps) units.push_back(In(std::begin(kGsmBasic), std::end(kGsmBasic), c) ? 1 : 2);
+    for (char32_t c : cps)
+      units.push_back(In(std::begin(kGsmBasic), std::end(kGsmBasic), c) ? 1 : 2);
     out.encoding = "gsm7";
     out.segments = Pack(units, kSmsGsm7SingleMax, kSmsGsm7ConcatenatedMax);
   } else {
@@ -130,65 +102,6 @@ SmsSegments CountSmsSegments(std::string_view text) {
   }
   for (int u : units) out.units += u;
   return out;
-}
-
-Result<Json> ParseTwilioSms(const FormFields& fields) {
-  OPSBOX_TRY(CheckUtf8Fields(fields));
-  std::string sid = FormValue(fields, "MessageSid");
-  if (sid.empty()) sid = FormValue(fields, "SmsSid");
-  if (sid.empty()) return Error::Invalid("MessageSid", "required", "MessageSid is required");
-  if (sid.size() > kProviderIdBytesMax) {
-    return Error::Invalid("MessageSid", "max_bytes", "MessageSid is too long");
-  }
-  OPSBOX_ASSIGN_OR_RETURN(auto from, Required(fields, "From", 64));
-  OPSBOX_ASSIGN_OR_RETURN(auto to, Required(fields, "To", 64));
-  const std::string body = FormValue(fields, "Body");
-  if (body.size() > kTextBytesMax) {
-    return Error::Invalid("Body", "max_bytes", "Body is longer than 16 KiB");
-  }
-  Json content{{"type", "sms"}, {"to", to}};
-  const std::string media = FormValue(fields, "NumMedia");
-  if (!media.empty() && media.size() <= 3 &&
-      media.find_first_not_of("0123456789") == std::string::npos) {
-    content["num_media"] = std::stoll(media);
-  }
-  return Json{{"kind", "message"},
-              {"provider_message_id", sid},
-              {"from", Json{{"phone", from}}},
-              {"text", body},
-              {"content", std::move(content)}};
-}
-
-Result<Json> ParseTwilioSmsStatus(const FormFields& fields) {
-  OPSBOX_TRY(CheckUtf8Fields(fields));
-  std::string sid = FormValue(fields, "MessageSid");
-  if (sid.empty()) sid = FormValue(fields, "SmsSid");
-  if (sid.empty()) return Error::Invalid("MessageSid", "required", "MessageSid is required");
-  if (sid.size() > kProviderIdBytesMax) {
-    return Error::Invalid("MessageSid", "max_bytes", "MessageSid is too long");
-  }
-  std::string status = FormValue(fields, "MessageStatus");
-  if (status.empty()) status = FormValue(fields, "SmsStatus");
-  static constexpr std::string_view kKnown[] = {"accepted", "scheduled", "queued", "sending",
-                                                "sent",     "delivered", "undelivered",
-                                                "failed",   "read",      "canceled"};
-  if (std::find(std::begin(kKnown), std::end(kKnown), status) == std::end(kKnown)) {
-    return Error::Invalid("MessageStatus", "enum",
-                          "MessageStatus must be one of Twilio's message statuses");
-  }
-  // Both of Twilio's failures are "failed" on the message; which one is kept as the reason.
-  Json item{{"kind", "status"},
-            {"provider_message_id", sid},
-            {"status", status == "undelivered" ? "failed" : status}};
-  const std::string code = FormValue(fields, "ErrorCode");
-  if (status == "undelivered" || status == "failed") {
-    if (code.size() > 16 || code.find_first_not_of("0123456789") != std::string::npos) {
-      return Error::Invalid("ErrorCode", "format", "ErrorCode must be a Twilio error number");
-    }
-    item["errors"] = Json::array(
-        {Json{{"code", code.empty() ? Json() : Json(code)}, {"title", status}}});
-  }
-  return item;
 }
 
 std::string SmsKeyword(std::string_view text, const std::vector<std::string>& opt_out_extra) {

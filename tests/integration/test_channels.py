@@ -3,9 +3,10 @@ HTTP on SQLite and PostgreSQL, against a fake Twilio on loopback (Python http.se
 Messages resource's documented JSON). An inbound SMS signed with X-Twilio-Signature opens a
 conversation that routing offers to the agent; the agent's reply reaches the fake (Basic auth,
 form To/From/Body) and is "sent" with the provider's sid; the signed status callback makes it
-"delivered" on the conversation. A bad signature answers 401 and a replayed request 409. STOP
-(and the tenant's own keyword) withdraws consent at once — the next reply is refused with a
-problem naming the rule and nothing reaches the fake — and START opts back in. A reply the
+"delivered" on the conversation, and an "undelivered" one "failed" with Twilio's error code. A
+bad signature answers 401 and a replayed request 409. STOP (and the tenant's own keyword)
+withdraws consent at once — the next reply is refused with a problem naming the rule and
+nothing reaches the fake — and START opts back in. A reply the
 provider refuses is a dead letter: "failed" with the provider's reason on the conversation and
 in the failed-messages list, not retried by an agent without the task, retried by a supervisor
 and then sent. Each outbound SMS carries its segment count as the fixtures say."""
@@ -236,6 +237,20 @@ class Channels(harness.OpsboxTestCase):
         self.assertFalse(delivered["retryable"])
         task = self.ops.request("GET", BASE + "/routing/tasks/" + task_id, key=self.supervisor)
         self.assertEqual(task.json()["status"], "assigned", task.body)
+        # A later reply the handset never gets: Twilio's "undelivered" with its error code.
+        r = self.reply(conv, "Your new card is on its way.")
+        self.assertEqual(r.status, 201, r.body)
+        second = r.json()["message_id"]
+        self.wait_status(conv, second, "sent")
+        sid = [e["payload"]["provider_message_id"] for e in self.ops.events("acme", self.key)
+               if e["type"] == "message_status_updated"
+               and e["payload"].get("message_id") == second][0]
+        r = self.post_form("status", [("MessageSid", sid), ("MessageStatus", "undelivered"),
+                                      ("ErrorCode", "30003"), ("AccountSid", ACCOUNT_SID)])
+        self.assertEqual(r.status, 200, r.body)
+        failed = self.wait_status(conv, second, "failed")
+        self.assertEqual(failed["status_reason"], "30003: undelivered")
+        self.assertEqual((failed["dead_letter"], failed["retryable"]), (False, True))
 
     def test_a_bad_signature_and_a_replay_are_refused(self):
         fields = self.inbound("SM" + "b" * 32, "+14155550102", "hello")
