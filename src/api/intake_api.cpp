@@ -11,6 +11,7 @@
 #include "intake/intake.hpp"
 #include "integrations/webhook_signature.hpp"
 #include "privacy/governance.hpp"
+#include "routing/service.hpp"
 
 namespace opsbox::api::detail {
 namespace {
@@ -155,6 +156,52 @@ void Voice(const ApiDeps& deps, HttpRequest& req, Respond respond, bool incoming
               });
 }
 
+// Twilio Messaging webhooks (issue #14), signed like voice over the configured public base URL.
+// A replay (the same signed body again, or a message or status already recorded) is refused
+// with 409 rule "replayed": nothing is recorded twice, and the provider learns it was a replay.
+void Sms(const ApiDeps& deps, HttpRequest& req, Respond respond, bool inbound) {
+  auto config = Config(deps, req, intake::kSms);
+  if (!config.ok()) return respond(Problem(config.error(), req.path));
+  auto form = intake::ParseForm(req.body);
+  if (!form.ok()) return respond(Problem(form.error(), req.path));
+  std::string base = (*config)["settings"].value("public_base_url", "");
+  while (!base.empty() && base.back() == '/') base.pop_back();
+  const std::string url = base + req.path + (req.query.empty() ? "" : "?" + req.query);
+  if (!intake::VerifyTwilioSignature((*config)["secrets"].value("auth_token", ""),
+                                     req.Header("x-twilio-signature"), url, *form)) {
+    return Reject(deps, req, intake::kSms, "X-Twilio-Signature does not verify",
+                  std::move(respond));
+  }
+  const std::string account = (*config)["settings"].value("account_sid", "");
+  for (const auto& [k, v] : *form) {
+    if (k == "AccountSid" && !account.empty() && !ConstantTimeEqual(v, account)) {
+      return respond(Problem(Error::Invalid("AccountSid", "mismatch",
+                                            "AccountSid is not the configured account"),
+                             req.path));
+    }
+  }
+  auto item = inbound ? intake::ParseTwilioSms(*form) : intake::ParseTwilioSmsStatus(*form);
+  if (!item.ok()) return respond(Problem(item.error(), req.path));
+  SubmitItems(deps, req, intake::kSms, Json::array({std::move(*item)}),
+              [respond = std::move(respond), path = req.path](HttpResponse r) {
+                bool replayed = false;
+                for (const auto& [name, value] : r.headers) {
+                  if (name == "Idempotent-Replayed") replayed = true;
+                }
+                if (r.status == 200) {
+                  Json body = Json::parse(r.body, nullptr, false);
+                  if (body.is_object() && body.contains("items") && body["items"].is_array() &&
+                      !body["items"].empty() && body["items"][0].value("duplicate", false)) {
+                    replayed = true;
+                  }
+                }
+                if (!replayed) return respond(std::move(r));
+                respond(Problem(Error::Conflict("replayed",
+                                                "this request was already received and recorded"),
+                                path));
+              });
+}
+
 void EmailInbound(const ApiDeps& deps, HttpRequest& req, Respond respond) {
   auto config = Config(deps, req, intake::kEmail);
   if (!config.ok()) return respond(Problem(config.error(), req.path));
@@ -230,6 +277,13 @@ Result<Json> MessagesJson(const ApiDeps& deps, store::Connection& c, const ident
     OPSBOX_ASSIGN_OR_RETURN(auto findings,
                             intake::OpenStored(*deps.keyring, c, who.tenant_id, m.findings));
     j["findings"] = findings.value.is_array() ? findings.value : Json::array();
+    OPSBOX_ASSIGN_OR_RETURN(j["status_reason"],
+                            Show(deps, c, who, FieldClass::kFreeText, m.status_reason));
+    j["status_at"] = m.status_at.us == 0 ? Json() : Json(FormatRfc3339(m.status_at));
+    j["dead_letter"] = m.dead_letter;
+    j["retryable"] = m.retryable();
+    j["segments"] = m.segments == 0 ? Json() : Json(m.segments);
+    j["encoding"] = m.encoding.empty() ? Json() : Json(m.encoding);
     items.push_back(std::move(j));
   }
   return Json{{"items", std::move(items)},
@@ -307,8 +361,35 @@ void AddReadRoutes(Router& router, const ApiDeps& deps) {
             });
 }
 
+// Whether one of the principal's open routing tasks (GET /routing/me) is on the conversation.
+Result<bool> HoldsConversation(const ApiDeps& deps, const identity::Principal& who,
+                               std::string_view conversation_id) {
+  if (deps.routing == nullptr) return false;
+  auto lease = deps.pool->Acquire();
+  if (!lease.ok()) return lease.error();
+  auto me = deps.routing->Me(**lease, who.tenant_id, who.actor_id);
+  if (!me.ok()) return me.error().code == ErrorCode::kNotFound ? Result<bool>(false) : me.error();
+  for (const auto& task : me->value("tasks", Json::array())) {
+    if (task.is_object() && task.value("conversation_id", "") == conversation_id) return true;
+  }
+  return false;
+}
+
 void AddConversationRoutes(Router& router, const ApiDeps& deps) {
   const std::string t = kBase + "/conversations/{conversation_id}";
+  AddAuthed(router, deps, "GET", kBase + "/conversations/failed-messages", "conversations.read",
+            "Outbound messages whose delivery failed, newest first (?limit=N)",
+            [&deps](HttpRequest& req, const identity::Principal& who, Respond respond) {
+              auto limit = PageLimit(req);
+              if (!limit.ok()) return respond(Problem(limit.error(), req.path));
+              WithReader(deps, respond, [&](store::Connection& c) -> Result<Json> {
+                OPSBOX_ASSIGN_OR_RETURN(auto rows,
+                                        intake::ListFailedMessages(c, who.tenant_id, *limit));
+                OPSBOX_ASSIGN_OR_RETURN(Json page, MessagesJson(deps, c, who, rows));
+                page["next_cursor"] = Json();
+                return page;
+              });
+            });
   AddAuthed(router, deps, "GET", t, "conversations.read", "One conversation",
             [&deps](HttpRequest& req, const identity::Principal& who, Respond respond) {
               WithReader(deps, respond, [&](store::Connection& c) -> Result<Json> {
@@ -341,6 +422,25 @@ void AddConversationRoutes(Router& router, const ApiDeps& deps) {
               (*body)["conversation_id"] = req.path_params["conversation_id"];
               SubmitCommand(deps, req, who, std::string(intake::kSendMessage), std::move(*body),
                             std::move(respond));
+            });
+  AddAuthed(router, deps, "POST", t + "/messages/{message_id}/retry", "conversations.retry",
+            "Send a failed reply again (agents: on the conversation of a task they hold)",
+            [&deps](HttpRequest& req, const identity::Principal& who, Respond respond) {
+              const std::string conversation = req.path_params["conversation_id"];
+              if (!who.Allows("conversations.retry_any")) {
+                auto own = HoldsConversation(deps, who, conversation);
+                if (!own.ok()) return respond(Problem(own.error(), req.path));
+                if (!*own) {
+                  return respond(Problem(
+                      Error{ErrorCode::kPermissionDenied, "conversation_id", "own_task",
+                            "an agent retries messages of the conversations of their own tasks"},
+                      req.path));
+                }
+              }
+              SubmitCommand(deps, req, who, std::string(intake::kRetryMessage),
+                            Json{{"conversation_id", conversation},
+                                 {"message_id", req.path_params["message_id"]}},
+                            std::move(respond), 200);
             });
   AddAuthed(router, deps, "POST", t + "/close", "conversations.reply", "Close the conversation",
             [&deps](HttpRequest& req, const identity::Principal& who, Respond respond) {
@@ -403,6 +503,12 @@ void AddIntakeRoutes(Router& router, const ApiDeps& deps) {
   AddPublic(
       router, deps, Budget::kProvider, "POST", ch + "/voice/status", "Twilio call status callback (X-Twilio-Signature)",
       [&deps](HttpRequest& req, Respond respond) { Voice(deps, req, std::move(respond), false); });
+  AddPublic(router, deps, Budget::kProvider, "POST", ch + "/sms/inbound",
+            "Twilio inbound SMS (X-Twilio-Signature); replays answer 409",
+            [&deps](HttpRequest& req, Respond respond) { Sms(deps, req, std::move(respond), true); });
+  AddPublic(router, deps, Budget::kProvider, "POST", ch + "/sms/status",
+            "Twilio SMS status callback (X-Twilio-Signature); replays answer 409",
+            [&deps](HttpRequest& req, Respond respond) { Sms(deps, req, std::move(respond), false); });
   AddPublic(
       router, deps, Budget::kProvider, "POST", ch + "/email/inbound", "Inbound raw RFC 5322 e-mail (X-Opsbox-Signature)",
       [&deps](HttpRequest& req, Respond respond) { EmailInbound(deps, req, std::move(respond)); });

@@ -542,6 +542,7 @@ struct Server::Parts {
   bool stopped = false;
   std::unique_ptr<privacy::RetentionScheduler> retention;
   std::unique_ptr<intake::WhatsAppReplyDelivery> whatsapp_replies;  // a kind of outbox
+  std::unique_ptr<intake::SmsReplyDelivery> sms_replies;            // a kind of outbox
   std::unique_ptr<api::RateLimits> rate_limits;
   std::unique_ptr<Periodic> rejected_signatures_flush;
   std::unique_ptr<backup::BackupScheduler> backups;
@@ -590,9 +591,19 @@ Status Server::Start() {
                                                p.hub.get(), /*run_threads=*/true}));
   p.whatsapp_replies = std::make_unique<intake::WhatsAppReplyDelivery>(*p.m.intake);
   p.outbox->AddKind(p.whatsapp_replies.get());
+  // Issue #14: SMS replies, and every reply's outcome on the ledger (after the writer starts).
+  p.sms_replies = std::make_unique<intake::SmsReplyDelivery>(*p.m.intake);
+  p.outbox->AddKind(p.sms_replies.get());
+  for (intake::ReplyDelivery* kind :
+       {static_cast<intake::ReplyDelivery*>(p.whatsapp_replies.get()),
+        static_cast<intake::ReplyDelivery*>(p.sms_replies.get())}) {
+    kind->SetReport([&p](ledger::Command cmd) {
+      if (p.writer) p.writer->Submit(std::move(cmd), [](Result<ledger::CommandOutcome>) {});
+    });
+  }
   p.m.registry.AddCommittedListener([&p](const std::vector<ledger::Event>& events) {
     for (const auto& e : events) {
-      if (e.type == intake::kMessageSent) {
+      if (e.type == intake::kMessageSent || e.type == intake::kMessageRetryRequested) {
         p.outbox->Wake();
         return;
       }

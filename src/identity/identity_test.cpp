@@ -47,7 +47,8 @@ TEST(IdentityPermissions, AdminHoldsEveryPermissionButUnmaskingBreakGlassAndAgen
   const std::set<std::string> withheld = {"pii.unmask",   "privacy.break_glass", "privacy.review",
                                           "conversations.reply", "routing.work", "cases.work",
                                           "cases.close",  "cases.reopen", "collections.contact",
-                                          "automation.review"};
+                                          "automation.review", "conversations.retry",
+                                          "conversations.retry_any"};
   for (const auto& p : AllPermissions()) EXPECT_EQ(RoleAllows("admin", p), !withheld.contains(p)) << p;
 }
 
@@ -80,7 +81,8 @@ TEST(IdentityPermissions, AgentWorksTasksAndCustomersButManagesNothing) {
                                          "cases.read",         "cases.write",    "cases.work",
                                          "approvals.request",  "approvals.read",
                                          "collections.read",   "collections.contact",
-                                         "automation.read",    "automation.review"};
+                                         "automation.read",    "automation.review",
+                                         "conversations.retry"};
   for (const auto& p : AllPermissions()) EXPECT_EQ(RoleAllows("agent", p), granted.contains(p)) << p;
 }
 
@@ -120,6 +122,17 @@ TEST(IdentityPermissions, OversightReadsKpisAndInvoicesAndOnlyAdminRebuildsOrSet
     EXPECT_EQ(RoleAllows(role, "billing.read"), role == "supervisor" ||
               role == "compliance_officer" || role == "admin" || role == "auditor") << role;
     EXPECT_EQ(RoleAllows(role, "billing.manage"), role == "admin") << role;
+  }
+}
+
+// Issue #14: a failed reply is sent again by whoever works the conversation — an agent only on
+// the conversations of their own tasks (the route checks), leads and supervisors on any.
+TEST(IdentityPermissions, AgentsRetryFailedRepliesOnTheirOwnTasksAndSupervisorsOnAny) {
+  for (const auto& role : AllRoles()) {
+    EXPECT_EQ(RoleAllows(role, "conversations.retry"),
+              role == "agent" || role == "team_lead" || role == "supervisor") << role;
+    EXPECT_EQ(RoleAllows(role, "conversations.retry_any"),
+              role == "team_lead" || role == "supervisor") << role;
   }
 }
 

@@ -88,6 +88,10 @@ const PermissionRow kMatrix[] = {
      {"agent", "team_lead", "supervisor", "qa_analyst", "collections_manager",
       "compliance_officer", "admin", "auditor", "integration"}},
     {"conversations.reply", {"agent", "team_lead", "supervisor", "collections_manager"}},
+    // Issue #14: sending a failed reply again — agents on their own tasks' conversations
+    // (checked by the route), leads and supervisors on any.
+    {"conversations.retry", {"agent", "team_lead", "supervisor"}},
+    {"conversations.retry_any", {"team_lead", "supervisor"}},
     {"channels.manage", {"admin"}},
     {"intake.write", {"admin", "integration"}},
     // Routing (issue #4).

@@ -1,4 +1,4 @@
-// WhatsApp Cloud API, Twilio voice and generic chat adapters (pure).
+// WhatsApp Cloud API, Twilio voice and SMS, and generic chat adapters (pure).
 #include "intake/adapters.hpp"
 
 #include <openssl/evp.h>
@@ -444,6 +444,68 @@ Result<Json> ParseTwilioStatusCallback(const FormFields& fields) {
   if (!duration.empty() && duration.size() <= 9 &&
       duration.find_first_not_of("0123456789") == std::string::npos) {
     item["duration_s"] = std::stoll(duration);
+  }
+  return item;
+}
+
+namespace {
+// An SMS's id: MessageSid, or SmsSid (its older name, still sent).
+Result<std::string> MessageSid(const FormFields& fields) {
+  std::string sid = FormValue(fields, "MessageSid");
+  if (sid.empty()) sid = FormValue(fields, "SmsSid");
+  if (sid.empty()) return Error::Invalid("MessageSid", "required", "MessageSid is required");
+  if (sid.size() > kProviderIdBytesMax) {
+    return Error::Invalid("MessageSid", "max_bytes", "MessageSid is too long");
+  }
+  return sid;
+}
+}  // namespace
+
+Result<Json> ParseTwilioSms(const FormFields& fields) {
+  OPSBOX_TRY(CheckFormUtf8(fields));
+  OPSBOX_ASSIGN_OR_RETURN(auto sid, MessageSid(fields));
+  OPSBOX_ASSIGN_OR_RETURN(auto from, RequiredForm(fields, "From"));
+  OPSBOX_ASSIGN_OR_RETURN(auto to, RequiredForm(fields, "To"));
+  const std::string body = FormValue(fields, "Body");
+  if (body.size() > kTextBytesMax) {
+    return Error::Invalid("Body", "max_bytes", "Body is longer than 16 KiB");
+  }
+  Json content{{"type", "sms"}, {"to", to}};
+  const std::string media = FormValue(fields, "NumMedia");
+  if (!media.empty() && media.size() <= 3 &&
+      media.find_first_not_of("0123456789") == std::string::npos) {
+    content["num_media"] = std::stoll(media);
+  }
+  return Json{{"kind", "message"},
+              {"provider_message_id", sid},
+              {"from", Json{{"phone", from}}},
+              {"text", body},
+              {"content", std::move(content)}};
+}
+
+Result<Json> ParseTwilioSmsStatus(const FormFields& fields) {
+  OPSBOX_TRY(CheckFormUtf8(fields));
+  OPSBOX_ASSIGN_OR_RETURN(auto sid, MessageSid(fields));
+  std::string status = FormValue(fields, "MessageStatus");
+  if (status.empty()) status = FormValue(fields, "SmsStatus");
+  static constexpr std::string_view kKnown[] = {"accepted", "scheduled", "queued", "sending",
+                                                "sent",     "delivered", "undelivered",
+                                                "failed",   "read",      "canceled"};
+  if (std::find(std::begin(kKnown), std::end(kKnown), status) == std::end(kKnown)) {
+    return Error::Invalid("MessageStatus", "enum",
+                          "MessageStatus must be one of Twilio's message statuses");
+  }
+  // Both of Twilio's failures are "failed" on the message; which one is kept as the reason.
+  Json item{{"kind", "status"},
+            {"provider_message_id", sid},
+            {"status", status == "undelivered" ? "failed" : status}};
+  const std::string code = FormValue(fields, "ErrorCode");
+  if (status == "undelivered" || status == "failed") {
+    if (code.size() > 16 || code.find_first_not_of("0123456789") != std::string::npos) {
+      return Error::Invalid("ErrorCode", "format", "ErrorCode must be a Twilio error number");
+    }
+    item["errors"] = Json::array(
+        {Json{{"code", code.empty() ? Json() : Json(code)}, {"title", status}}});
   }
   return item;
 }

@@ -73,6 +73,36 @@ bool IsTerminalCallStatus(std::string_view status);
 // The TwiML answer to an incoming call: say the greeting (XML-escaped) and enqueue the call.
 std::string IncomingCallTwiml(std::string_view greeting);
 
+// --- SMS (issue #14), Twilio's Messaging webhooks ---
+
+inline constexpr int kSmsGsm7SingleMax = 160;        // septets in a one-part GSM-7 message
+inline constexpr int kSmsGsm7ConcatenatedMax = 153;  // per part of a multi-part one (UDH)
+inline constexpr int kSmsUcs2SingleMax = 70;         // UTF-16 units in a one-part UCS-2 message
+inline constexpr int kSmsUcs2ConcatenatedMax = 67;   // per part of a multi-part one
+inline constexpr size_t kSmsKeywordBytesMax = 32;    // longer texts are never keywords
+inline constexpr size_t kSmsOptOutKeywordsMax = 20;  // a tenant's own opt-out keywords
+
+struct SmsSegments {
+  std::string encoding;  // "gsm7" when every character is in the GSM 7-bit alphabet or its
+                         // extension table (3GPP TS 23.038), else "ucs2"
+  int64_t units = 0;     // septets (extension characters count 2) or UTF-16 code units
+  int64_t segments = 0;  // 0 for an empty text
+};
+// Segments of `text` (UTF-8): one part up to 160 septets / 70 units, else parts of 153 / 67,
+// an escape pair or a surrogate pair never split across two parts.
+SmsSegments CountSmsSegments(std::string_view text);
+
+// An inbound SMS (MessageSid or SmsSid, From, To, Body, NumMedia) as a message item with
+// from.phone and content {type:"sms", to, num_media?}. Errors name the form field.
+Result<Json> ParseTwilioSms(const FormFields& fields);
+// A status callback (MessageSid, MessageStatus: accepted, scheduled, queued, sending, sent,
+// delivered, undelivered, failed, read, canceled; ErrorCode) as a status item; "undelivered"
+// becomes status "failed" and both failures carry errors [{code: ErrorCode, title: status}].
+Result<Json> ParseTwilioSmsStatus(const FormFields& fields);
+// "stop" when the whole text (trimmed, any case) is STOP, UNSUBSCRIBE or one of the tenant's
+// own keywords; "start" for START; else "".
+std::string SmsKeyword(std::string_view text, const std::vector<std::string>& opt_out_extra);
+
 // --- E-mail ---
 
 // Parses a raw RFC 5322 message with GMime: From (required), Subject, Date, Message-ID,

@@ -2,6 +2,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "privacy/consent.hpp"
+
 namespace opsbox::intake {
 
 Hooks MakeHooks(const pii::Scanner& scanner, privacy::Keyring& keyring) {
@@ -28,6 +30,17 @@ Hooks MakeHooks(const pii::Scanner& scanner, privacy::Keyring& keyring) {
     OPSBOX_ASSIGN_OR_RETURN(auto destroyed, keyring.EraseSubject(tx, tenant, scope, now));
     (void)destroyed;
     return Ok();
+  };
+  h.opted_out = [](store::Tx& tx, std::string_view tenant, std::string_view customer_id,
+                   std::string_view channel) -> Result<bool> {
+    OPSBOX_ASSIGN_OR_RETURN(auto granted, privacy::detail::ConsentGrantedInTx(
+                                              tx, tenant, customer_id, "service", channel));
+    return granted.has_value() && !*granted;
+  };
+  h.consent = [](const Json& payload, bool granted,
+                 Instant now) -> Result<std::vector<ledger::NewEvent>> {
+    OPSBOX_ASSIGN_OR_RETURN(auto d, privacy::detail::DecideConsent(payload, granted, now));
+    return std::move(d.events);
   };
   return h;
 }

@@ -2,6 +2,7 @@
 #include <nlohmann/json.hpp>
 
 #include "core/assert.hpp"
+#include "intake/adapters.hpp"
 #include "intake/intake.hpp"
 #include "intake/internal/state.hpp"
 
@@ -20,11 +21,42 @@ const ChannelSchema* SchemaOf(std::string_view channel) {
       {kVoice, {"public_base_url", "greeting"}, {"auth_token"}},
       {kEmail, {}, {"signing_secret"}},
       {kChat, {}, {}},
+      // Issue #14. public_base_url: opsbox's address as Twilio calls it (signatures cover the
+      // full URL); opt_out_keywords: the tenant's own, besides STOP and UNSUBSCRIBE.
+      {kSms, {"account_sid", "from_number", "api_base_url", "public_base_url", "opt_out_keywords"},
+       {"auth_token"}},
   };
   for (const auto& s : kSchemas) {
     if (s.channel == channel) return &s;
   }
   return nullptr;
+}
+
+// A JSON array of at most kSmsOptOutKeywordsMax distinct words of 1..kSmsKeywordBytesMax
+// printable ASCII bytes without spaces, kept upper-cased.
+Result<Json> CheckKeywords(const Json& value, const std::string& field) {
+  if (!value.is_array() || value.size() > kSmsOptOutKeywordsMax) {
+    return Error::Invalid(field, "max_items",
+                          field + " must be an array of at most " +
+                              std::to_string(kSmsOptOutKeywordsMax) + " words");
+  }
+  Json out = Json::array();
+  for (size_t i = 0; i < value.size(); ++i) {
+    const std::string at = field + "[" + std::to_string(i) + "]";
+    const Json& w = value[i];
+    if (!w.is_string() || w.get_ref<const std::string&>().empty() ||
+        w.get_ref<const std::string&>().size() > kSmsKeywordBytesMax) {
+      return Error::Invalid(at, "type", at + " must be a word of 1 to 32 bytes");
+    }
+    std::string word = w.get<std::string>();
+    for (char& c : word) {
+      if (c <= 0x20 || c > 0x7e) return Error::Invalid(at, "format", at + " must be one word");
+      c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+    }
+    if (word == "START") return Error::Invalid(at, "reserved", "START opts back in");
+    out.push_back(word);
+  }
+  return out;
 }
 
 Result<Json> CheckSettings(const Json& settings, const ChannelSchema& schema,
@@ -38,6 +70,10 @@ Result<Json> CheckSettings(const Json& settings, const ChannelSchema& schema,
         return Error::Invalid(field, "range", "reopen_window_s must be an integer from 60 to 2592000");
       }
       out[key] = value;
+      continue;
+    }
+    if (key == "opt_out_keywords" && schema.channel == kSms) {
+      OPSBOX_ASSIGN_OR_RETURN(out[key], CheckKeywords(value, field));
       continue;
     }
     const bool known = key == "default_region" ||
@@ -153,6 +189,9 @@ Result<ChannelSettings> LoadSettings(store::Tx& tx, std::string_view tenant,
   if (!Text(settings, "default_region").empty()) s.region = Text(settings, "default_region");
   if (settings.contains("reopen_window_s") && settings["reopen_window_s"].is_number_integer()) {
     s.reopen_window_s = settings["reopen_window_s"].get<int64_t>();
+  }
+  for (const auto& w : settings.value("opt_out_keywords", Json::array())) {
+    if (w.is_string()) s.opt_out_keywords.push_back(w.get<std::string>());
   }
   return s;
 }

@@ -13,7 +13,6 @@
 #include "intake/internal/state.hpp"
 
 namespace opsbox::intake::detail {
-namespace {
 
 ledger::NewEvent Personal(std::string_view type, Json payload, std::string subject,
                           std::vector<std::string> fields) {
@@ -26,6 +25,8 @@ ledger::NewEvent Personal(std::string_view type, Json payload, std::string subje
 std::string Scope(const std::string& customer_id, const std::string& conversation_id) {
   return customer_id + "/" + conversation_id;
 }
+
+namespace {
 
 // One receive_inbound command in progress: what it has decided so far, so that later items of
 // the same command see earlier ones (the projections only see them after the command).
@@ -284,6 +285,29 @@ Result<bool> MessageExists(Inbound& in, const std::string& provider_id) {
   return !rows.empty();
 }
 
+// STOP, UNSUBSCRIBE or the tenant's own keyword withdraws SMS consent for every purpose; START
+// grants it again for "service" only (marketing and collections need their own consent). Both
+// are privacy's events (Hooks::consent), appended with the message that asked.
+Status DecideKeyword(Inbound& in, const std::string& text, const std::string& customer_id,
+                     const std::string& message_id) {
+  const std::string keyword = SmsKeyword(text, in.settings.opt_out_keywords);
+  if (keyword.empty() || !in.hooks.consent) return Ok();
+  const bool granted = keyword == "start";
+  std::vector<std::string_view> purposes = {"service"};
+  if (!granted) purposes = {"service", "collections", "marketing"};
+  for (auto purpose : purposes) {
+    Json p{{"customer_id", customer_id},
+           {"purpose", std::string(purpose)},
+           {"channel", std::string(kSms)},
+           {"source", "sms_keyword"},
+           {"notice_version", "sms-keywords-1"},
+           {"evidence", "inbound SMS " + message_id + ": " + (granted ? "START" : "STOP")}};
+    OPSBOX_ASSIGN_OR_RETURN(auto events, in.hooks.consent(p, granted, in.now));
+    for (auto& e : events) in.d.events.push_back(std::move(e));
+  }
+  return Ok();
+}
+
 Status DecideMessage(Inbound& in, const Json& item, const std::string& path) {
   std::string provider_id = Text(item, "provider_message_id");
   std::string thread_key;
@@ -324,6 +348,7 @@ Status DecideMessage(Inbound& in, const Json& item, const std::string& path) {
                                  {"text", "content", "findings"}));
   SensitiveDataException(in.d, s, in.channel, conv.conversation_id, message_id, "customer",
                          customer_id);
+  if (in.channel == kSms) OPSBOX_TRY(DecideKeyword(in, Text(item, "text"), customer_id, message_id));
   in.results.push_back(Json{{"kind", "message"}, {"provider_message_id", provider_id},
                             {"duplicate", false}, {"customer_id", customer_id},
                             {"conversation_id", conv.conversation_id}, {"message_id", message_id}});
@@ -448,17 +473,27 @@ Result<ledger::Decision> HandleSendMessage(store::Tx& tx, const ledger::Command&
   }
   const std::string message_id = NewId("msg", now, random);
   Scanned s = ScanText(intake.hooks(), text);
-  const std::string delivery = conv->channel == kWhatsApp ? "whatsapp_cloud" : "none";
+  const std::string delivery = conv->channel == kWhatsApp ? "whatsapp_cloud"
+                               : conv->channel == kSms    ? "twilio_sms"
+                                                          : "none";
+  // An opted-out number gets nothing (issue #14): refused before anything is recorded.
+  OPSBOX_TRY(CheckNotOptedOut(tx, cmd.tenant_id, conv->channel, conv->customer_id,
+                              intake.hooks()));
+  Json payload{{"message_id", message_id},
+               {"conversation_id", conv->conversation_id},
+               {"customer_id", conv->customer_id},
+               {"channel", conv->channel},
+               {"sender_id", cmd.actor},
+               {"delivery", delivery},
+               {"text", s.text},
+               {"findings", s.findings}};
+  if (conv->channel == kSms) {
+    const SmsSegments seg = CountSmsSegments(s.text);
+    payload["segments"] = seg.segments;
+    payload["encoding"] = seg.encoding;
+  }
   ledger::Decision d;
-  d.events.push_back(Personal(kMessageSent,
-                              Json{{"message_id", message_id},
-                                   {"conversation_id", conv->conversation_id},
-                                   {"customer_id", conv->customer_id},
-                                   {"channel", conv->channel},
-                                   {"sender_id", cmd.actor},
-                                   {"delivery", delivery},
-                                   {"text", s.text},
-                                   {"findings", s.findings}},
+  d.events.push_back(Personal(kMessageSent, std::move(payload),
                               Scope(conv->customer_id, conv->conversation_id),
                               {"text", "findings"}));
   SensitiveDataException(d, s, conv->channel, conv->conversation_id, message_id, "agent",

@@ -18,6 +18,10 @@ Result<ledger::Decision> HandleSignatureRejected(store::Tx&, const ledger::Comma
                                                  Random&);
 Result<ledger::Decision> HandleConfigureChannel(store::Tx&, const ledger::Command&, Instant,
                                                 Random&, const Intake&);
+Result<ledger::Decision> HandleRecordDelivery(store::Tx&, const ledger::Command&, Instant, Random&);
+Result<ledger::Decision> HandleRetryMessage(store::Tx&, const ledger::Command&, Instant, Random&,
+                                            const Intake&);
+Status ProjectRetryRequested(store::Tx&, const ledger::Event&);
 Status ProjectChannelConfigured(store::Tx&, const ledger::Event&);
 Status ProjectCustomerCreated(store::Tx&, const ledger::Event&);
 Status ProjectIdentityLinked(store::Tx&, const ledger::Event&);
@@ -33,7 +37,8 @@ namespace {
 
 constexpr std::string_view kMessageColumns =
     "message_id, conversation_id, customer_id, channel, direction, provider_message_id, "
-    "sender_id, status, text, content, findings, sent_at_us, recorded_at_us, seq";
+    "sender_id, status, text, content, findings, sent_at_us, recorded_at_us, seq, status_reason, "
+    "status_at_us, dead_letter, delivery, segments, encoding";
 
 Json ParseStored(const store::Row& r, size_t i) {
   if (r.IsNull(i)) return Json();
@@ -56,6 +61,12 @@ MessageRecord MessageFromRow(const store::Row& r) {
   m.sent_at = Instant{r.Int(11)};
   m.recorded_at = Instant{r.Int(12)};
   m.seq = r.Int(13);
+  m.status_reason = ParseStored(r, 14);
+  m.status_at = Instant{r.Int(15)};
+  m.dead_letter = r.Int(16) != 0;
+  m.delivery = r.Text(17);
+  m.segments = r.Int(18);
+  m.encoding = r.Text(19);
   return m;
 }
 
@@ -85,7 +96,7 @@ size_t Clamp(size_t limit) {
 }  // namespace
 
 bool IsChannel(std::string_view c) {
-  return c == kWhatsApp || c == kVoice || c == kEmail || c == kChat;
+  return c == kWhatsApp || c == kVoice || c == kEmail || c == kChat || c == kSms;
 }
 
 Intake::Intake(Hooks hooks, IntakeOptions options)
@@ -103,6 +114,8 @@ void Intake::Register(ledger::Registry& registry) const {
   registry.AddCommand(std::string(kSendMessage), with(detail::HandleSendMessage));
   registry.AddCommand(std::string(kCloseConversation), detail::HandleCloseConversation);
   registry.AddCommand(std::string(kRecordSignatureRejected), detail::HandleSignatureRejected);
+  registry.AddCommand(std::string(kRecordDelivery), detail::HandleRecordDelivery);
+  registry.AddCommand(std::string(kRetryMessage), with(detail::HandleRetryMessage));
   // Emitted here, projected elsewhere or nowhere (privacy::Governance projects the exceptions).
   registry.DeclareEvents({kChannelSignatureRejected, kSensitiveDataExceptionRecorded});
   registry.AddProjector(std::string(kChannelConfigured), detail::ProjectChannelConfigured);
@@ -113,6 +126,7 @@ void Intake::Register(ledger::Registry& registry) const {
   registry.AddProjector(std::string(kMessageReceived), detail::ProjectMessage);
   registry.AddProjector(std::string(kMessageSent), detail::ProjectMessage);
   registry.AddProjector(std::string(kMessageStatusUpdated), detail::ProjectStatusUpdated);
+  registry.AddProjector(std::string(kMessageRetryRequested), detail::ProjectRetryRequested);
   registry.AddProjector(std::string(kRetentionApplied),
                         [this](store::Tx& tx, const ledger::Event& e) {
                           return detail::ProjectRetentionApplied(tx, e, hooks_);
@@ -273,6 +287,20 @@ Result<std::vector<MessageRecord>> CustomerTimeline(store::Connection& conn,
                                                     std::string_view customer_id,
                                                     int64_t after_seq, size_t limit) {
   return Messages(conn, tenant, "customer_id", customer_id, after_seq, limit);
+}
+
+Result<std::vector<MessageRecord>> ListFailedMessages(store::Connection& conn,
+                                                      std::string_view tenant, size_t limit) {
+  store::Value p[] = {std::string(tenant), static_cast<int64_t>(Clamp(limit))};
+  OPSBOX_ASSIGN_OR_RETURN(auto rows,
+                          conn.Query("SELECT " + std::string(kMessageColumns) +
+                                         " FROM intake_messages WHERE tenant_id = ? AND status = "
+                                         "'failed' AND direction = 'outbound' ORDER BY seq DESC "
+                                         "LIMIT ?",
+                                     p));
+  std::vector<MessageRecord> out;
+  for (const auto& r : rows) out.push_back(MessageFromRow(r));
+  return out;
 }
 
 Result<std::optional<MessageRecord>> GetMessage(store::Connection& conn, std::string_view tenant,

@@ -22,6 +22,17 @@
 //       WhatsApp replies are then delivered by the leased outbox (WhatsAppReplyDelivery).
 //       Result {message_id, conversation_id, status}.
 //   close_conversation {conversation_id, reason} -> conversation_closed.
+//   record_delivery {message_id, outcome:"sent"|"dead", provider_message_id?, reason?,
+//       attempts} (actor system:outbox, issued by the reply outbox's kinds after recording an
+//       outcome) -> message_status_updated {message_id, conversation_id, channel,
+//       provider_message_id, status:"sent"|"failed", at_us, source:"outbox", attempts,
+//       dead_letter, reason?} with reason sealed for the conversation (a provider's answer may
+//       name the customer). Nothing when the message is unknown or was retried meanwhile.
+//   retry_message {conversation_id, message_id} -> message_retry_requested {message_id,
+//       conversation_id, customer_id, channel, delivery}: a failed outbound message goes back
+//       to the reply outbox (status "queued", attempts from zero). Errors: 404 unknown message,
+//       409 rule "not_failed" (only failed messages), "conversation_closed",
+//       "channel_not_replyable" (a message no provider delivers), "opted_out" (SMS).
 //   record_channel_signature_rejected {channel, reason, remote_address, count?}
 //       -> channel_signature_rejected {…, count} (a security event standing for `count`
 //       rejected requests: the API records at most one per source, channel and minute).
@@ -56,6 +67,7 @@ inline constexpr std::string_view kWhatsApp = "whatsapp";
 inline constexpr std::string_view kVoice = "voice";
 inline constexpr std::string_view kEmail = "email";
 inline constexpr std::string_view kChat = "chat";
+inline constexpr std::string_view kSms = "sms";
 bool IsChannel(std::string_view channel);
 
 // Commands.
@@ -64,6 +76,9 @@ inline constexpr std::string_view kReceiveInbound = "receive_inbound";
 inline constexpr std::string_view kSendMessage = "send_message";
 inline constexpr std::string_view kCloseConversation = "close_conversation";
 inline constexpr std::string_view kRecordSignatureRejected = "record_channel_signature_rejected";
+// Issue #14: the reply outbox's outcome of one delivery, and an agent's retry of a failed one.
+inline constexpr std::string_view kRecordDelivery = "record_delivery";
+inline constexpr std::string_view kRetryMessage = "retry_message";
 
 // Events.
 inline constexpr std::string_view kChannelConfigured = "channel_configured";
@@ -76,6 +91,7 @@ inline constexpr std::string_view kConversationClosed = "conversation_closed";
 inline constexpr std::string_view kMessageReceived = "message_received";
 inline constexpr std::string_view kMessageSent = "message_sent";
 inline constexpr std::string_view kMessageStatusUpdated = "message_status_updated";
+inline constexpr std::string_view kMessageRetryRequested = "message_retry_requested";
 inline constexpr std::string_view kSensitiveDataExceptionRecorded =
     "sensitive_data_exception_recorded";
 // Projected (not appended) by intake: privacy-governance's retention run and privacy-keys' erasure.
@@ -143,6 +159,18 @@ struct Hooks {
                                     std::string_view intent, std::string_view channel,
                                     Instant now)>
       boundary;
+  // Issue #14, SMS opt-out: true when the customer withdrew consent for purpose "service" on
+  // `channel` (privacy's consent registry, read through the writer's transaction so a STOP
+  // earlier in the same batch counts). Empty: nobody is opted out.
+  std::function<Result<bool>(store::Tx& tx, std::string_view tenant,
+                             std::string_view customer_id, std::string_view channel)>
+      opted_out;
+  // The consent registry's decision (privacy::detail::DecideConsent): the consent_recorded or
+  // consent_withdrawn events for {customer_id, purpose, channel, source, notice_version,
+  // evidence?}. Empty: opt-out keywords are kept as messages only.
+  std::function<Result<std::vector<ledger::NewEvent>>(const Json& payload, bool granted,
+                                                      Instant now)>
+      consent;
 };
 
 struct IntakeOptions {
@@ -238,6 +266,18 @@ struct MessageRecord {
   Json text, content, findings;  // sealed values or null (scrubbed)
   Instant sent_at, recorded_at;
   int64_t seq = 0;
+  // Issue #14: delivery status of outbound messages.
+  Json status_reason;       // the last status's reason: sealed value, a clear string, or null
+  Instant status_at;        // when the status last changed (0: never since it was recorded)
+  bool dead_letter = false; // the reply outbox gave up (status "failed")
+  std::string delivery;     // "whatsapp_cloud" | "twilio_sms" | "none" | "" (inbound)
+  int64_t segments = 0;     // SMS segments of an outbound SMS (0 otherwise)
+  std::string encoding;     // "gsm7" | "ucs2" for an outbound SMS
+  // A failed outbound message a provider delivers: retry_message accepts it.
+  bool retryable() const {
+    return direction == "outbound" && status == "failed" && !delivery.empty() &&
+           delivery != "none";
+  }
 };
 
 Result<std::optional<CustomerRecord>> GetCustomer(store::Connection& conn,
@@ -259,6 +299,10 @@ Result<std::vector<MessageRecord>> CustomerTimeline(store::Connection& conn,
                                                     std::string_view tenant,
                                                     std::string_view customer_id,
                                                     int64_t after_seq, size_t limit);
+// Failed outbound messages of the tenant, newest first, at most `limit` (clamped to the page
+// size): the supervisor's list of deliveries to look at.
+Result<std::vector<MessageRecord>> ListFailedMessages(store::Connection& conn,
+                                                      std::string_view tenant, size_t limit);
 // One message by id (the "message" record type of Governance).
 Result<std::optional<MessageRecord>> GetMessage(store::Connection& conn, std::string_view tenant,
                                                 std::string_view message_id);

@@ -4,7 +4,8 @@
 // e-mails by In-Reply-To/References, never stores card numbers (not in events, not in
 // projections) and records a sensitive data exception, seals personal fields, delivers WhatsApp
 // replies through the reply outbox with retries and maps later receipts to them, and scrubs a
-// customer on erasure. The privacy hooks are fakes: a reversible "sealer", an HMAC blind index
+// customer on erasure; issue #14: failed replies are visible and retried, SMS replies respect
+// opt-out and count segments. The privacy hooks are fakes: a reversible "sealer", an HMAC blind index
 // and a scanner that finds 16-digit runs (card) and e-mail-like words.
 #include <gtest/gtest.h>
 
@@ -156,7 +157,14 @@ class IntakeDbTest : public ::testing::TestWithParam<Dialect> {
   std::unique_ptr<store::Connection> conn_;
   ledger::Registry registry_;
   // The test configuration's policy: the WhatsApp fake is a plain-http loopback receiver.
-  Intake intake_{FakeHooks(),
+  bool opted_out_ = false;  // what Hooks::opted_out answers (the privacy bridge in production)
+  Hooks HooksWithOptOut() {
+    Hooks h = FakeHooks();
+    h.opted_out = [this](store::Tx&, std::string_view, std::string_view,
+                         std::string_view) -> Result<bool> { return opted_out_; };
+    return h;
+  }
+  Intake intake_{HooksWithOptOut(),
                  IntakeOptions{.outbound_policy = integrations::OutboundPolicy(
                                    integrations::OutboundPolicyOptions{.allow_http = true,
                                                                        .allow_loopback = true})}};
@@ -292,6 +300,109 @@ TEST_P(IntakeDbTest, DeliversWhatsAppRepliesWithRetriesAndMapsReceipts) {
                          sent["message_id"].get<std::string>() + "'");
   ASSERT_TRUE(st.ok());
   EXPECT_EQ((*st)[0].Text(0), "read") << "a late 'delivered' does not move the status back";
+  // Issue #14: the provider's failure (whatsapp_status_failed.json's errors) is the reason.
+  Submit(std::string(kReceiveInbound),
+         Json{{"channel", "whatsapp"},
+              {"items", Json::array({Json{{"kind", "status"}, {"provider_message_id", "wamid.out1"},
+                                          {"status", "failed"}, {"at_us", kStart.us},
+                                          {"errors", Json::array({Json{
+                                              {"code", 130472},
+                                              {"title", "User's number is part of an "
+                                                        "experiment"}}})}}})}});
+  auto failed = GetMessage(*conn_, "acme", sent["message_id"].get<std::string>());
+  ASSERT_TRUE(failed.ok() && failed->has_value());
+  EXPECT_EQ((*failed)->status, "failed");
+  EXPECT_EQ((*failed)->status_reason, "130472: User's number is part of an experiment");
+  EXPECT_FALSE((*failed)->dead_letter);
+  EXPECT_TRUE((*failed)->retryable());
+}
+
+// Issue #14: a reply the provider refuses is a dead letter at once (a 4xx is permanent); the
+// outcome reaches the ledger (record_delivery, reported by the kind), the message shows
+// "failed" with the sealed reason; retry_message puts it back to queued and the next delivery
+// makes it "sent" with the provider's id. Retrying what is not failed conflicts.
+TEST_P(IntakeDbTest, ARefusedReplyIsAFailedMessageUntilItIsRetriedAndSent) {
+  Submit(std::string(kConfigureChannel),
+         Json{{"channel", "whatsapp"},
+              {"settings", {{"phone_number_id", "1122"}, {"api_base_url", "http://127.0.0.1:9/v1"}}},
+              {"secrets", {{"access_token", "tok-1"}}}});
+  Json in = Inbound("whatsapp", Message("wamid.dead", {{"wa_id", "919800000009"}}, "help"));
+  const std::string conv = in["items"][0]["conversation_id"];
+  const std::string mid =
+      Submit(std::string(kSendMessage), Json{{"conversation_id", conv}, {"text", "Hello"}})
+          ["message_id"];
+  struct Refusing final : integrations::HttpClient {
+    int refuse = 1;
+    Result<integrations::OutboundResponse> Send(const integrations::OutboundRequest&) override {
+      if (refuse-- > 0) return integrations::OutboundResponse{400, R"({"error":"bad number"})"};
+      return integrations::OutboundResponse{200, R"({"messages":[{"id":"wamid.ok"}]})"};
+    }
+  } http;
+  WhatsAppReplyDelivery replies(intake_);
+  replies.SetReport([this](ledger::Command cmd) {
+    auto r = writer_->SubmitAndWait(std::move(cmd));
+    EXPECT_TRUE(r.ok()) << r.error().ToString();
+  });
+  integrations::LeasedOutbox worker(*db_, http, clock_, random_, {&replies}, {});
+  ASSERT_EQ(*worker.RunOnce(clock_.Now()), 1);
+  const std::string where = " FROM intake_messages WHERE message_id = '" + mid + "'";
+  EXPECT_EQ(Count("SELECT dead_letter" + where), 1);
+  EXPECT_EQ(Count("SELECT COUNT(*)" + where + " AND status = 'failed'"), 1);
+  EXPECT_NE(Opened("SELECT status_reason" + where).find("bad number"), std::string::npos);
+  EXPECT_EQ(AllStoredText().find("bad number"), std::string::npos) << "the reason is sealed";
+  auto retried = writer_->SubmitAndWait(ledger::Command{
+      "acme", "", std::string(kRetryMessage), "usr_agent",
+      Json{{"conversation_id", conv}, {"message_id", mid}}});
+  ASSERT_TRUE(retried.ok()) << retried.error().ToString();
+  EXPECT_EQ(retried->result["status"], "queued");
+  EXPECT_EQ(Count("SELECT COUNT(*)" + where + " AND status = 'queued' AND dead_letter = 0"), 1);
+  ASSERT_EQ(*worker.RunOnce(clock_.Now()), 1);
+  EXPECT_EQ(Count("SELECT COUNT(*)" + where + " AND status = 'sent'"), 1);
+  auto again = writer_->SubmitAndWait(ledger::Command{
+      "acme", "", std::string(kRetryMessage), "usr_agent",
+      Json{{"conversation_id", conv}, {"message_id", mid}}});
+  ASSERT_FALSE(again.ok());
+  EXPECT_EQ(again.error().rule, "not_failed");
+  EXPECT_EQ(Count("SELECT COUNT(*) FROM ledger_events WHERE type = 'message_status_updated'"), 2);
+}
+
+// Issue #14: an SMS reply is refused while the customer is opted out (Hooks::opted_out) and
+// carries its segments otherwise.
+TEST_P(IntakeDbTest, SmsRepliesAreRefusedToAnOptedOutNumberAndCountSegments) {
+  Submit(std::string(kConfigureChannel),
+         Json{{"channel", "sms"},
+              {"settings", {{"account_sid", "AC1"}, {"from_number", "+15005550006"},
+                            {"api_base_url", "http://127.0.0.1:9"}}},
+              {"secrets", {{"auth_token", "tok-sms"}}}});
+  Json in = Inbound("sms", Message("SM1", {{"phone", "+14155550100"}}, "hi"));
+  const std::string conv = in["items"][0]["conversation_id"];
+  Json sent = Submit(std::string(kSendMessage),
+                     Json{{"conversation_id", conv}, {"text", std::string(161, 'a')}});
+  EXPECT_EQ(Count("SELECT segments FROM intake_messages WHERE message_id = '" +
+                  sent["message_id"].get<std::string>() + "'"),
+            2);
+  EXPECT_EQ(Count("SELECT COUNT(*) FROM intake_outbound WHERE channel = 'sms'"), 1);
+  opted_out_ = true;
+  auto refused = writer_->SubmitAndWait(ledger::Command{
+      "acme", "", std::string(kSendMessage), "usr_agent",
+      Json{{"conversation_id", conv}, {"text", "hello?"}}});
+  ASSERT_FALSE(refused.ok());
+  EXPECT_EQ(refused.error().rule, "opted_out");
+  // The reply queued before the opt-out is never sent: a dead letter saying why.
+  ScriptedHttp http;
+  SmsReplyDelivery replies(intake_);
+  integrations::LeasedOutbox worker(*db_, http, clock_, random_, {&replies}, {});
+  ASSERT_EQ(*worker.RunOnce(clock_.Now()), 1);
+  EXPECT_TRUE(http.requests.empty());
+  EXPECT_EQ(Count("SELECT COUNT(*) FROM intake_outbound WHERE status = 'dead' AND last_error "
+                  "LIKE '%opted out%'"),
+            1);
+  opted_out_ = false;
+  Submit(std::string(kSendMessage), Json{{"conversation_id", conv}, {"text", "Welcome back"}});
+  ASSERT_EQ(*worker.RunOnce(clock_.Now()), 1);
+  ASSERT_EQ(http.requests.size(), 1u);
+  EXPECT_EQ(http.requests[0].url, "http://127.0.0.1:9/2010-04-01/Accounts/AC1/Messages.json");
+  EXPECT_EQ(http.requests[0].body, "To=%2B14155550100&From=%2B15005550006&Body=Welcome+back");
 }
 
 // Regression (issue #9): intake's own outbound worker kept claimed replies leased on stop, so

@@ -3,6 +3,9 @@
 // Twilio) verify only with the right secret, Twilio callbacks and e-mails (GMime) parse,
 // HTML becomes text, phone numbers become E.164, the reopen window and the never-stored
 // redaction decide as documented, and the WhatsApp send request has the Cloud API's shape.
+// Issue #14: SMS segments are counted as the fixtures say (tests/data/sms_segments.json),
+// Twilio's SMS forms parse, opt-out keywords are recognised, the Twilio send request has the
+// Messages resource's shape, and a provider's 4xx is a permanent failure.
 #include "intake/intake.hpp"
 
 #include <gtest/gtest.h>
@@ -284,6 +287,98 @@ TEST_F(IntakeTest, BuildsTheWhatsAppCloudApiSendRequest) {
   for (const auto& [k, v] : r.headers)
     bearer = bearer || (k == "Authorization" && v == "Bearer tok");
   EXPECT_TRUE(bearer);
+}
+
+
+// ----- SMS (issue #14) -----
+
+TEST(IntakeSms, SegmentsMatchTheFixtures) {
+  std::ifstream f(std::string(OPSBOX_WEBHOOK_SAMPLES) + "/../sms_segments.json");
+  const Json fixtures = Json::parse(f);
+  ASSERT_GE(fixtures["cases"].size(), 10u);
+  for (const auto& c : fixtures["cases"]) {
+    const SmsSegments s = CountSmsSegments(c["text"].get<std::string>());
+    EXPECT_EQ(s.encoding, c["encoding"].get<std::string>()) << c["name"];
+    EXPECT_EQ(s.units, c["units"].get<int64_t>()) << c["name"];
+    EXPECT_EQ(s.segments, c["segments"].get<int64_t>()) << c["name"];
+  }
+  EXPECT_EQ(CountSmsSegments("").segments, 0);
+}
+
+TEST(IntakeSms, InboundFormBecomesAMessageFromThePhoneNumber) {
+  auto item = ParseTwilioSms({{"MessageSid", "SM1"}, {"AccountSid", "AC1"},
+                              {"From", "+14155550100"}, {"To", "+15005550006"},
+                              {"Body", "Hello"}, {"NumMedia", "0"}});
+  ASSERT_TRUE(item.ok()) << item.error().ToString();
+  EXPECT_EQ((*item)["provider_message_id"], "SM1");
+  EXPECT_EQ((*item)["from"]["phone"], "+14155550100");
+  EXPECT_EQ((*item)["text"], "Hello");
+  EXPECT_EQ((*item)["content"]["type"], "sms");
+  auto missing = ParseTwilioSms({{"MessageSid", "SM1"}, {"To", "+15005550006"}});
+  ASSERT_FALSE(missing.ok());
+  EXPECT_EQ(missing.error().field, "From");
+  auto bad = ParseTwilioSms({{"MessageSid", "SM1"}, {"From", "+1"}, {"To", "+1"},
+                             {"Body", std::string("\xff")}});
+  ASSERT_FALSE(bad.ok());
+  EXPECT_EQ(bad.error().rule, "utf8");
+}
+
+TEST(IntakeSms, UndeliveredAndFailedCallbacksAreFailuresWithTheErrorCode) {
+  auto undelivered = ParseTwilioSmsStatus(
+      {{"MessageSid", "SM2"}, {"MessageStatus", "undelivered"}, {"ErrorCode", "30003"}});
+  ASSERT_TRUE(undelivered.ok());
+  EXPECT_EQ((*undelivered)["status"], "failed");
+  EXPECT_EQ((*undelivered)["errors"][0]["code"], "30003");
+  EXPECT_EQ((*undelivered)["errors"][0]["title"], "undelivered");
+  auto delivered = ParseTwilioSmsStatus({{"MessageSid", "SM2"}, {"MessageStatus", "delivered"}});
+  ASSERT_TRUE(delivered.ok());
+  EXPECT_EQ((*delivered)["status"], "delivered");
+  EXPECT_FALSE(delivered->contains("errors"));
+  auto unknown = ParseTwilioSmsStatus({{"MessageSid", "SM2"}, {"MessageStatus", "lost"}});
+  ASSERT_FALSE(unknown.ok());
+  EXPECT_EQ(unknown.error().field, "MessageStatus");
+  auto code = ParseTwilioSmsStatus(
+      {{"MessageSid", "SM2"}, {"MessageStatus", "failed"}, {"ErrorCode", "x1"}});
+  ASSERT_FALSE(code.ok());
+  EXPECT_EQ(code.error().field, "ErrorCode");
+}
+
+TEST(IntakeSms, KeywordsAreWholeMessagesInAnyCase) {
+  EXPECT_EQ(SmsKeyword("STOP", {}), "stop");
+  EXPECT_EQ(SmsKeyword("  unsubscribe\n", {}), "stop");
+  EXPECT_EQ(SmsKeyword("arret", {"ARRET"}), "stop");
+  EXPECT_EQ(SmsKeyword("Start", {}), "start");
+  EXPECT_EQ(SmsKeyword("please stop calling", {}), "");
+  EXPECT_EQ(SmsKeyword("arret", {}), "");
+  EXPECT_EQ(SmsKeyword(std::string(33, 'S'), {std::string(33, 'S')}), "");
+}
+
+TEST(IntakeSms, SendRequestIsTwiliosMessagesResourceWithBasicAuth) {
+  auto r = TwilioSendRequest("http://127.0.0.1:9/", "AC123", "token", "+14155550100",
+                             "+15005550006", "Hi & bye", 5000);
+  EXPECT_EQ(r.url, "http://127.0.0.1:9/2010-04-01/Accounts/AC123/Messages.json");
+  EXPECT_EQ(r.body, "To=%2B14155550100&From=%2B15005550006&Body=Hi+%26+bye");
+  bool basic = false;
+  for (const auto& [k, v] : r.headers) {
+    if (k == "Authorization") basic = v == "Basic QUMxMjM6dG9rZW4=";  // AC123:token
+  }
+  EXPECT_TRUE(basic);
+}
+
+TEST(IntakeSms, AProvidersRefusalIsPermanentButOverloadIsRetriedAndItsMessageIsTheReason) {
+  Intake intake({}, {});
+  SmsReplyDelivery kind(intake);
+  EXPECT_TRUE(kind.Permanent({400, ""}));
+  EXPECT_TRUE(kind.Permanent({404, ""}));
+  EXPECT_FALSE(kind.Permanent({429, ""}));
+  EXPECT_FALSE(kind.Permanent({408, ""}));
+  EXPECT_FALSE(kind.Permanent({503, ""}));
+  EXPECT_EQ(kind.Describe({400, R"({"code":21211,"message":"The 'To' number is not valid.",)"
+                                R"("status":400})"}),
+            "HTTP 400: 21211 The 'To' number is not valid.");
+  EXPECT_EQ(kind.Describe({400, R"({"error":{"message":"Invalid parameter","code":100}})"}),
+            "HTTP 400: 100 Invalid parameter");
+  EXPECT_EQ(kind.Describe({502, "<html>bad gateway</html>"}), "HTTP 502: <html>bad gateway</html>");
 }
 
 }  // namespace

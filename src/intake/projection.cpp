@@ -21,6 +21,23 @@ Result<const Json*> Payload(const ledger::Event& e, Json& storage) {
   return *p;
 }
 
+// Why a message has its status: the outbox's sealed reason, else the provider's errors as
+// "code: title; …" (WhatsApp errors[], Twilio ErrorCode), else NULL.
+store::Value StatusReason(const Json& p) {
+  if (p.contains("reason") && !p["reason"].is_null()) return Sealed(p, "reason");
+  auto errs = p.find("errors");
+  if (errs == p.end() || !errs->is_array() || errs->empty()) return store::Null();
+  std::string out;
+  for (const auto& e : *errs) {
+    if (!e.is_object()) continue;
+    const Json code = e.value("code", Json()), title = e.value("title", Json());
+    if (!out.empty()) out += "; ";
+    out += code.is_string() ? code.get<std::string>() : code.is_number() ? code.dump() : "";
+    if (title.is_string()) out += (out.empty() ? "" : ": ") + title.get<std::string>();
+  }
+  return CanonicalJson(Json(out));
+}
+
 constexpr std::string_view kConversationColumns =
     "conversation_id, customer_id, channel, status, language, opened_at_us, last_activity_at_us, "
     "closed_at_us, messages, scrubbed, provider_ref";
@@ -128,6 +145,9 @@ Status ProjectMessage(store::Tx& tx, const ledger::Event& e) {
   const std::string status = inbound ? "received" : delivery == "none" ? "recorded" : "queued";
   store::Value v[] = {e.tenant_id,
                       message_id,
+                      inbound ? "" : delivery,
+                      p->value("segments", int64_t{0}),
+                      Text(*p, "encoding"),
                       conv,
                       Text(*p, "customer_id"),
                       Text(*p, "channel"),
@@ -141,10 +161,11 @@ Status ProjectMessage(store::Tx& tx, const ledger::Event& e) {
                       p->value("sent_at_us", e.recorded_at.us),
                       e.recorded_at.us,
                       e.seq};
-  OPSBOX_TRY(tx.Exec("INSERT INTO intake_messages (tenant_id, message_id, conversation_id, "
-                     "customer_id, channel, direction, provider_message_id, sender_id, text, "
-                     "content, findings, status, sent_at_us, recorded_at_us, seq) VALUES (?, ?, ?, "
-                     "?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+  OPSBOX_TRY(tx.Exec("INSERT INTO intake_messages (tenant_id, message_id, delivery, segments, "
+                     "encoding, conversation_id, customer_id, channel, direction, "
+                     "provider_message_id, sender_id, text, content, findings, status, sent_at_us, "
+                     "recorded_at_us, seq) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, "
+                     "?, ?)",
                      v));
   store::Value cv[] = {e.recorded_at.us, Text(*p, "provider_ref"), e.tenant_id, conv};
   OPSBOX_TRY(tx.Exec("UPDATE intake_conversations SET last_activity_at_us = ?, messages = "
@@ -157,7 +178,7 @@ Status ProjectMessage(store::Tx& tx, const ledger::Event& e) {
                        "conversation_id) VALUES (?, ?, ?) ON CONFLICT DO NOTHING",
                        tv));
   }
-  if (!inbound && delivery == "whatsapp_cloud") {
+  if (!inbound && (delivery == "whatsapp_cloud" || delivery == "twilio_sms")) {
     store::Value ov[] = {e.tenant_id, message_id, Text(*p, "channel"), e.recorded_at.us,
                          e.recorded_at.us, e.recorded_at.us};
     OPSBOX_TRY(tx.Exec("INSERT INTO intake_outbound (tenant_id, message_id, channel, status, "
@@ -189,8 +210,14 @@ Status ProjectStatusUpdated(store::Tx& tx, const ledger::Event& e) {
                                               "tenant_id = ? AND message_id = ?",
                                               q));
   if (rows.empty() || rank(rows[0].Text(0)) >= rank(status)) return Ok();
-  store::Value u[] = {status, e.tenant_id, message_id};
-  OPSBOX_TRY(tx.Exec("UPDATE intake_messages SET status = ? WHERE tenant_id = ? AND message_id = ?",
+  store::Value u[] = {status,
+                      StatusReason(*p),
+                      p->value("at_us", e.recorded_at.us),
+                      p->value("dead_letter", false) ? int64_t{1} : int64_t{0},
+                      e.tenant_id,
+                      message_id};
+  OPSBOX_TRY(tx.Exec("UPDATE intake_messages SET status = ?, status_reason = ?, status_at_us = ?, "
+                     "dead_letter = ? WHERE tenant_id = ? AND message_id = ?",
                      u));
   return Ok();
 }

@@ -281,10 +281,11 @@ Status LeasedOutbox::Deliver(store::Connection& conn, DeliveryKind& kind, const 
     status = kDelivered;
     extra = kind.Delivered(c, *resp);
   } else {
-    last_error = resp.ok() ? ResponseExcerpt(*resp) : resp.error().message;
+    last_error = resp.ok() ? kind.Describe(*resp) : resp.error().message;
     // A request that can never succeed (a destination the outbound policy forbids, a
     // malformed url, a row the kind cannot build) is dead at once; its message is the reason.
-    const bool permanent = !resp.ok() && resp.error().code == ErrorCode::kInvalidArgument;
+    const bool permanent = (!resp.ok() && resp.error().code == ErrorCode::kInvalidArgument) ||
+                           (resp.ok() && kind.Permanent(*resp));
     if (permanent || attempt >= retry.retry_max) {
       status = kDead;
     } else {
@@ -297,9 +298,9 @@ Status LeasedOutbox::Deliver(store::Connection& conn, DeliveryKind& kind, const 
   std::vector<store::Value> params{
       status,    attempt, next_at_us, last_status, Printable(last_error, kLastErrorBytesMax),
       done_at.us};
-  for (auto& [column, value] : extra) {
+  for (const auto& [column, value] : extra) {
     sql += ", " + column + " = ?";
-    params.push_back(std::move(value));
+    params.push_back(value);
   }
   sql += " WHERE " + KeyWhere(kind) + " AND status = 'pending' AND next_attempt_at_us = ?";
   params.insert(params.end(), c.key.begin(), c.key.end());
@@ -308,7 +309,10 @@ Status LeasedOutbox::Deliver(store::Connection& conn, DeliveryKind& kind, const 
   if (changed != 1) {
     spdlog::warn("outbox: the lease on a {} delivery ran out before its outcome was recorded",
                  kind.name());
+    return Ok();
   }
+  kind.Recorded(c, DeliveryOutcome{status, attempt, last_status,
+                                   Printable(last_error, kLastErrorBytesMax), std::move(extra)});
   return Ok();
 }
 

@@ -88,6 +88,15 @@ struct Delivery {
   std::string fatal;  // non-empty: the row is dead at once with this reason
 };
 
+// What the outbox recorded for one attempt (DeliveryKind::Recorded).
+struct DeliveryOutcome {
+  std::string status;       // "delivered" | "pending" (due again later) | "dead"
+  int64_t attempt = 0;      // this attempt's number, from 1
+  int64_t last_status = 0;  // the HTTP status, 0 without an answer
+  std::string last_error;   // as stored in last_error ("" when delivered)
+  std::vector<std::pair<std::string, store::Value>> columns;  // what Delivered() returned
+};
+
 class DeliveryKind {
  public:
   virtual ~DeliveryKind() = default;
@@ -108,6 +117,19 @@ class DeliveryKind {
       const OutboxRow& /*row*/, const OutboundResponse& /*response*/) {
     return {};
   }
+  // What last_error says of a non-2xx answer. Default: ResponseExcerpt (status and a short
+  // excerpt of the body); a kind that knows the receiver's error format says it more plainly.
+  virtual std::string Describe(const OutboundResponse& response) const {
+    return ResponseExcerpt(response);
+  }
+  // Whether a non-2xx answer can never succeed however often it is sent (a provider refusing
+  // the recipient): the row is dead at once instead of retried. Default: every answer is
+  // retried.
+  virtual bool Permanent(const OutboundResponse& /*response*/) const { return false; }
+  // Called on the delivering thread once the outcome of `row` is recorded (not when its lease
+  // ran out first), so a kind can report it (intake records it on the ledger). Must not block
+  // for long. Default: nothing.
+  virtual void Recorded(const OutboxRow& /*row*/, const DeliveryOutcome& /*outcome*/) {}
 };
 
 class LeasedOutbox {

@@ -52,6 +52,20 @@ std::optional<int> ChannelIndex(std::string_view channel) {
   return std::nullopt;
 }
 
+Result<std::optional<bool>> ConsentGrantedInTx(store::Tx& tx, std::string_view tenant,
+                                               std::string_view customer_id,
+                                               std::string_view purpose,
+                                               std::string_view channel) {
+  store::Value p[] = {std::string(tenant), std::string(customer_id), std::string(purpose),
+                      std::string(channel)};
+  OPSBOX_ASSIGN_OR_RETURN(auto rows, tx.Query("SELECT granted FROM consents WHERE tenant_id = ? "
+                                              "AND customer_id = ? AND purpose = ? AND "
+                                              "channel = ?",
+                                              p));
+  if (rows.empty()) return std::optional<bool>();
+  return std::optional<bool>(rows[0].Int(0) != 0);
+}
+
 Result<ledger::Decision> DecideConsent(const Json& p, bool granted, Instant now) {
   OPSBOX_TRY(CheckObjectKeys(
       p, {"customer_id", "purpose", "channel", "source", "notice_version", "evidence", "at"}));

@@ -35,6 +35,13 @@ std::optional<int> ChannelIndex(std::string_view channel);
 // (consent_recorded / consent_withdrawn) with `at` filled (RFC 3339).
 Result<ledger::Decision> DecideConsent(const Json& payload, bool granted, Instant now);
 
+// The current state of one consent slot read through `tx` (the writer's, so changes earlier in
+// the same batch count): true granted, false withdrawn, nullopt never recorded (issue #14: SMS
+// opt-out is honoured at once).
+Result<std::optional<bool>> ConsentGrantedInTx(store::Tx& tx, std::string_view tenant,
+                                               std::string_view customer_id,
+                                               std::string_view purpose, std::string_view channel);
+
 // Projects consent_recorded / consent_withdrawn.
 Status ProjectConsent(store::Tx& tx, const ledger::Event& event);
 

@@ -479,10 +479,16 @@ class Intake(harness.OpsboxTestCase):
         status = json.loads(sample("whatsapp_status_delivered.json"))
         status["entry"][0]["changes"][0]["value"]["statuses"][0]["id"] = "wamid.out-1"
         self.assertEqual(self.whatsapp(json.dumps(status).encode()).status, 200)
-        receipts = [e["payload"] for e in self.events()
-                    if e["type"] == "message_status_updated"]
-        self.assertEqual([(p["message_id"], p["status"]) for p in receipts],
-                         [(r.json()["message_id"], "delivered")], receipts)
+        # Issue #14: the outbox's own outcome ("sent", with the provider's id) is on the ledger
+        # too, appended after the row is updated: before or after the provider's receipt.
+        def receipts():
+            found = [e["payload"] for e in self.events() if e["type"] == "message_status_updated"]
+            return found if len(found) >= 2 else None
+        found = harness.wait_for(receipts, timeout=10) or []
+        self.assertEqual(sorted((p["message_id"], p["status"], p["provider_message_id"])
+                                for p in found),
+                         [(r.json()["message_id"], "delivered", "wamid.out-1"),
+                          (r.json()["message_id"], "sent", "wamid.out-1")], found)
         msgs = self.ops.request("GET", path, key=self.agent).json()["items"]
         self.assertEqual([(m["direction"], m["status"]) for m in msgs],
                          [("inbound", "received"), ("outbound", "delivered")])

@@ -13,8 +13,10 @@ import json
 import os
 import time
 import unittest
+import urllib.parse
 
 import harness
+import test_channels
 import test_intake
 import test_webhooks
 from test_wfm import history_rows, small_schedule_problem
@@ -200,7 +202,39 @@ class SecretsOut(harness.OpsboxTestCase):
         self.call("POST", "/conversations/%s/messages" % conv, {"text": "on it"}, key=agent,
                   status=201)
         self.call("POST", "/conversations/%s/close" % conv, {}, key=agent, status=200)
+        self.sms()
         return first["customer_id"]
+
+    def sms(self):
+        """Issue #14: an SMS reply the provider refuses (a dead letter), retried."""
+        twilio = test_channels.FakeTwilio()
+        self.addCleanup(twilio.close)
+        twilio.refuse = 10
+        self.secrets.add(test_channels.AUTH_TOKEN)
+        self.call("PUT", "/channels/sms/config", {
+            "settings": {"account_sid": test_channels.ACCOUNT_SID, "api_base_url": twilio.url(),
+                         "from_number": test_channels.FROM_NUMBER,
+                         "public_base_url": test_channels.PUBLIC_BASE},
+            "secrets": {"auth_token": test_channels.AUTH_TOKEN}}, status=200)
+        path = T + "/channels/sms/inbound"
+        fields = [("MessageSid", "SM" + "0" * 32), ("From", "+14155550199"),
+                  ("To", test_channels.FROM_NUMBER), ("Body", "hello")]
+        r = self.ops.request("POST", path, raw=urllib.parse.urlencode(fields).encode(), headers={
+            "Content-Type": "application/x-www-form-urlencoded",
+            "X-Twilio-Signature": test_channels.signature(test_channels.PUBLIC_BASE + path,
+                                                          fields)})
+        self.assertEqual(r.status, 200, r.body)
+        conv = r.json()["items"][0]["conversation_id"]
+        supervisor = self.new_key("supervisor")
+        mid = self.call("POST", "/conversations/%s/messages" % conv, {"text": "hi"},
+                        key=supervisor, status=201)["message_id"]
+
+        def failed():
+            items = self.call("GET", "/conversations/%s/messages" % conv, key=supervisor)["items"]
+            return [m for m in items if m["message_id"] == mid and m["status"] == "failed"]
+        self.assertTrue(harness.wait_for(failed, timeout=15))
+        self.call("POST", "/conversations/%s/messages/%s/retry" % (conv, mid), key=supervisor,
+                  status=200)
 
     def routing(self):
         agent = self.new_key("agent")

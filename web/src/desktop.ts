@@ -4,7 +4,7 @@
 // GET /routing/me for my activity, offers still pending and tasks in hand. Task statuses are
 // routing.json's RoutingTask.status ("assigned", "wrap_up"); activities are RoutingWorker's.
 import { $, api, ApiError, el, input, tenantPath } from "./lib/api";
-import { translate } from "./lib/i18n";
+import { t, translate } from "./lib/i18n";
 import { LiveStream, StreamMessage } from "./lib/stream";
 import markup from "./markup/desktop.html?raw";
 
@@ -42,8 +42,14 @@ interface Reservation {
 }
 
 // seq counts reservation messages, so a slower GET /routing/me does not undo a newer one.
+// rendered: what the conversation last drew (renderMessages); poll: its refresh timer.
 const state: { offer: Reservation | null; task: Task | null; timer: number; seq: number;
-  handoff: string } = { offer: null, task: null, timer: 0, seq: 0, handoff: "" };
+  handoff: string; rendered: string; poll: number } = { offer: null, task: null, timer: 0, seq: 0,
+  handoff: "", rendered: "", poll: 0 };
+
+// Delivery statuses change after the reply (the provider's receipts, the outbox's dead letters):
+// the conversation in hand is read again this often.
+const kMessagesRefreshMs = 3000;
 
 function showError(e: unknown): void {
   $("desktop-error").textContent = (e as Error).message;
@@ -133,22 +139,84 @@ function hideOffer(keepHandoff = false): void {
   if (!state.task && !keepHandoff) showHandoff(null).catch(showError);
 }
 
+// A message of GET /conversations/{id}/messages (intake.json IntakeMessagePage).
+interface Message {
+  message_id: string;
+  direction?: string;
+  text?: unknown;
+  status?: string;
+  status_reason?: unknown;
+  dead_letter?: boolean;
+  retryable?: boolean;
+}
+
+// Statuses a provider reports (issue #14); "recorded" (nobody delivers it) and "received" show
+// nothing.
+const kDeliveryStatuses = ["queued", "sent", "delivered", "read", "failed"];
+
+function messageItem(m: Message): HTMLElement {
+  const who = m.direction === "outbound" ? "agent" : m.direction === "inbound" ? "customer" :
+    m.direction || "";
+  const li = document.createElement("li");
+  li.appendChild(el("span", who + ": " + textOf(m.text), "msg"));
+  if (m.direction) li.dataset.direction = m.direction;
+  li.dataset.message = m.message_id;
+  const status = m.status || "";
+  if (m.direction === "outbound" && kDeliveryStatuses.includes(status)) {
+    li.dataset.status = status;
+    const reason = textOf(m.status_reason);
+    li.appendChild(el("span", " · " + t("delivery." + status) + (reason ? ": " + reason : ""),
+      "delivery " + status));
+    if (m.retryable) {
+      const button = el("button", t("delivery.retry"), "retry") as HTMLButtonElement;
+      button.type = "button";
+      button.dataset.message = m.message_id;
+      button.setAttribute("aria-label", t("delivery.retry") + ": " + textOf(m.text));
+      li.appendChild(button);
+    }
+  }
+  return li;
+}
+
+// Draws the conversation's messages and the failed-delivery alert; skipped when nothing changed,
+// so a refresh never takes the focus from a Retry button.
+function renderMessages(items: Message[]): void {
+  const signature = JSON.stringify(items.map((m) => [m.message_id, m.status, m.status_reason,
+    m.retryable, m.text]));
+  if (signature === state.rendered) return;
+  state.rendered = signature;
+  $("messages").replaceChildren(...items.map(messageItem));
+  const failed = items.filter((m) => m.direction === "outbound" && m.status === "failed");
+  const alert = $("delivery-alert");
+  alert.hidden = failed.length === 0;
+  alert.textContent = failed.length === 0 ? "" : t("delivery.failed_alert", {
+    count: failed.length, reason: textOf(failed[failed.length - 1].status_reason) || "–" });
+}
+
+async function refreshMessages(task: Task): Promise<void> {
+  if (!task.conversation_id) return;
+  const page = await api("GET", tenantPath("/conversations/" +
+    encodeURIComponent(task.conversation_id) + "/messages")).catch(() => ({ items: [] }));
+  if (state.task?.task_id === task.task_id) renderMessages((page.items || []) as Message[]);
+}
+
+async function retryMessage(messageId: string): Promise<void> {
+  const task = state.task;
+  if (!task?.conversation_id) return;
+  $("desktop-error").textContent = "";
+  await api("POST", tenantPath("/conversations/" + encodeURIComponent(task.conversation_id) +
+    "/messages/" + encodeURIComponent(messageId) + "/retry"));
+  await refreshMessages(task);
+  $("reply-text").focus();
+}
+
 async function loadConversation(task: Task): Promise<void> {
   const messages = $("messages");
   const timeline = $("timeline");
   messages.replaceChildren();
   timeline.replaceChildren();
-  if (task.conversation_id) {
-    const page = await api("GET", tenantPath("/conversations/" +
-      encodeURIComponent(task.conversation_id) + "/messages")).catch(() => ({ items: [] }));
-    for (const m of page.items || []) {
-      const who = m.direction === "outbound" ? "agent" : m.direction === "inbound" ? "customer" :
-        m.direction || "";
-      const li = el("li", who + ": " + textOf(m.text));
-      if (m.direction) li.dataset.direction = m.direction;
-      messages.appendChild(li);
-    }
-  }
+  state.rendered = "";
+  await refreshMessages(task);
   if (task.customer_id) {
     const page = await api("GET", tenantPath("/customers/" +
       encodeURIComponent(task.customer_id) + "/timeline")).catch(() => ({ items: [] }));
@@ -229,7 +297,9 @@ async function loadMe(): Promise<void> {
 // Draws the page into the console's main element; the returned function closes its stream.
 export function mount({ root }: { root: HTMLElement }): () => void {
   clearInterval(state.timer);
-  Object.assign(state, { offer: null, task: null, timer: 0, seq: 0, handoff: "" });
+  clearInterval(state.poll);
+  Object.assign(state, { offer: null, task: null, timer: 0, seq: 0, handoff: "", rendered: "",
+    poll: 0 });
   root.innerHTML = markup;
   translate(root);
   wire();
@@ -241,9 +311,13 @@ export function mount({ root }: { root: HTMLElement }): () => void {
     if (status) status.textContent = "stream: " + s;
   });
   stream.open();
+  state.poll = window.setInterval(() => {
+    if (state.task) refreshMessages(state.task).catch(showError);
+  }, kMessagesRefreshMs);
   return () => {
     stream.close();
     clearInterval(state.timer);
+    clearInterval(state.poll);
   };
 }
 
@@ -270,6 +344,15 @@ function wire(): void {
   $("handoff-review").addEventListener("submit", (ev) => {
     ev.preventDefault();
     reviewHandoff(false).catch(showError);
+  });
+  $("messages").addEventListener("click", (ev) => {
+    const button = (ev.target as HTMLElement).closest("button.retry") as HTMLButtonElement | null;
+    if (!button?.dataset.message) return;
+    button.disabled = true;
+    retryMessage(button.dataset.message).catch((e) => {
+      button.disabled = false;
+      showError(e);
+    });
   });
   $("accept").addEventListener("click", () => answer("accept"));
   $("reject").addEventListener("click", () => answer("reject"));

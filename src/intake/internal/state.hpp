@@ -10,6 +10,7 @@
 #include "core/result.hpp"
 #include "core/time.hpp"
 #include "intake/intake.hpp"
+#include "ledger/event.hpp"
 #include "store/store.hpp"
 
 namespace opsbox::intake::detail {
@@ -19,6 +20,7 @@ struct ChannelSettings {
   std::string region;
   int64_t reopen_window_s = kReopenWindowSecondsDefault;
   bool configured = false;
+  std::vector<std::string> opt_out_keywords;  // SMS: the tenant's own, upper-cased
 };
 
 struct ConversationState {
@@ -48,6 +50,16 @@ Result<std::optional<ConversationState>> LoadConversation(store::Tx& tx, std::st
 Result<std::optional<ConversationState>> LatestConversation(store::Tx& tx, std::string_view tenant,
                                                             std::string_view customer_id,
                                                             std::string_view channel);
+
+// An event whose `fields` are sealed for `subject` ("cus_X" or Scope()).
+ledger::NewEvent Personal(std::string_view type, Json payload, std::string subject,
+                          std::vector<std::string> fields);
+// The sealing scope of one conversation's texts: "cus_X/conv_Y".
+std::string Scope(const std::string& customer_id, const std::string& conversation_id);
+
+// 409 rule "opted_out" when `channel` is SMS and the customer opted out (Hooks::opted_out).
+Status CheckNotOptedOut(store::Tx& tx, std::string_view tenant, std::string_view channel,
+                        std::string_view customer_id, const Hooks& hooks);
 
 // Text of a JSON payload's string member, "" when absent.
 std::string Text(const Json& j, std::string_view key);

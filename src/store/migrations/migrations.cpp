@@ -191,6 +191,7 @@ CREATE INDEX wfm_contacts_arrival ON wfm_contacts (tenant_id, queue, arrival_at_
 #include "store/migrations/v11_collections.inc"
 #include "store/migrations/v12_automation.inc"
 #include "store/migrations/v13_ledger_storage.inc"
+#include "store/migrations/v14_channels.inc"
 #include "store/migrations/v15_kpis.inc"
 #include "store/migrations/v16_billing.inc"
   };

@@ -4,7 +4,8 @@
 // compliance: pending approvals and reviews (data-subject requests, break-glass grants), webhook
 // dead letters, ledger verification and the latest signed checkpoint; administrators also the
 // state of the scheduled backups, with an alert unless it is fine. A user with several roles
-// sees each part; live parts refresh every kRefreshMs.
+// sees each part; live parts refresh every kRefreshMs. Supervisors and leads also see replies
+// whose delivery failed, and retry them (issue #14).
 import { allows, api, enc, session, tenantPath } from "../lib/api";
 import { formatDate, formatNumber, t } from "../lib/i18n";
 import { badge, card, empty, errorText, h, loading, percent, slaState, table } from "../lib/ui";
@@ -156,6 +157,40 @@ async function governanceParts(approvals: HTMLElement | null, dead: HTMLElement 
   }
 }
 
+// Issue #14: failed deliveries of replies (GET /conversations/failed-messages), each with its
+// reason, a link to its conversation and a Retry button; an alert while there are any.
+async function failedPart(): Promise<Node[]> {
+  const page = await api("GET", tenantPath("/conversations/failed-messages?limit=50"));
+  const items: any[] = page.items || [];
+  if (items.length === 0) return [empty(t("home.no_failed"))];
+  const text = (v: unknown) => (v === undefined || v === null ? "" : typeof v === "string" ? v : JSON.stringify(v));
+  return [
+    h("p", { class: "error", role: "alert", id: "failed-deliveries-alert" },
+      t("delivery.failed_alert", { count: items.length, reason: text(items[0].status_reason) || "–" })),
+    table(items, [
+      { key: "time", label: t("col.time"), value: (m: any) => m.status_at || "", cell: (m: any) => formatDate(m.status_at) },
+      { key: "conversation", label: t("col.conversation"), value: (m: any) => m.conversation_id,
+        cell: (m: any) => h("a", { href: "/conversations/" + enc(m.conversation_id), "data-nav": "" }, m.conversation_id) },
+      { key: "channel", label: t("col.channel"), value: (m: any) => m.channel || "" },
+      { key: "reason", label: t("col.reason"), value: (m: any) => text(m.status_reason) },
+      { key: "retry", label: t("delivery.retry"), value: (m: any) => (m.retryable ? 1 : 0),
+        cell: (m: any) => m.retryable ? h("button", { type: "button", class: "retry", "data-message": m.message_id,
+          onclick: async (ev: Event) => {
+            const button = ev.currentTarget as HTMLButtonElement;
+            button.disabled = true;
+            try {
+              await api("POST", tenantPath("/conversations/" + enc(m.conversation_id) + "/messages/" +
+                enc(m.message_id) + "/retry"));
+              button.closest("tr")?.remove();
+            } catch (e) {
+              button.disabled = false;
+              button.after(errorText(e));
+            }
+          } }, t("delivery.retry")) : "" },
+    ], { caption: t("home.failed_deliveries"), rowKey: (m: any) => m.message_id, rowAttr: "message" }),
+  ];
+}
+
 // The server's scheduled backups (GET /system/backups): an alert unless they are fine here —
 // "ok", or "standby" when another node of a cluster takes them.
 async function backupPart(): Promise<Node[]> {
@@ -190,12 +225,14 @@ export function mount({ root }: PageContext): () => void {
   const volume = allows("routing.read") && allows("wfm.read") ? add(t("home.volume"), "home-volume") : null;
   const approvals = allows("privacy.read") || allows("privacy.review") ? add(t("home.approvals"), "home-approvals") : null;
   const dead = allows("webhooks.read") ? add(t("home.dead_letters"), "home-dead-letters") : null;
+  const failed = allows("conversations.retry_any") ? add(t("home.failed_deliveries"), "home-failed-deliveries") : null;
   const ledger = allows("ledger.read") ? add(t("home.ledger"), "home-ledger") : null;
   const backups = allows("tenant.admin") ? add(t("home.backups"), "home-backups") : null;
   if (backups) fill(backups, backupPart);
   const live = async () => {
     if (agent) await fill(agent, agentPart);
     if (risk && agents) await supervisorParts(risk, agents, volume).catch((e) => risk.replaceChildren(errorText(e)));
+    if (failed && !failed.contains(document.activeElement)) await fill(failed, failedPart);
   };
   live();
   governanceParts(approvals, dead, ledger);
