@@ -361,7 +361,7 @@ Status ValidateRequest(const IntervalSeries& series, const ForecastRequest& r) {
   }
   if (r.method == ForecastMethod::kAuto && r.holdout_days == 0) {
     return Error::Invalid("holdout_days", "required_for_auto",
-                          "method auto chooses by holdout error: holdout_days must be >= 1");
+                          "method auto chooses by cross-validation: holdout_days must be >= 1");
   }
   if (static_cast<size_t>(r.holdout_days + 1) * ipd > series.volume.size()) {
     return Error::Invalid("holdout_days", "shorter_than_history",
@@ -563,7 +563,7 @@ Result<CandidateRun> RunCandidate(ForecastMethod method, Season season, const Op
     // With a weekly period MSTL works on the whole wall-clock grid, closed intervals included
     // (they are zero in every week, so the weekly component takes them exactly), as R's stlf
     // does; measured on the bank queues this beats MSTL on the open series
-    // (docs/decisions/0021-forecast-mstl-cv.md). With a daily period only, closed days would
+    // (docs/decisions/0024-forecast-mstl-cv.md). With a daily period only, closed days would
     // not repeat daily: it fits the open series below like every other method. Closed
     // intervals are forecast as 0 either way.
     std::vector<int> periods;
@@ -642,7 +642,7 @@ std::vector<ForecastCandidate> CandidatesFor(const ForecastRequest& r, size_t tr
       seasons = {*r.season};
     } else if (r.method == ForecastMethod::kAuto && m != ForecastMethod::kSeasonalNaive) {
       // Auto leaves daily Holt-Winters out: on call-centre series with a weekly pattern it was
-      // never chosen and cost a quarter of auto's time (docs/decisions/0021-forecast-mstl-cv.md).
+      // never chosen and cost a quarter of auto's time (docs/decisions/0024-forecast-mstl-cv.md).
       seasons = {Season::kWeek};
     } else if (r.method != ForecastMethod::kAuto) {
       const size_t needed = week * (m == ForecastMethod::kSeasonalNaive ? 1 : 2);
@@ -800,7 +800,7 @@ void CombineWindows(ForecastCandidate& c, CvRun& run, const std::vector<Forecast
 // unless another candidate beats it in EVERY window (then the lowest mean WAPE among those that
 // do). With four one-week windows a single lucky week no longer picks a model; measured on the
 // bank queues, per-queue choice by mean WAPE alone lost to the combination on the next week
-// (docs/decisions/0021-forecast-mstl-cv.md).
+// (docs/decisions/0024-forecast-mstl-cv.md).
 int PreferCombination(const ForecastResult& result, int best) {
   int combination = -1;
   for (size_t i = 0; i < result.candidates.size(); ++i) {
@@ -897,6 +897,7 @@ void IntervalScales(const CvRun& run, ForecastResult& result) {
     const size_t k = static_cast<size_t>(std::ceil(p * static_cast<double>(z.size())));
     return z[std::clamp<size_t>(k, 1, z.size()) - 1];
   };
+  result.has_prediction_intervals = true;
   result.interval_scale_80 = quantile(0.80);
   result.interval_scale_95 = quantile(0.95);
 }
@@ -977,7 +978,7 @@ Result<ForecastResult> Forecast(const IntervalSeries& series, const ForecastRequ
   ForecastHandleTime(series, cal, holdout, horizon, result, aht);
   result.intervals.resize(static_cast<size_t>(horizon));
   const int64_t step_s = static_cast<int64_t>(series.interval_min) * 60;
-  const bool has_bounds = result.interval_scale_80 > 0 || result.interval_scale_95 > 0;
+  const bool has_bounds = result.has_prediction_intervals;
   for (size_t h = 0; h < result.intervals.size(); ++h) {
     IntervalForecast& f = result.intervals[h];
     f.start_local_s = forecast_first_day * kSecondsPerDay + static_cast<int64_t>(h) * step_s;

@@ -279,7 +279,8 @@ struct ForecastResult {
   // Prediction intervals from the chosen candidate's cross-validation errors e = actual -
   // forecast in open intervals, scaled as z = e / sqrt(max(forecast, 1)) (call counts have a
   // variance that grows with their mean): bound = forecast +- q * sqrt(max(forecast, 1)) with q
-  // the 80th / 95th percentile of |z|; lower bounds clip at 0. Absent (0) without enough errors.
+  // the 80th / 95th percentile of |z|; lower bounds clip at 0. Absent without enough errors.
+  bool has_prediction_intervals = false;
   double interval_scale_80 = 0, interval_scale_95 = 0;
   std::vector<IntervalForecast> intervals;   // horizon_days whole local days after the history
 };
