@@ -164,9 +164,9 @@ class WfmTest(OpsboxTestCase):
     def test_forecast_serves_cv_scores_and_intervals_and_intraday_staffs_the_upper_bound(self):
         now = datetime.datetime.now(datetime.timezone.utc)
         today = now.date()
-        first = today - datetime.timedelta(days=35)
+        first = today - datetime.timedelta(days=42)
         rows = []
-        for d in range(35):
+        for d in range(42):
             day = first + datetime.timedelta(days=d)
             for h in range(24):
                 # Open 08:00-18:00 with a fixed pseudo-random wobble, closed at night.
@@ -187,12 +187,12 @@ class WfmTest(OpsboxTestCase):
         self.assertEqual(len(pi["upper_95"]), len(fc["volume"]))
         self.assertEqual(pi["upper_95"][2], 0)  # 02:00 is closed in every week
         self.assertGreater(pi["upper_95"][12], fc["volume"][12])
-        bad = self.ops.request("PUT", T + "/targets/wires", {"plan_for": "upper_99"},
-                               key=self.planner)
+        bad = self.ops.request("PUT", T + "/targets/wires",
+                               {"service_level": 0.8, "plan_for": "upper_99"}, key=self.planner)
         self.assertProblem(bad, 400, rule="one_of")
         self.assertTrue(bad.json()["field"].endswith("plan_for"), bad.body)
-        ok = self.ops.request("PUT", T + "/targets/wires", {"plan_for": "upper_95"},
-                              key=self.planner)
+        ok = self.ops.request("PUT", T + "/targets/wires",
+                              {"service_level": 0.8, "plan_for": "upper_95"}, key=self.planner)
         self.assertEqual(ok.status, 200, ok.body)
         day = self.get("/intraday?queue=wires&date=%s&zone=UTC" % today.isoformat()).json()
         self.assertEqual(day["forecast_bound"], "upper_95")
