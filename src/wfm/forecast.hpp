@@ -232,7 +232,8 @@ struct ForecastRequest {
   ForecastMethod method = ForecastMethod::kAuto;
   std::optional<Season> season;  // unset: auto tries both; a single method uses week if it fits
   int horizon_days = 7;          // 1..kForecastHorizonDaysMax
-  int holdout_days = 7;          // 0..kForecastHoldoutDaysMax; 0 = no accuracy (not with auto)
+  int holdout_days = 7;          // days of each CV window, 0..kForecastHoldoutDaysMax; 0 = no
+                                 // accuracy and no intervals (not with auto)
   std::vector<SpecialDay> special_days;
   int fit_evaluations_max = 300;  // per Holt-Winters or ETS fit
   int cv_origins = 4;             // 1..kCvOriginsMax rolling-origin windows of holdout_days

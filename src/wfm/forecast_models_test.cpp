@@ -376,6 +376,27 @@ TEST(Forecast, WithoutCrossValidationThereAreNoIntervals) {
   EXPECT_EQ(f->cv_windows, 0);
 }
 
+TEST(Forecast, IntervalsNeedThirtyCrossValidationErrorsAndNotOneFewer) {
+  // Four weeks and Monday..Wednesday: three one-day windows (Mon, Tue, Wed), 10 open hours each.
+  IntervalSeries s = OfficeHoursSeries(5, 1.0, 17);
+  s.volume.resize((4 * 7 + 3) * 24);
+  ForecastRequest r;
+  r.method = ForecastMethod::kSeasonalNaive;
+  r.season = Season::kWeek;
+  r.holdout_days = 1;
+  r.cv_origins = 3;
+  auto at_limit = Forecast(s, r);
+  ASSERT_TRUE(at_limit.ok()) << at_limit.error().message;
+  EXPECT_EQ(kIntervalErrorsMin, 30u);
+  EXPECT_TRUE(at_limit->has_prediction_intervals);  // 3 x 10 = 30 errors
+  // The Monday before the first window forecasts Monday 10:00 as 0: one error fewer.
+  s.volume[(3 * 7) * 24 + 10] = 0;
+  auto one_fewer = Forecast(s, r);
+  ASSERT_TRUE(one_fewer.ok()) << one_fewer.error().message;
+  EXPECT_FALSE(one_fewer->has_prediction_intervals);
+  EXPECT_FALSE(one_fewer->intervals[0].bounds.has_value());
+}
+
 TEST(ForecastNames, MstlAndDayPlusWeekRoundTrip) {
   EXPECT_EQ(*ParseForecastMethod("mstl"), ForecastMethod::kMstlEts);
   EXPECT_EQ(*ParseSeason("day+week"), Season::kDayAndWeek);
