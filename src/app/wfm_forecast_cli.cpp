@@ -16,7 +16,7 @@ json OptionalNumber(const std::optional<double>& v) { return v ? json(*v) : json
 
 json ParamsJson(const std::optional<wfm::HoltWintersParams>& p) {
   if (!p) return nullptr;
-  return {{"alpha", p->alpha}, {"beta", p->beta}, {"gamma", p->gamma}};
+  return {{"alpha", p->alpha}, {"beta", p->beta}, {"gamma", p->gamma}, {"phi", p->phi}};
 }
 
 json ImportJson(const wfm::HistoryImport& h, int replaced) {
@@ -47,7 +47,9 @@ json CandidatesJson(const std::vector<wfm::ForecastCandidate>& candidates) {
               {"evaluated", c.evaluated},
               {"params", ParamsJson(c.params)},
               {"holdout_wape", OptionalNumber(c.holdout_wape)},
-              {"holdout_mase", OptionalNumber(c.holdout_mase)}};
+              {"holdout_mase", OptionalNumber(c.holdout_mase)},
+              {"cv_wape", OptionalNumber(c.cv_wape)},
+              {"cv_wapes", c.cv_wapes}};
     if (!c.skipped_reason.empty()) j["skipped_reason"] = c.skipped_reason;
     if (!c.note.empty()) j["note"] = c.note;
     out.push_back(std::move(j));
@@ -64,6 +66,10 @@ json IntervalsJson(const std::vector<wfm::IntervalForecast>& intervals, const wf
               {"local_start", wfm::FormatLocal(f.start_local_s)},
               {"volume", f.volume}};
     if (f.aht_s) j["aht_s"] = *f.aht_s;
+    if (f.bounds) {
+      j["lower_80"] = f.bounds->lower_80, j["upper_80"] = f.bounds->upper_80;
+      j["lower_95"] = f.bounds->lower_95, j["upper_95"] = f.bounds->upper_95;
+    }
     out.push_back(std::move(j));
   }
   return out;
@@ -79,6 +85,7 @@ Result<wfm::ForecastRequest> BuildRequest(const WfmForecastOptions& o) {
   r.horizon_days = o.horizon_days;
   r.holdout_days = o.holdout_days;
   r.fit_evaluations_max = o.fit_evaluations_max;
+  r.cv_origins = o.cv_origins;
   if (!o.holidays_path.empty()) {
     OPSBOX_ASSIGN_OR_RETURN(r.special_days, wfm::LoadSpecialDaysFile(o.holidays_path));
   }
@@ -90,8 +97,9 @@ void PrintText(const json& doc) {
               doc["season"].get<std::string>().c_str());
   for (const auto& c : doc["candidates"]) {
     const auto num = [](const json& v) { return v.is_null() ? std::string("-") : std::to_string(v.get<double>()); };
-    std::printf("  %-18s %-5s WAPE %-10s MASE %s\n", c["method"].get<std::string>().c_str(),
-                c["season"].get<std::string>().c_str(), num(c["holdout_wape"]).c_str(),
+    std::printf("  %-18s %-8s CV WAPE %-10s last window WAPE %-10s MASE %s\n",
+                c["method"].get<std::string>().c_str(), c["season"].get<std::string>().c_str(),
+                num(c["cv_wape"]).c_str(), num(c["holdout_wape"]).c_str(),
                 num(c["holdout_mase"]).c_str());
   }
   std::printf("%zu forecast intervals (use --json for them)\n", doc["intervals"].size());
@@ -116,7 +124,15 @@ Result<json> RunWfmForecast(const WfmForecastOptions& o) {
               {"holdout", {{"days", request.holdout_days},
                            {"intervals", result.holdout_intervals},
                            {"mase_scaling_period_intervals", result.mase_scaling_period_intervals},
+                           {"cv_windows", result.cv_windows},
                            {"aht_wape", OptionalNumber(result.aht_holdout_wape)}}},
+              {"closed_intervals_of_week", result.closed_intervals_of_week},
+              {"prediction_intervals",
+               result.has_prediction_intervals
+                   ? json{{"source", "cross-validation"},
+                          {"scale_80", result.interval_scale_80},
+                          {"scale_95", result.interval_scale_95}}
+                   : json(nullptr)},
               {"candidates", CandidatesJson(result.candidates)},
               {"intervals", IntervalsJson(result.intervals, zone)}};
   return doc;
@@ -129,13 +145,17 @@ void AddWfmForecastCommands(CLI::App& wfm) {
   cmd->add_option("--history", o->history_path, "History CSV (interval start, count, ...)")->required();
   cmd->add_option("--zone", o->zone, "IANA time zone of the history's local times (default UTC)");
   cmd->add_option("--interval-min", o->interval_min, "Interval length: 15, 30 or 60")->required();
-  cmd->add_option("--method", o->method, "auto|seasonal-naive|holt-winters-add|holt-winters-mul");
-  cmd->add_option("--season", o->season, "day|week (default: auto tries both)");
+  cmd->add_option("--method", o->method,
+                  "auto|seasonal-naive|holt-winters-add|holt-winters-mul|mstl");
+  cmd->add_option("--season", o->season, "day|week|day+week (default: auto tries each)");
   cmd->add_option("--horizon-days", o->horizon_days, "Days to forecast")->required();
-  cmd->add_option("--holdout-days", o->holdout_days, "Days held out to score methods (default 7)");
+  cmd->add_option("--holdout-days", o->holdout_days,
+                  "Days of each cross-validation window (default 7)");
+  cmd->add_option("--cv-origins", o->cv_origins,
+                  "Rolling-origin cross-validation windows, 1..8 (default 4)");
   cmd->add_option("--holidays", o->holidays_path, "Special days CSV: date,like,multiplier");
   cmd->add_option("--fit-evaluations-max", o->fit_evaluations_max,
-                  "Optimiser evaluations per Holt-Winters fit (default 300)");
+                  "Optimiser evaluations per Holt-Winters or ETS fit (default 300)");
   cmd->add_flag("--json", *json_out, "Print JSON");
   cmd->callback([o, json_out] {
     auto doc = RunWfmForecast(*o);

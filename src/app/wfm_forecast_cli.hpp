@@ -15,16 +15,19 @@ struct WfmForecastOptions {
   std::string zone;            // IANA name; empty = UTC
   int interval_min = 15;
   std::string method = "auto";
-  std::string season;          // "", "day" or "week"
+  std::string season;          // "", "day", "week" or "day+week" (mstl)
   int horizon_days = 7;
   int holdout_days = 7;
   std::string holidays_path;   // optional special-days CSV
   int fit_evaluations_max = 300;
+  int cv_origins = 4;          // rolling-origin cross-validation windows
 };
 
 // Imports, forecasts and renders the JSON document that `--json` prints: chosen method, season,
-// parameters, holdout WAPE/MASE per candidate, the import report and the forecast intervals
-// (start as an RFC 3339 UTC instant, local_start in the zone, volume, aht_s when present).
+// parameters, holdout WAPE/MASE and cross-validation WAPE (cv_wape, cv_wapes per window) per
+// candidate, the import report and the forecast intervals (start as an RFC 3339 UTC instant,
+// local_start in the zone, volume, aht_s when present, lower_80/upper_80/lower_95/upper_95 when
+// cross-validation left enough errors; "prediction_intervals" says how they were made).
 // Errors name the flag's field and rule. Reads files; otherwise pure.
 Result<nlohmann::json> RunWfmForecast(const WfmForecastOptions& options);
 

@@ -8,6 +8,7 @@
 #include <string>
 
 #include "core/assert.hpp"
+#include "wfm/internal/nelder_mead.hpp"
 
 namespace opsbox::wfm {
 namespace {
@@ -58,11 +59,12 @@ void InitHoltWinters(std::span<const double> y, int m, HoltWintersKind kind, dou
 // ring indexed by t mod m on entry and on exit. This is the hot loop of every fit, so it carries
 // u = level + trend and writes trend' = beta * level' + k with k = (1 - beta) * trend - beta *
 // level computed off the critical path: u' = (1 + beta) * level' + k is then one fused step from
-// level', which halves the loop-carried latency (same algebra as the textbook form).
+// level', which halves the loop-carried latency (same algebra as the textbook form). Damped:
+// u = level + phi * trend and k = (1 - beta) * phi * trend - beta * level.
 double RecurseAdditive(std::span<const double> y, int m, const HoltWintersParams& p,
                        double& level, double& trend, std::vector<double>& season) {
-  const double a = p.alpha, b = p.beta, g = p.gamma;
-  double l = level, tr = trend, u = level + trend, sse = 0;
+  const double a = p.alpha, b = p.beta, g = p.gamma, phi = p.phi;
+  double l = level, tr = trend, u = level + phi * trend, sse = 0;
   double* s = season.data();
   const size_t n = y.size();
   int j = 0;
@@ -71,10 +73,10 @@ double RecurseAdditive(std::span<const double> y, int m, const HoltWintersParams
     const double st = s[j];
     const double e = yt - (u + st);
     sse += e * e;
-    const double k = (1 - b) * tr - b * l;
+    const double k = (1 - b) * phi * tr - b * l;
     const double nl = a * (yt - st) + (1 - a) * u;
     tr = b * nl + k;
-    u = (1 + b) * nl + k;
+    u = (1 + phi * b) * nl + phi * k;
     s[j] = g * (yt - nl) + (1 - g) * st;
     l = nl;
     if (++j == m) j = 0;
@@ -87,8 +89,8 @@ double RecurseAdditive(std::span<const double> y, int m, const HoltWintersParams
 double RecurseMultiplicative(std::span<const double> y, int m, const HoltWintersParams& p,
                              double& level, double& trend, std::vector<double>& season,
                              int& floored) {
-  const double a = p.alpha, b = p.beta, g = p.gamma;
-  double l = level, tr = trend, u = level + trend, sse = 0;
+  const double a = p.alpha, b = p.beta, g = p.gamma, phi = p.phi;
+  double l = level, tr = trend, u = level + phi * trend, sse = 0;
   double* s = season.data();
   const size_t n = y.size();
   int j = 0;
@@ -106,10 +108,10 @@ double RecurseMultiplicative(std::span<const double> y, int m, const HoltWinters
       const double ratio = yt / std::max(l, kLevelFloor);
       ns = st <= kMultiplicativeSeasonFloor ? ratio : g * ratio + (1 - g) * st;
     } else {
-      const double k = (1 - b) * tr - b * l;
+      const double k = (1 - b) * phi * tr - b * l;
       const double nl = std::max(a * (yt / st) + (1 - a) * u, kLevelFloor);
       tr = b * nl + k;
-      u = (1 + b) * nl + k;
+      u = (1 + phi * b) * nl + phi * k;
       ns = g * (yt / nl) + (1 - g) * st;
       l = nl;
     }
@@ -122,63 +124,11 @@ double RecurseMultiplicative(std::span<const double> y, int m, const HoltWinters
   return sse;
 }
 
-// Minimises f over R^3 with Nelder-Mead (reflection 1, expansion 2, contraction 0.5, shrink 0.5).
-struct NelderMeadResult {
-  std::array<double, 3> x;
-  double f;
-  int evaluations;
-};
-
-NelderMeadResult MinimiseNelderMead(const std::function<double(const std::array<double, 3>&)>& f,
-                                    std::array<double, 3> x0, double step, int evaluations_max) {
-  using Point = std::array<double, 3>;
-  std::array<Point, 4> v;
-  std::array<double, 4> fv;
-  int evals = 0;
-  auto eval = [&](const Point& p) { ++evals; return f(p); };
-  for (int i = 0; i < 4; ++i) {
-    v[i] = x0;
-    if (i > 0) v[i][i - 1] += step;
-    fv[i] = eval(v[i]);
-  }
-  auto combine = [](const Point& c, const Point& w, double k) {
-    Point r;
-    for (int d = 0; d < 3; ++d) r[d] = std::clamp(c[d] + k * (w[d] - c[d]), -kLogitBound, kLogitBound);
-    return r;
-  };
-  while (evals < evaluations_max) {
-    std::array<int, 4> o{0, 1, 2, 3};
-    std::sort(o.begin(), o.end(), [&](int a, int b) { return fv[a] < fv[b]; });
-    const int best = o[0], worst = o[3], second = o[2];
-    if (fv[worst] - fv[best] <= kNelderMeadRelTol * (std::abs(fv[best]) + 1e-12)) break;
-    Point c{0, 0, 0};
-    for (int i : {o[0], o[1], o[2]})
-      for (int d = 0; d < 3; ++d) c[d] += v[i][d] / 3.0;
-    const Point r = combine(c, v[worst], -1.0);
-    const double fr = eval(r);
-    if (fr < fv[best]) {
-      const Point e = combine(c, v[worst], -2.0);
-      const double fe = eval(e);
-      if (fe < fr) v[worst] = e, fv[worst] = fe; else v[worst] = r, fv[worst] = fr;
-    } else if (fr < fv[second]) {
-      v[worst] = r, fv[worst] = fr;
-    } else {
-      const bool outside = fr < fv[worst];
-      const Point k = combine(c, outside ? r : v[worst], 0.5);
-      const double fk = eval(k);
-      if (fk < std::min(fr, fv[worst])) {
-        v[worst] = k, fv[worst] = fk;
-      } else {
-        for (int i : {o[1], o[2], o[3]}) v[i] = combine(v[best], v[i], 0.5), fv[i] = eval(v[i]);
-      }
-    }
-  }
-  const int best = static_cast<int>(std::min_element(fv.begin(), fv.end()) - fv.begin());
-  return {v[best], fv[best], evals};
-}
-
-HoltWintersParams ParamsFromLogits(const std::array<double, 3>& x) {
-  return {Sigmoid(x[0]), Sigmoid(x[1]), Sigmoid(x[2])};
+template <size_t N>
+HoltWintersParams ParamsFromLogits(const std::array<double, N>& x) {
+  HoltWintersParams p{Sigmoid(x[0]), Sigmoid(x[1]), Sigmoid(x[2]), 1.0};
+  if constexpr (N == 4) p.phi = kDampingMin + (kDampingMax - kDampingMin) * Sigmoid(x[3]);
+  return p;
 }
 
 Status CheckHoltWintersInput(std::span<const double> y, int m) {
@@ -200,31 +150,42 @@ const char* ForecastMethodName(ForecastMethod m) {
     case ForecastMethod::kSeasonalNaive: return "seasonal-naive";
     case ForecastMethod::kHoltWintersAdditive: return "holt-winters-add";
     case ForecastMethod::kHoltWintersMultiplicative: return "holt-winters-mul";
+    case ForecastMethod::kMstlEts: return "mstl";
+    case ForecastMethod::kMstlCombined: return "mstl-combined";
   }
   return "?";
 }
 
 Result<ForecastMethod> ParseForecastMethod(std::string_view text) {
   for (auto m : {ForecastMethod::kAuto, ForecastMethod::kSeasonalNaive,
-                 ForecastMethod::kHoltWintersAdditive, ForecastMethod::kHoltWintersMultiplicative}) {
+                 ForecastMethod::kHoltWintersAdditive, ForecastMethod::kHoltWintersMultiplicative,
+                 ForecastMethod::kMstlEts, ForecastMethod::kMstlCombined}) {
     if (text == ForecastMethodName(m)) return m;
   }
   return Error::Invalid("method", "one_of",
-                        "method must be auto, seasonal-naive, holt-winters-add or "
-                        "holt-winters-mul, got \"" + std::string(text) + "\"");
+                        "method must be auto, seasonal-naive, holt-winters-add, "
+                        "holt-winters-mul, mstl or mstl-combined, got \"" + std::string(text) + "\"");
 }
 
-const char* SeasonName(Season s) { return s == Season::kDay ? "day" : "week"; }
+const char* SeasonName(Season s) {
+  switch (s) {
+    case Season::kDay: return "day";
+    case Season::kWeek: return "week";
+    case Season::kDayAndWeek: return "day+week";
+  }
+  return "?";
+}
 
 Result<Season> ParseSeason(std::string_view text) {
-  if (text == "day") return Season::kDay;
-  if (text == "week") return Season::kWeek;
+  for (auto s : {Season::kDay, Season::kWeek, Season::kDayAndWeek}) {
+    if (text == SeasonName(s)) return s;
+  }
   return Error::Invalid("season", "one_of",
-                        "season must be day or week, got \"" + std::string(text) + "\"");
+                        "season must be day, week or day+week, got \"" + std::string(text) + "\"");
 }
 
 int SeasonPeriodIntervals(Season s, int interval_min) {
-  return IntervalsPerDay(interval_min) * (s == Season::kDay ? 1 : 7);
+  return IntervalsPerDay(interval_min) * (s == Season::kDay ? 1 : 7);  // day+week: the longer
 }
 
 int WeekdayOfLocalDay(int64_t local_day) {
@@ -262,13 +223,14 @@ Result<HoltWintersFit> RunHoltWinters(std::span<const double> y, int period_inte
 }
 
 Result<HoltWintersFit> FitHoltWinters(std::span<const double> y, int period_intervals,
-                                      HoltWintersKind kind, int evaluations_max) {
+                                      HoltWintersKind kind, int evaluations_max, bool damped,
+                                      const HoltWintersParams* start) {
   OPSBOX_TRY(CheckHoltWintersInput(y, period_intervals));
   const int m = period_intervals;
   double level0 = 0, trend0 = 0;
   std::vector<double> season0, ring;
   InitHoltWinters(y, m, kind, level0, trend0, season0);
-  auto sse = [&](const std::array<double, 3>& x) {
+  auto sse = [&](const auto& x) {
     const HoltWintersParams p = ParamsFromLogits(x);
     double l = level0, tr = trend0;
     ring = season0;
@@ -278,12 +240,27 @@ Result<HoltWintersFit> FitHoltWinters(std::span<const double> y, int period_inte
                          : RecurseMultiplicative(y, m, p, l, tr, ring, floored);
     return std::isfinite(v) ? v : std::numeric_limits<double>::max();
   };
-  const HoltWintersParams start;
-  const NelderMeadResult best =
-      MinimiseNelderMead(sse, {Logit(start.alpha), Logit(start.beta), Logit(start.gamma)}, 1.0,
-                         std::max(evaluations_max, 4));
-  OPSBOX_ASSIGN_OR_RETURN(HoltWintersFit fit, RunHoltWinters(y, m, kind, ParamsFromLogits(best.x)));
-  fit.evaluations = best.evaluations + 1;
+  const HoltWintersParams p0 = start != nullptr ? *start : HoltWintersParams{};
+  auto logit = [](double p) { return Logit(std::clamp(p, 1e-6, 1 - 1e-6)); };
+  const std::array<double, 3> x3{logit(p0.alpha), logit(p0.beta), logit(p0.gamma)};
+  const double x_phi =
+      start != nullptr && start->phi < 1 ? logit((start->phi - kDampingMin) / (kDampingMax - kDampingMin))
+                                         : 0.0;
+  const double step = start != nullptr ? 0.3 : 1.0;
+  HoltWintersParams best;
+  int evaluations = 0;
+  if (damped) {
+    const auto r = detail::MinimiseNelderMead<4>(sse, {x3[0], x3[1], x3[2], x_phi}, step,
+                                                 std::max(evaluations_max, 5), kLogitBound,
+                                                 kNelderMeadRelTol);
+    best = ParamsFromLogits(r.x), evaluations = r.evaluations;
+  } else {
+    const auto r = detail::MinimiseNelderMead<3>(sse, x3, step, std::max(evaluations_max, 4),
+                                                 kLogitBound, kNelderMeadRelTol);
+    best = ParamsFromLogits(r.x), evaluations = r.evaluations;
+  }
+  OPSBOX_ASSIGN_OR_RETURN(HoltWintersFit fit, RunHoltWinters(y, m, kind, best));
+  fit.evaluations = evaluations + 1;
   return fit;
 }
 
@@ -292,11 +269,18 @@ std::vector<double> HoltWintersForecast(const HoltWintersFit& fit, int horizon_i
   OPSBOX_ASSERT(m > 0);
   std::vector<double> out(static_cast<size_t>(std::max(horizon_intervals, 0)));
   const bool mul = fit.kind == HoltWintersKind::kMultiplicative;
-  double steps = 0;  // multiplicative: closed intervals do not advance the trend (see Recurse)
+  // Multiplicative: closed intervals do not advance the trend (see Recurse). damp_sum is
+  // phi + phi^2 + ... over the steps taken (at least one).
+  const double phi = fit.params.phi;
+  double damp_sum = phi, phi_k = phi;
+  bool first_step = true;
   for (size_t h = 1; h <= out.size(); ++h) {
     const double s = fit.season[(h - 1) % m];
-    steps += !mul || s >= kMultiplicativeLevelIndexMin ? 1 : 0;
-    const double trend_part = fit.level + std::max(steps, 1.0) * fit.trend;
+    if (!mul || s >= kMultiplicativeLevelIndexMin) {
+      if (!first_step) phi_k *= phi, damp_sum += phi_k;
+      first_step = false;
+    }
+    const double trend_part = fit.level + damp_sum * fit.trend;
     const double v = mul ? std::max(trend_part, 0.0) * s : trend_part + s;
     out[h - 1] = std::max(v, 0.0);
   }
@@ -377,11 +361,15 @@ Status ValidateRequest(const IntervalSeries& series, const ForecastRequest& r) {
   }
   if (r.method == ForecastMethod::kAuto && r.holdout_days == 0) {
     return Error::Invalid("holdout_days", "required_for_auto",
-                          "method auto chooses by holdout error: holdout_days must be >= 1");
+                          "method auto chooses by cross-validation: holdout_days must be >= 1");
   }
   if (static_cast<size_t>(r.holdout_days + 1) * ipd > series.volume.size()) {
     return Error::Invalid("holdout_days", "shorter_than_history",
                           "the holdout must leave at least one day of history to fit on");
+  }
+  if (r.cv_origins < 1 || r.cv_origins > kCvOriginsMax) {
+    return Error::Invalid("cv_origins", "range", "cv_origins must be 1.." +
+                          std::to_string(kCvOriginsMax));
   }
   if (r.fit_evaluations_max < 1 || r.fit_evaluations_max > kFitEvaluationsMaxLimit) {
     return Error::Invalid("fit_evaluations_max", "range", "fit_evaluations_max must be 1.." +
@@ -462,37 +450,166 @@ void ApplySpecialDays(std::vector<double>& forecast, int64_t forecast_first_day,
   }
 }
 
+// Open and closed intervals of the week (see forecast.hpp): slot = weekday * ipd + interval.
+struct OpenHours {
+  std::vector<uint8_t> open;
+  int per_week = 0;
+  std::optional<int> per_day;  // open intervals of each open day, when every open day agrees
+};
+
+size_t SlotOfWeek(const Calendar& cal, size_t t) {
+  const int64_t day = cal.first_day + static_cast<int64_t>(t / static_cast<size_t>(cal.ipd));
+  return static_cast<size_t>(WeekdayOfLocalDay(day)) * cal.ipd + t % static_cast<size_t>(cal.ipd);
+}
+
+OpenHours DetectOpenHours(std::span<const double> history, const Calendar& cal) {
+  const size_t week = static_cast<size_t>(cal.ipd) * 7;
+  OpenHours o;
+  o.open.assign(week, 1);
+  if (history.size() >= week * kClosedHoursWeeksMin) {
+    std::vector<uint8_t> seen(week, 0);
+    for (size_t t = 0; t < history.size(); ++t) {
+      if (history[t] > 0) seen[SlotOfWeek(cal, t)] = 1;
+    }
+    // A history of zeros only has no opening hours to learn: every interval stays open.
+    if (std::find(seen.begin(), seen.end(), 1) != seen.end()) o.open = std::move(seen);
+  }
+  std::optional<int> day_count;
+  bool same = true;
+  for (int d = 0; d < 7; ++d) {
+    const int c = static_cast<int>(std::count(o.open.begin() + d * cal.ipd,
+                                              o.open.begin() + (d + 1) * cal.ipd, 1));
+    o.per_week += c;
+    if (c == 0) continue;
+    if (day_count && *day_count != c) same = false;
+    day_count = c;
+  }
+  if (same) o.per_day = day_count;
+  return o;
+}
+
+// A training span seen through its opening hours: the open series and, for a horizon that
+// continues it, how many intervals are open and where.
+struct OpenView {
+  OpenHours hours;
+  std::vector<double> open_values;
+};
+
+OpenView MakeOpenView(std::span<const double> train, const Calendar& cal) {
+  OpenView v;
+  v.hours = DetectOpenHours(train, cal);
+  v.open_values.reserve(train.size());
+  for (size_t t = 0; t < train.size(); ++t) {
+    if (v.hours.open[SlotOfWeek(cal, t)]) v.open_values.push_back(train[t]);
+  }
+  return v;
+}
+
+// Forecast values for the open intervals of [from, from + horizon), or a full grid from them.
+int OpenIntervals(const OpenView& v, const Calendar& cal, size_t from, int horizon) {
+  int open = 0;
+  for (size_t t = from; t < from + static_cast<size_t>(horizon); ++t)
+    open += v.hours.open[SlotOfWeek(cal, t)];
+  return open;
+}
+
+std::vector<double> ExpandOpen(const OpenView& v, const Calendar& cal, size_t from, int horizon,
+                               std::span<const double> open_forecast) {
+  std::vector<double> out(static_cast<size_t>(horizon), 0.0);
+  size_t k = 0;
+  for (size_t h = 0; h < out.size(); ++h) {
+    if (v.hours.open[SlotOfWeek(cal, from + h)]) out[h] = open_forecast[k++];
+  }
+  OPSBOX_ASSERT(k == open_forecast.size());
+  return out;
+}
+
+Result<std::vector<int>> PeriodsFor(const OpenHours& h, Season season) {
+  std::vector<int> periods;
+  if (season != Season::kWeek) {
+    if (!h.per_day) {
+      if (season == Season::kDay) {
+        return Error::Invalid("season", "same_hours_every_day",
+                              "a daily season needs the same number of open intervals on every "
+                              "open day");
+      }
+    } else {
+      periods.push_back(*h.per_day);
+    }
+  }
+  if (season != Season::kDay) periods.push_back(h.per_week);
+  return periods;
+}
+
 struct CandidateRun {
-  std::vector<double> forecast;
+  std::vector<double> forecast;  // full grid, 0 in closed intervals
   std::optional<HoltWintersParams> params;
   std::string note;
 };
 
-// Fits (or, with fixed params, runs) one method on `train` and forecasts `horizon` intervals.
-Result<CandidateRun> RunCandidate(ForecastMethod method, int period, std::span<const double> train,
-                                  int horizon, int evaluations_max,
-                                  const std::optional<HoltWintersParams>& fixed) {
+// What a fit on an earlier window leaves for the next fit of the same candidate to start from.
+struct WarmStart {
+  std::optional<HoltWintersParams> holt_winters;
+  EtsWarmStart ets;
+};
+
+// Fits one method on the open series of a training span and forecasts `horizon` intervals.
+Result<CandidateRun> RunCandidate(ForecastMethod method, Season season, const OpenView& view,
+                                  const Calendar& cal, std::span<const double> train, int horizon,
+                                  int evaluations_max, WarmStart& warm) {
+  const size_t train_size = train.size();
   CandidateRun run;
-  if (method == ForecastMethod::kSeasonalNaive) {
-    if (train.size() < static_cast<size_t>(period)) {
-      return Error::Invalid("history", "min_length", "seasonal naive needs one season of history");
+  if (method == ForecastMethod::kMstlEts && season != Season::kDay) {
+    // With a weekly period MSTL works on the whole wall-clock grid, closed intervals included
+    // (they are zero in every week, so the weekly component takes them exactly), as R's stlf
+    // does; measured on the bank queues this beats MSTL on the open series
+    // (docs/decisions/0024-forecast-mstl-cv.md). With a daily period only, closed days would
+    // not repeat daily: it fits the open series below like every other method. Closed
+    // intervals are forecast as 0 either way.
+    std::vector<int> periods;
+    if (season != Season::kWeek) periods.push_back(cal.ipd);
+    if (season != Season::kDay) periods.push_back(7 * cal.ipd);
+    OPSBOX_ASSIGN_OR_RETURN(
+        run.forecast, MstlEtsForecast(train, periods, horizon, evaluations_max, &warm.ets));
+    for (size_t h = 0; h < run.forecast.size(); ++h) {
+      if (!view.hours.open[SlotOfWeek(cal, train_size + h)]) run.forecast[h] = 0;
     }
-    run.forecast = SeasonalNaiveForecast(train, period, horizon);
     return run;
   }
-  const HoltWintersKind kind = method == ForecastMethod::kHoltWintersAdditive
-                                   ? HoltWintersKind::kAdditive
-                                   : HoltWintersKind::kMultiplicative;
-  OPSBOX_ASSIGN_OR_RETURN(HoltWintersFit fit,
-                          fixed ? RunHoltWinters(train, period, kind, *fixed)
-                                : FitHoltWinters(train, period, kind, evaluations_max));
-  run.params = fit.params;
-  if (fit.floored_intervals > 0) {
-    run.note = std::to_string(fit.floored_intervals) +
-               " seasonal index updates floored at " +
-               std::to_string(kMultiplicativeSeasonFloor) + " (closed or near-zero intervals)";
+  const std::vector<double>& y = view.open_values;
+  const int h_open = OpenIntervals(view, cal, train_size, horizon);
+  OPSBOX_ASSIGN_OR_RETURN(std::vector<int> periods, PeriodsFor(view.hours, season));
+  std::vector<double> open_forecast;
+  if (method == ForecastMethod::kMstlEts) {
+    OPSBOX_ASSIGN_OR_RETURN(
+        open_forecast, MstlEtsForecast(y, periods, h_open, evaluations_max, &warm.ets));
+  } else if (method == ForecastMethod::kSeasonalNaive) {
+    if (y.size() < static_cast<size_t>(periods.back())) {
+      return Error::Invalid("history", "min_length", "seasonal naive needs one season of history");
+    }
+    open_forecast = SeasonalNaiveForecast(y, periods.back(), h_open);
+  } else {
+    const bool mul = method == ForecastMethod::kHoltWintersMultiplicative;
+    if (mul && std::find(y.begin(), y.end(), 0.0) != y.end()) {
+      return Error::Invalid("history", "positive_for_multiplicative",
+                            "multiplicative Holt-Winters is refused: the history has zero volumes "
+                            "in open intervals, where its seasonal indices would collapse");
+    }
+    OPSBOX_ASSIGN_OR_RETURN(
+        HoltWintersFit fit,
+        FitHoltWinters(y, periods.back(),
+                       mul ? HoltWintersKind::kMultiplicative : HoltWintersKind::kAdditive,
+                       evaluations_max, /*damped=*/true,
+                       warm.holt_winters ? &*warm.holt_winters : nullptr));
+    run.params = fit.params;
+    warm.holt_winters = fit.params;
+    if (fit.floored_intervals > 0) {
+      run.note = std::to_string(fit.floored_intervals) + " seasonal index updates floored at " +
+                 std::to_string(kMultiplicativeSeasonFloor) + " (near-zero intervals)";
+    }
+    open_forecast = HoltWintersForecast(fit, h_open);
   }
-  run.forecast = HoltWintersForecast(fit, horizon);
+  run.forecast = ExpandOpen(view, cal, train_size, horizon, open_forecast);
   return run;
 }
 
@@ -501,16 +618,34 @@ std::vector<ForecastCandidate> CandidatesFor(const ForecastRequest& r, size_t tr
   std::vector<ForecastMethod> methods{r.method};
   if (r.method == ForecastMethod::kAuto) {
     methods = {ForecastMethod::kSeasonalNaive, ForecastMethod::kHoltWintersAdditive,
-               ForecastMethod::kHoltWintersMultiplicative};
+               ForecastMethod::kHoltWintersMultiplicative, ForecastMethod::kMstlEts,
+               ForecastMethod::kMstlCombined};
+  } else if (r.method == ForecastMethod::kMstlCombined) {
+    methods = {ForecastMethod::kMstlEts, ForecastMethod::kMstlCombined};  // members first
   }
+  const bool members_only = r.method == ForecastMethod::kAuto ||
+                            r.method == ForecastMethod::kMstlCombined;
   std::vector<ForecastCandidate> out;
   for (ForecastMethod m : methods) {
     std::vector<Season> seasons{Season::kDay, Season::kWeek};
-    if (r.season) {
+    const size_t week = static_cast<size_t>(SeasonPeriodIntervals(Season::kWeek, interval_min));
+    if (m == ForecastMethod::kMstlCombined) {
+      seasons = {Season::kDayAndWeek};
+    } else if (m == ForecastMethod::kMstlEts) {
+      // MSTL drops a period of half the history or more: the weekly one needs over two weeks.
+      const Season fallback = train_size > 2 * week ? Season::kWeek : Season::kDay;
+      if (members_only) seasons = {Season::kWeek, Season::kDayAndWeek};
+      else if (r.season) seasons = {*r.season};
+      else seasons = {fallback};
+    } else if (r.season) {
+      if (*r.season == Season::kDayAndWeek) continue;  // only MSTL has two periods
       seasons = {*r.season};
+    } else if (r.method == ForecastMethod::kAuto && m != ForecastMethod::kSeasonalNaive) {
+      // Auto leaves daily Holt-Winters out: on call-centre series with a weekly pattern it was
+      // never chosen and cost a quarter of auto's time (docs/decisions/0024-forecast-mstl-cv.md).
+      seasons = {Season::kWeek};
     } else if (r.method != ForecastMethod::kAuto) {
-      const size_t needed = static_cast<size_t>(SeasonPeriodIntervals(Season::kWeek, interval_min)) *
-                            (m == ForecastMethod::kSeasonalNaive ? 1 : 2);
+      const size_t needed = week * (m == ForecastMethod::kSeasonalNaive ? 1 : 2);
       seasons = {train_size >= needed ? Season::kWeek : Season::kDay};
     }
     for (Season s : seasons) {
@@ -521,6 +656,18 @@ std::vector<ForecastCandidate> CandidatesFor(const ForecastRequest& r, size_t tr
     }
   }
   return out;
+}
+
+// The members of a combination: the MSTL candidates with a weekly and a daily + weekly season.
+std::vector<size_t> CombinationMembers(const std::vector<ForecastCandidate>& candidates) {
+  std::vector<size_t> members;
+  for (size_t i = 0; i < candidates.size(); ++i) {
+    if (candidates[i].method == ForecastMethod::kMstlEts &&
+        (candidates[i].season == Season::kWeek || candidates[i].season == Season::kDayAndWeek)) {
+      members.push_back(i);
+    }
+  }
+  return members;
 }
 
 // Handle-time profile: volume-weighted mean AHT by interval of the week over the last
@@ -561,39 +708,209 @@ std::optional<double> AhtHoldoutWape(std::span<const double> volume, std::span<c
   return num / den;
 }
 
-// Scores every candidate on the holdout; returns the index of the lowest WAPE, or -1.
-// MASE is scaled on the history as given (before special-day replacement), so that scores with
-// and without special days, and those of other tools on the same series, share one scale.
-int EvaluateCandidates(ForecastResult& result, std::span<const double> train,
-                       std::span<const double> original_train, std::span<const double> actual,
-                       const Calendar& cal, int interval_min, const ForecastRequest& request) {
-  const int64_t holdout_first_day = cal.first_day + static_cast<int64_t>(train.size()) / cal.ipd;
+// Rolling-origin windows: window k (1 = the last) is [n - k H, n - (k - 1) H); a window before
+// the last is used when at least kCvTrainDaysMin days precede it. Oldest first.
+std::vector<size_t> CvOrigins(size_t n, size_t holdout, const Calendar& cal, int origins_max) {
+  std::vector<size_t> origins;
+  for (int k = origins_max; k >= 1; --k) {
+    const size_t back = holdout * static_cast<size_t>(k);
+    if (back >= n) continue;
+    if (k > 1 && n - back < static_cast<size_t>(kCvTrainDaysMin) * cal.ipd) continue;
+    origins.push_back(n - back);
+  }
+  return origins;
+}
+
+// The scores of one candidate over every window; errors (actual, forecast) kept for intervals.
+struct CvRun {
+  std::vector<std::pair<double, double>> pairs;
+  std::optional<Error> failure;
+  WarmStart warm;  // from the last window, for the final fit
+};
+
+// Per-window WAPE, and for the last window (the holdout) WAPE and MASE, from a candidate's
+// (actual, forecast) pairs, window after window.
+void ScoreWindows(ForecastCandidate& c, const CvRun& run, const std::vector<size_t>& origins,
+                  size_t holdout, std::span<const double> original, int mase_period) {
+  std::vector<double> actual(holdout), forecast(holdout);
+  for (size_t w = 0; w < origins.size(); ++w) {
+    for (size_t h = 0; h < holdout; ++h) {
+      actual[h] = run.pairs[w * holdout + h].first;
+      forecast[h] = run.pairs[w * holdout + h].second;
+    }
+    auto wape = Wape(actual, forecast);
+    if (wape.ok()) c.cv_wapes.push_back(*wape);
+    if (w + 1 < origins.size()) continue;
+    if (wape.ok()) c.holdout_wape = *wape;
+    if (auto m = Mase(actual, forecast, original.first(origins[w]), mase_period); m.ok()) {
+      c.holdout_mase = *m;
+    }
+  }
+  if (!c.cv_wapes.empty()) {
+    double sum = 0;
+    for (double v : c.cv_wapes) sum += v;
+    c.cv_wape = sum / static_cast<double>(c.cv_wapes.size());
+  }
+  c.evaluated = true;
+}
+
+// Fits one candidate before every window and keeps its (actual, forecast) pairs.
+void RunWindows(ForecastCandidate& c, CvRun& run, const std::vector<size_t>& origins,
+                const std::vector<OpenView>& views, std::span<const double> clean,
+                std::span<const double> original, const Calendar& cal, size_t holdout,
+                const ForecastRequest& request) {
+  for (size_t w = 0; w < origins.size(); ++w) {
+    const size_t o = origins[w];
+    auto fc = RunCandidate(c.method, c.season, views[w], cal, clean.first(o),
+                           static_cast<int>(holdout), request.fit_evaluations_max, run.warm);
+    if (!fc.ok()) {
+      c.skipped_reason = fc.error().message;
+      run.failure = fc.error();
+      run.pairs.clear();
+      return;
+    }
+    const int64_t first_day = cal.first_day + static_cast<int64_t>(o) / cal.ipd;
+    ApplySpecialDays(fc->forecast, first_day, clean.first(o), cal, request.special_days);
+    for (size_t h = 0; h < holdout; ++h) run.pairs.emplace_back(original[o + h], fc->forecast[h]);
+    c.params = fc->params;
+    c.note = fc->note;
+  }
+}
+
+// A combination's pairs: the mean of its members' forecasts, when every member ran.
+void CombineWindows(ForecastCandidate& c, CvRun& run, const std::vector<ForecastCandidate>& all,
+                    const std::vector<CvRun>& runs) {
+  const std::vector<size_t> members = CombinationMembers(all);
+  for (size_t m : members) {
+    if (!all[m].evaluated || members.size() < 2) {
+      c.skipped_reason = "a combination needs both MSTL candidates (weekly, daily + weekly)";
+      run.failure = Error::Invalid("history", "min_length", c.skipped_reason);
+      return;
+    }
+  }
+  run.pairs = runs[members[0]].pairs;
+  for (size_t k = 0; k < run.pairs.size(); ++k) {
+    double sum = 0;
+    for (size_t m : members) sum += runs[m].pairs[k].second;
+    run.pairs[k].second = sum / static_cast<double>(members.size());
+  }
+}
+
+// Auto's rule against selection noise: the MSTL combination, when it ran, stays the choice
+// unless another candidate beats it in EVERY window (then the lowest mean WAPE among those that
+// do). With four one-week windows a single lucky week no longer picks a model; measured on the
+// bank queues, per-queue choice by mean WAPE alone lost to the combination on the next week
+// (docs/decisions/0024-forecast-mstl-cv.md).
+int PreferCombination(const ForecastResult& result, int best) {
+  int combination = -1;
+  for (size_t i = 0; i < result.candidates.size(); ++i) {
+    const ForecastCandidate& c = result.candidates[i];
+    if (c.method == ForecastMethod::kMstlCombined && c.evaluated && c.cv_wape) {
+      combination = static_cast<int>(i);
+    }
+  }
+  if (combination < 0 || best < 0) return best;
+  const ForecastCandidate& ref = result.candidates[combination];
+  int chosen = combination;
+  for (size_t i = 0; i < result.candidates.size(); ++i) {
+    const ForecastCandidate& c = result.candidates[i];
+    if (!c.evaluated || !c.cv_wape || c.cv_wapes.size() != ref.cv_wapes.size()) continue;
+    bool every = !c.cv_wapes.empty();
+    for (size_t w = 0; w < c.cv_wapes.size(); ++w) every = every && c.cv_wapes[w] < ref.cv_wapes[w];
+    if (every && *c.cv_wape < *result.candidates[chosen].cv_wape) chosen = static_cast<int>(i);
+  }
+  return chosen;
+}
+
+// Cross-validates every candidate; returns the index of the lowest mean WAPE among those the
+// request may choose (auto: all; a single method: that one), or -1.
+// MASE (last window) is scaled on the history as given (before special-day replacement), so that
+// scores with and without special days, and those of other tools, share one scale.
+int CrossValidate(ForecastResult& result, std::span<const double> clean,
+                  std::span<const double> original, const Calendar& cal,
+                  const ForecastRequest& request, std::vector<CvRun>& runs) {
+  const size_t holdout = static_cast<size_t>(result.holdout_intervals);
+  const std::vector<size_t> origins = CvOrigins(clean.size(), holdout, cal, request.cv_origins);
+  result.cv_windows = static_cast<int>(origins.size());
+  std::vector<OpenView> views;
+  for (size_t o : origins) views.push_back(MakeOpenView(clean.first(o), cal));
+  runs.assign(result.candidates.size(), {});
   constexpr double kNoScore = std::numeric_limits<double>::max();
   int chosen = -1;
   for (size_t i = 0; i < result.candidates.size(); ++i) {
     ForecastCandidate& c = result.candidates[i];
-    auto run = RunCandidate(c.method, SeasonPeriodIntervals(c.season, interval_min), train,
-                            static_cast<int>(actual.size()), request.fit_evaluations_max,
-                            std::nullopt);
-    if (!run.ok()) {
-      c.skipped_reason = run.error().message;
-      continue;
+    if (c.method == ForecastMethod::kMstlCombined) {
+      CombineWindows(c, runs[i], result.candidates, runs);
+    } else {
+      RunWindows(c, runs[i], origins, views, clean, original, cal, holdout, request);
     }
-    ApplySpecialDays(run->forecast, holdout_first_day, train, cal, request.special_days);
-    c.evaluated = true;
-    c.params = run->params;
-    c.note = run->note;
-    if (auto w = Wape(actual, run->forecast); w.ok()) c.holdout_wape = *w;
-    if (auto m = Mase(actual, run->forecast, original_train, result.mase_scaling_period_intervals);
-        m.ok()) {
-      c.holdout_mase = *m;
-    }
-    if (chosen < 0 || c.holdout_wape.value_or(kNoScore) <
-                          result.candidates[chosen].holdout_wape.value_or(kNoScore)) {
+    if (!c.skipped_reason.empty()) continue;
+    ScoreWindows(c, runs[i], origins, holdout, original, result.mase_scaling_period_intervals);
+    if (request.method != ForecastMethod::kAuto && c.method != request.method) continue;
+    if (chosen < 0 ||
+        c.cv_wape.value_or(kNoScore) < result.candidates[chosen].cv_wape.value_or(kNoScore)) {
       chosen = static_cast<int>(i);
     }
   }
+  if (request.method == ForecastMethod::kAuto) chosen = PreferCombination(result, chosen);
   return chosen;
+}
+
+// The final forecast of the chosen candidate on the whole history (a combination: the mean of
+// its members', each fitted again), warm-started from its last cross-validation fit if any.
+Result<CandidateRun> FinalRun(const ForecastResult& result, size_t chosen, std::vector<CvRun>& runs,
+                              const OpenView& view, const Calendar& cal,
+                              std::span<const double> clean, int horizon,
+                              const ForecastRequest& request) {
+  runs.resize(result.candidates.size());
+  const ForecastCandidate& best = result.candidates[chosen];
+  if (best.method != ForecastMethod::kMstlCombined) {
+    return RunCandidate(best.method, best.season, view, cal, clean, horizon,
+                        request.fit_evaluations_max, runs[chosen].warm);
+  }
+  CandidateRun combined;
+  combined.forecast.assign(static_cast<size_t>(horizon), 0.0);
+  const std::vector<size_t> members = CombinationMembers(result.candidates);
+  for (size_t m : members) {
+    const ForecastCandidate& c = result.candidates[m];
+    OPSBOX_ASSIGN_OR_RETURN(CandidateRun run,
+                            RunCandidate(c.method, c.season, view, cal, clean, horizon,
+                                         request.fit_evaluations_max, runs[m].warm));
+    for (size_t h = 0; h < combined.forecast.size(); ++h) {
+      combined.forecast[h] += run.forecast[h] / static_cast<double>(members.size());
+    }
+  }
+  return combined;
+}
+
+// The 80th and 95th percentiles of |actual - forecast| / sqrt(max(forecast, 1)) over the
+// cross-validation errors where the forecast is above 0 (0: closed or a closed special day).
+void IntervalScales(const CvRun& run, ForecastResult& result) {
+  std::vector<double> z;
+  z.reserve(run.pairs.size());
+  for (const auto& [a, f] : run.pairs) {
+    if (f > 0) z.push_back(std::abs(a - f) / std::sqrt(std::max(f, 1.0)));
+  }
+  if (z.size() < kIntervalErrorsMin) return;
+  std::sort(z.begin(), z.end());
+  auto quantile = [&](double p) {
+    const size_t k = static_cast<size_t>(std::ceil(p * static_cast<double>(z.size())));
+    return z[std::clamp<size_t>(k, 1, z.size()) - 1];
+  };
+  result.has_prediction_intervals = true;
+  result.interval_scale_80 = quantile(0.80);
+  result.interval_scale_95 = quantile(0.95);
+}
+
+IntervalBounds BoundsFor(double f, const ForecastResult& r) {
+  IntervalBounds b;
+  if (f <= 0) return b;
+  const double s = std::sqrt(std::max(f, 1.0));
+  b.lower_80 = std::max(0.0, f - r.interval_scale_80 * s);
+  b.upper_80 = f + r.interval_scale_80 * s;
+  b.lower_95 = std::max(0.0, f - r.interval_scale_95 * s);
+  b.upper_95 = f + r.interval_scale_95 * s;
+  return b;
 }
 
 // Volume-weighted handle-time forecast for the holdout (scored) and for the horizon.
@@ -623,41 +940,51 @@ Result<ForecastResult> Forecast(const IntervalSeries& series, const ForecastRequ
   const size_t n = clean.size();
   const size_t holdout = static_cast<size_t>(request.holdout_days) * cal.ipd;
   result.holdout_intervals = static_cast<int>(holdout);
-  const std::span<const double> train(clean.data(), n - holdout);
-  const std::span<const double> actual(series.volume.data() + (n - holdout), holdout);
   const int week = SeasonPeriodIntervals(Season::kWeek, series.interval_min);
-  result.mase_scaling_period_intervals = train.size() > static_cast<size_t>(week) ? week : cal.ipd;
-  result.candidates = CandidatesFor(request, train.size(), series.interval_min);
+  result.mase_scaling_period_intervals = n - holdout > static_cast<size_t>(week) ? week : cal.ipd;
+  result.candidates = CandidatesFor(request, n - holdout, series.interval_min);
+  std::vector<CvRun> runs;
   const int chosen =
-      holdout == 0 ? 0
-                   : EvaluateCandidates(result, train, std::span(series.volume).first(train.size()),
-                                        actual, cal, series.interval_min, request);
+      holdout == 0 ? static_cast<int>(result.candidates.size()) - 1  // the requested method
+                   : CrossValidate(result, clean, series.volume, cal, request, runs);
   if (chosen < 0) {
-    return Error::Invalid("history", "min_length", "no forecasting method fits this history: " +
-                                                       result.candidates[0].skipped_reason);
+    // Auto: the first candidate's reason (the simplest method); one method: its own.
+    const size_t k = request.method == ForecastMethod::kAuto ? 0 : runs.size() - 1;
+    const std::optional<Error>& failure = runs[k].failure;
+    return Error::Invalid(failure && !failure->field.empty() ? failure->field : "history",
+                          failure ? failure->rule : "min_length",
+                          "no forecasting method fits this history: " +
+                              result.candidates[k].skipped_reason);
   }
   ForecastCandidate& best = result.candidates[chosen];
   result.method = best.method;
   result.season = best.season;
+  if (holdout > 0) IntervalScales(runs[chosen], result);
   const int horizon = request.horizon_days * cal.ipd;
-  // With a holdout the parameters fitted without it are reused; without one, fit on everything.
-  OPSBOX_ASSIGN_OR_RETURN(
-      CandidateRun final_run,
-      RunCandidate(best.method, SeasonPeriodIntervals(best.season, series.interval_min), clean,
-                   horizon, request.fit_evaluations_max, best.params));
-  result.params = final_run.params;
-  if (holdout == 0) best.params = final_run.params, best.note = final_run.note;
+  const OpenView view = MakeOpenView(clean, cal);
+  result.closed_intervals_of_week =
+      static_cast<int>(std::count(view.hours.open.begin(), view.hours.open.end(), 0));
+  auto final_run = FinalRun(result, static_cast<size_t>(chosen), runs, view, cal, clean, horizon,
+                            request);
+  if (!final_run.ok()) {
+    const Error& e = final_run.error();
+    return Error::Invalid(e.field.empty() ? "history" : e.field, e.rule, e.message);
+  }
+  result.params = final_run->params;
+  if (holdout == 0) best.params = final_run->params, best.note = final_run->note;
   const int64_t forecast_first_day = cal.first_day + static_cast<int64_t>(n) / cal.ipd;
-  ApplySpecialDays(final_run.forecast, forecast_first_day, clean, cal, request.special_days);
+  ApplySpecialDays(final_run->forecast, forecast_first_day, clean, cal, request.special_days);
   std::vector<double> aht;
   ForecastHandleTime(series, cal, holdout, horizon, result, aht);
   result.intervals.resize(static_cast<size_t>(horizon));
   const int64_t step_s = static_cast<int64_t>(series.interval_min) * 60;
+  const bool has_bounds = result.has_prediction_intervals;
   for (size_t h = 0; h < result.intervals.size(); ++h) {
     IntervalForecast& f = result.intervals[h];
     f.start_local_s = forecast_first_day * kSecondsPerDay + static_cast<int64_t>(h) * step_s;
-    f.volume = final_run.forecast[h];
+    f.volume = final_run->forecast[h];
     if (!aht.empty()) f.aht_s = aht[h];
+    if (has_bounds) f.bounds = BoundsFor(f.volume, result);
   }
   return result;
 }

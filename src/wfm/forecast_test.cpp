@@ -331,7 +331,7 @@ TEST(Forecast, AutoPicksAWeeklyModelForWeeklyData) {
   auto f = Forecast(WeeklySeries(5), r);
   ASSERT_TRUE(f.ok()) << f.error().message;
   EXPECT_EQ(f->season, Season::kWeek);
-  EXPECT_EQ(f->candidates.size(), 6u);
+  EXPECT_EQ(f->candidates.size(), 7u);
   ASSERT_TRUE(f->candidates[1].holdout_wape.has_value());
   EXPECT_NEAR(*f->candidates[1].holdout_wape, 0, 1e-12);  // seasonal naive, weekly: exact
   EXPECT_NEAR(*f->candidates[1].holdout_mase, 0, 1e-12);

@@ -165,12 +165,33 @@ Status CheckQueueName(std::string_view queue, std::string_view field) {
 // ---- targets
 // -------------------------------------------------------------------------------------
 
+const char* ForecastBoundName(ForecastBound b) {
+  switch (b) {
+    case ForecastBound::kPoint: return "point";
+    case ForecastBound::kUpper80: return "upper_80";
+    case ForecastBound::kUpper95: return "upper_95";
+  }
+  return "?";
+}
+
 Result<QueueTargets> ParseQueueTargets(const Json& j, std::string_view prefix) {
   OPSBOX_TRY(CheckObjectKeys(j,
                              {"service_level", "target_answer_s", "asa_s_max", "abandon_max",
-                              "occupancy_max", "shrinkage", "patience_s"},
+                              "occupancy_max", "shrinkage", "patience_s", "plan_for"},
                              prefix));
   QueueTargets t;
+  if (const Json* plan_for = Member(j, "plan_for"); plan_for != nullptr) {
+    bool known = false;
+    for (auto b : {ForecastBound::kPoint, ForecastBound::kUpper80, ForecastBound::kUpper95}) {
+      if (plan_for->is_string() && plan_for->get<std::string>() == ForecastBoundName(b)) {
+        t.plan_for = b, known = true;
+      }
+    }
+    if (!known) {
+      return Error::Invalid(FieldPath(prefix, "plan_for"), "one_of",
+                            "must be point, upper_80 or upper_95");
+    }
+  }
   OPSBOX_ASSIGN_OR_RETURN(t.staffing.service_level,
                           detail::OptionalNumber(j, "service_level", prefix));
   OPSBOX_ASSIGN_OR_RETURN(t.staffing.target_answer_s,
@@ -200,7 +221,8 @@ Json QueueTargetsToJson(const QueueTargets& t) {
               {"abandon_max", detail::OptionalJson(t.staffing.abandon_max)},
               {"occupancy_max", detail::OptionalJson(t.staffing.occupancy_max)},
               {"shrinkage", t.staffing.shrinkage},
-              {"patience_s", detail::OptionalJson(t.patience_s)}};
+              {"patience_s", detail::OptionalJson(t.patience_s)},
+              {"plan_for", ForecastBoundName(t.plan_for)}};
 }
 
 QueueTargets DefaultQueueTargets() {
@@ -216,7 +238,8 @@ QueueTargets DefaultQueueTargets() {
 Result<ledger::Decision> DecideSaveForecast(const Json& p, Instant now, Random& random) {
   OPSBOX_TRY(CheckObjectKeys(
       p, {"queue", "zone", "interval_min", "first_start_local", "horizon_days", "method", "season",
-          "params", "holdout", "candidates", "history", "volume", "aht_s"}));
+          "params", "holdout", "candidates", "history", "volume", "aht_s",
+          "prediction_intervals"}));
   OPSBOX_ASSIGN_OR_RETURN(auto queue, RequireText(p, "queue", "", kQueueBytesMax));
   OPSBOX_TRY(CheckQueueName(queue, "queue"));
   OPSBOX_ASSIGN_OR_RETURN(auto zone, RequireText(p, "zone", "", kZoneNameBytesMax));
@@ -238,6 +261,14 @@ Result<ledger::Decision> DecideSaveForecast(const Json& p, Instant now, Random& 
   OPSBOX_TRY(CheckSeries(p, "", "volume", volume->size(), false, false));
   if (Member(p, "aht_s") != nullptr)
     OPSBOX_TRY(CheckSeries(p, "", "aht_s", volume->size(), true, true));
+  if (const Json* pi = Member(p, "prediction_intervals"); pi != nullptr) {
+    OPSBOX_TRY(CheckObjectKeys(*pi, {"source", "scale_80", "scale_95", "lower_80", "upper_80",
+                                     "lower_95", "upper_95"},
+                               "prediction_intervals"));
+    for (const char* key : {"lower_80", "upper_80", "lower_95", "upper_95"}) {
+      OPSBOX_TRY(CheckSeries(*pi, "prediction_intervals", key, volume->size(), false, false));
+    }
+  }
   OPSBOX_TRY(CheckPayloadBytes(p, kSavedForecastPayloadBytesMax, "the forecast"));
   const std::string id = NewId("fct", now, random);
   Json event = p;

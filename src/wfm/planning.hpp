@@ -3,7 +3,8 @@
 //
 // Commands (ledger; pure decisions, projections in the same transaction as the append):
 //   save_forecast         {queue, zone, interval_min, first_start_local, horizon_days, method,
-//                          season, params, holdout, candidates, history, volume[], aht_s[]?}
+//                          season, params, holdout, candidates, history, volume[], aht_s[]?,
+//                          prediction_intervals?}
 //                          -> forecast_saved (payload + forecast_id), table wfm_forecasts.
 //                          volume/aht_s hold one value per interval of whole local days, at most
 //                          kSavedForecastIntervalsMax (8 weeks of 15-minute intervals).
@@ -89,13 +90,21 @@ using ZoneLoader = std::function<Result<ZoneRules>(std::string_view name)>;
 void RegisterWfm(ledger::Registry& registry);
 
 // ---- targets -----------------------------------------------------------------------------------
-// A queue's targets: erlang.hpp's StaffingTargets plus the mean patience (set: Erlang A).
+// Which forecast volume planning staffs for (issue #15): the point forecast, or the upper bound
+// of its 80% or 95% prediction interval (a saved forecast's prediction_intervals). Wire names
+// "point", "upper_80", "upper_95". A forecast saved without intervals is staffed at its point.
+enum class ForecastBound { kPoint, kUpper80, kUpper95 };
+const char* ForecastBoundName(ForecastBound b);
+
+// A queue's targets: erlang.hpp's StaffingTargets plus the mean patience (set: Erlang A) and the
+// forecast bound that intraday staffing plans for.
 struct QueueTargets {
   StaffingTargets staffing;
   std::optional<double> patience_s;
+  ForecastBound plan_for = ForecastBound::kPoint;
 };
 // {service_level?, target_answer_s?, asa_s_max?, abandon_max?, occupancy_max?, shrinkage?,
-//  patience_s?}; errors are prefixed with `prefix` ("targets.service_level").
+//  patience_s?, plan_for?}; errors are prefixed with `prefix` ("targets.service_level").
 Result<QueueTargets> ParseQueueTargets(const Json& json, std::string_view prefix);
 Json QueueTargetsToJson(const QueueTargets& targets);
 // Service level 80% within 20 s, no shrinkage, Erlang C: used when a queue has none saved.
@@ -127,9 +136,11 @@ Status CheckSimulationWork(std::span<const double> volumes, int32_t replications
 Result<Json> ComputeSimulation(const Json& body);
 
 // POST forecasts: {queue, interval_min?, zone?, history_csv | history: [{start, count, aht_s?,
-// abandons?}], method?, season?, horizon_days?, holdout_days?, special_days?: [{date, like?,
-// multiplier?}]}. Imports the history (history.hpp), forecasts (forecast.hpp) and answers the
-// save_forecast payload. horizon_days * intervals per day must fit kSavedForecastIntervalsMax.
+// abandons?}], method?, season?, horizon_days?, holdout_days?, cv_origins?, special_days?:
+// [{date, like?, multiplier?}]}. Imports the history (history.hpp), forecasts (forecast.hpp) and
+// answers the save_forecast payload, with prediction_intervals {source: "cross-validation",
+// scale_80, scale_95, lower_80[], upper_80[], lower_95[], upper_95[]} when the forecast has
+// them. horizon_days * intervals per day must fit kSavedForecastIntervalsMax.
 Result<Json> BuildForecastPayload(const Json& body, const ZoneLoader& load_zone);
 
 // POST schedules: {queue, start_date, skill?, problem (schedule.hpp JSON), time_limit_s?,
@@ -155,6 +166,9 @@ struct IntradayInput {
   std::vector<ContactObservation> contacts;  // any order; outside the day ignored
   // Per interval of the day (1440 / interval_min each) or empty when there is none.
   std::vector<std::optional<double>> forecast_volume;
+  // Per interval of the day or empty: the volume to staff for instead of the point forecast (the
+  // upper bound targets.plan_for names); the re-forecast ratio still comes from forecast_volume.
+  std::vector<std::optional<double>> plan_volume;
   std::vector<std::optional<double>> forecast_aht_s;
   std::vector<std::optional<int>> scheduled_agents;
   QueueTargets targets;
@@ -170,6 +184,7 @@ struct IntradayInterval {
   std::optional<double> service_level;  // answered within target / offered
   std::optional<double> forecast_volume;
   std::optional<double> reforecast_volume;       // complete: actual; current and future: scaled
+  std::optional<double> staffing_volume;         // reforecast, or the scaled plan_volume
   std::optional<double> staffing_aht_s;          // forecast AHT, else today's actual AHT so far
   std::optional<int> required_agents;            // Erlang for the re-forecast, on the phones
   std::optional<int> required_scheduled_agents;  // after shrinkage

@@ -333,6 +333,9 @@ Result<ForecastRequest> ParseForecastRequest(const Json& body, int interval_min)
                           detail::IntOr(body, "holdout_days", "", 7, 0, kForecastHoldoutDaysMax));
   r.horizon_days = static_cast<int>(horizon);
   r.holdout_days = static_cast<int>(holdout);
+  OPSBOX_ASSIGN_OR_RETURN(auto origins,
+                          detail::IntOr(body, "cv_origins", "", 4, 1, kCvOriginsMax));
+  r.cv_origins = static_cast<int>(origins);
   OPSBOX_ASSIGN_OR_RETURN(r.special_days, ParseSpecialDays(body));
   return r;
 }
@@ -340,12 +343,37 @@ Result<ForecastRequest> ParseForecastRequest(const Json& body, int interval_min)
 double Rounded(double v) { return std::round(v * 1000) / 1000; }
 
 Json CandidateJson(const ForecastCandidate& c) {
+  Json cv_wapes = Json::array();
+  for (double w : c.cv_wapes) cv_wapes.push_back(std::round(w * 1e4) / 1e4);
   return Json{{"method", ForecastMethodName(c.method)},
               {"season", SeasonName(c.season)},
               {"evaluated", c.evaluated},
               {"skipped_reason", c.skipped_reason},
               {"holdout_wape", detail::OptionalJson(c.holdout_wape)},
-              {"holdout_mase", detail::OptionalJson(c.holdout_mase)}};
+              {"holdout_mase", detail::OptionalJson(c.holdout_mase)},
+              {"cv_wape", detail::OptionalJson(c.cv_wape)},
+              {"cv_wapes", std::move(cv_wapes)}};
+}
+
+// The 80% and 95% bounds beside the point forecast, or null when the forecast has none.
+Json PredictionIntervalsJson(const ForecastResult& f) {
+  if (f.intervals.empty() || !f.intervals.front().bounds) return nullptr;
+  Json lower_80 = Json::array(), upper_80 = Json::array(), lower_95 = Json::array(),
+       upper_95 = Json::array();
+  for (const auto& i : f.intervals) {
+    const IntervalBounds b = i.bounds.value_or(IntervalBounds{});
+    lower_80.push_back(Rounded(b.lower_80));
+    upper_80.push_back(Rounded(b.upper_80));
+    lower_95.push_back(Rounded(b.lower_95));
+    upper_95.push_back(Rounded(b.upper_95));
+  }
+  return Json{{"source", "cross-validation"},
+              {"scale_80", f.interval_scale_80},
+              {"scale_95", f.interval_scale_95},
+              {"lower_80", std::move(lower_80)},
+              {"upper_80", std::move(upper_80)},
+              {"lower_95", std::move(lower_95)},
+              {"upper_95", std::move(upper_95)}};
 }
 
 Json ForecastPayload(const std::string& queue, const std::string& zone, int interval_min,
@@ -380,6 +408,8 @@ Json ForecastPayload(const std::string& queue, const std::string& zone, int inte
                    {{"intervals", f.holdout_intervals},
                     {"wape", chosen ? detail::OptionalJson(chosen->holdout_wape) : Json(nullptr)},
                     {"mase", chosen ? detail::OptionalJson(chosen->holdout_mase) : Json(nullptr)},
+                    {"cv_wape", chosen ? detail::OptionalJson(chosen->cv_wape) : Json(nullptr)},
+                    {"cv_windows", f.cv_windows},
                     {"aht_wape", detail::OptionalJson(f.aht_holdout_wape)}}},
                   {"candidates", std::move(candidates)},
                   {"history",
@@ -391,6 +421,7 @@ Json ForecastPayload(const std::string& queue, const std::string& zone, int inte
                     {"special_days_replaced", f.history_special_days_replaced}}},
                   {"volume", std::move(volume)}};
   if (has_aht) payload["aht_s"] = std::move(aht);
+  if (Json pi = PredictionIntervalsJson(f); !pi.is_null()) payload["prediction_intervals"] = std::move(pi);
   return payload;
 }
 
@@ -399,7 +430,8 @@ Json ForecastPayload(const std::string& queue, const std::string& zone, int inte
 Result<Json> BuildForecastPayload(const Json& body, const ZoneLoader& load_zone) {
   OPSBOX_TRY(
       CheckObjectKeys(body, {"queue", "interval_min", "zone", "history_csv", "history", "method",
-                             "season", "horizon_days", "holdout_days", "special_days"}));
+                             "season", "horizon_days", "holdout_days", "cv_origins",
+                             "special_days"}));
   OPSBOX_ASSIGN_OR_RETURN(auto queue, RequireString(body, "queue", kQueueBytesMax));
   OPSBOX_TRY(CheckQueueName(queue, "queue"));
   OPSBOX_ASSIGN_OR_RETURN(auto interval_min, detail::IntOr(body, "interval_min", "", 15, 15, 60));

@@ -31,7 +31,7 @@ Status CheckIntradayInput(const IntradayInput& in, size_t n) {
   if (in.day_start_local_s % 86400 != 0) {
     return Error::Invalid("day_start_local_s", "midnight", "the day starts at local midnight");
   }
-  for (auto* v : {&in.forecast_volume, &in.forecast_aht_s}) {
+  for (auto* v : {&in.forecast_volume, &in.plan_volume, &in.forecast_aht_s}) {
     if (!v->empty() && v->size() != n) {
       return Error::Invalid("forecast", "length", "one value per interval of the day");
     }
@@ -67,8 +67,9 @@ void Aggregate(const IntradayInput& in, std::vector<IntradayInterval>& out,
   }
 }
 
-// Actual / forecast volume over the complete intervals that have a forecast, bounded.
-void Reforecast(IntradayReport& r) {
+// Actual / forecast volume over the complete intervals that have a forecast, bounded. The
+// volume to staff for is the re-forecast, or the plan volume (an upper bound) scaled alike.
+void Reforecast(const IntradayInput& in, IntradayReport& r) {
   for (const auto& row : r.intervals) {
     if (row.phase != IntervalPhase::kComplete || !row.forecast_volume) continue;
     ++r.complete_intervals;
@@ -85,6 +86,14 @@ void Reforecast(IntradayReport& r) {
     } else if (row.forecast_volume) {
       row.reforecast_volume = *row.forecast_volume * r.reforecast_ratio;
     }
+    row.staffing_volume = row.reforecast_volume;
+  }
+  if (in.plan_volume.empty()) return;
+  for (size_t i = 0; i < r.intervals.size(); ++i) {
+    auto& row = r.intervals[i];
+    if (row.phase != IntervalPhase::kComplete && in.plan_volume[i]) {
+      row.staffing_volume = *in.plan_volume[i] * r.reforecast_ratio;
+    }
   }
 }
 
@@ -95,7 +104,7 @@ void Staff(const IntradayInput& in, IntradayReport& r) {
     row.staffing_aht_s = in.forecast_aht_s.empty() ? std::nullopt : in.forecast_aht_s[i];
     if (!row.staffing_aht_s) row.staffing_aht_s = r.aht_s;
     if (!in.scheduled_agents.empty()) row.scheduled_agents = in.scheduled_agents[i];
-    if (!row.reforecast_volume) {
+    if (!row.staffing_volume) {
       row.staffing_error = "no forecast for this interval";
       continue;
     }
@@ -103,7 +112,7 @@ void Staff(const IntradayInput& in, IntradayReport& r) {
       row.staffing_error = "no handle time: the forecast has none and no call was answered today";
       continue;
     }
-    const Traffic t{*row.reforecast_volume, interval_s, *row.staffing_aht_s};
+    const Traffic t{*row.staffing_volume, interval_s, *row.staffing_aht_s};
     auto s = in.targets.patience_s ? StaffErlangA(t, *in.targets.patience_s, in.targets.staffing)
                                    : StaffErlangC(t, in.targets.staffing);
     if (!s.ok()) {
@@ -155,7 +164,7 @@ Result<IntradayReport> ComputeIntraday(const IntradayInput& in) {
     r.service_level =
         static_cast<double>(r.answered_within_target) / static_cast<double>(r.offered);
   }
-  Reforecast(r);
+  Reforecast(in, r);
   Staff(in, r);
   return r;
 }
@@ -173,6 +182,7 @@ Json IntradayReportToJson(const IntradayReport& r, const IntradayInput& in) {
               {"service_level", OptionalJson(row.service_level)},
               {"forecast_volume", OptionalJson(row.forecast_volume)},
               {"reforecast_volume", OptionalJson(row.reforecast_volume)},
+              {"staffing_volume", OptionalJson(row.staffing_volume)},
               {"staffing_aht_s", OptionalJson(row.staffing_aht_s)},
               {"required_agents", OptionalJson(row.required_agents)},
               {"required_scheduled_agents", OptionalJson(row.required_scheduled_agents)},
@@ -256,11 +266,23 @@ Status LoadSchedule(store::Connection& conn, std::string_view tenant, std::strin
   return Ok();
 }
 
-void FillForecast(const Json& f, int64_t day, IntradayInput& in) {
+// The forecast volumes to staff for: the point forecast, or the upper bound the targets ask for
+// when the saved forecast has prediction intervals. Returns the bound used.
+ForecastBound FillForecast(const Json& f, int64_t day, IntradayInput& in) {
   const size_t n = static_cast<size_t>(1440 / in.interval_min);
   auto first = ParseLocalTime(f.value("first_start_local", ""), "first_start_local");
   const size_t offset = static_cast<size_t>(day - *first / 86400) * n;
   const Json& volume = f["volume"];
+  ForecastBound used = ForecastBound::kPoint;
+  const Json pi = f.value("prediction_intervals", Json(nullptr));
+  if (in.targets.plan_for != ForecastBound::kPoint && pi.is_object()) {
+    const char* key = in.targets.plan_for == ForecastBound::kUpper80 ? "upper_80" : "upper_95";
+    auto it = pi.find(key);
+    if (it != pi.end() && it->is_array() && it->size() == volume.size()) {
+      for (size_t i = 0; i < n; ++i) in.plan_volume.push_back((*it)[offset + i].get<double>());
+      used = in.targets.plan_for;
+    }
+  }
   const Json aht = f.value("aht_s", Json(nullptr));
   for (size_t i = 0; i < n; ++i) {
     in.forecast_volume.push_back(volume[offset + i].get<double>());
@@ -268,6 +290,7 @@ void FillForecast(const Json& f, int64_t day, IntradayInput& in) {
     in.forecast_aht_s.push_back(has ? std::optional<double>(aht[offset + i].get<double>())
                                     : std::nullopt);
   }
+  return used;
 }
 
 // Scheduled agents per intraday interval: the fewest working in the schedule's intervals that
@@ -373,9 +396,11 @@ Result<Json> Intraday(store::Connection& conn, std::string_view tenant, std::str
   in.interval_min = loaded.forecast.is_object() ? loaded.forecast.value("interval_min", 15) : 15;
   const int64_t now_s = FloorDiv(now.us, 1'000'000);
   in.now_local_s = now_s + zone->OffsetAtUtcS(now_s);
-  if (loaded.forecast.is_object()) FillForecast(loaded.forecast, day, in);
-  if (loaded.schedule.is_object()) FillSchedule(loaded.schedule, day, in);
+  // Targets first: they say which forecast bound to staff for.
   OPSBOX_ASSIGN_OR_RETURN(auto targets_source, LoadTargets(conn, tenant, queue, in.targets));
+  ForecastBound bound = ForecastBound::kPoint;
+  if (loaded.forecast.is_object()) bound = FillForecast(loaded.forecast, day, in);
+  if (loaded.schedule.is_object()) FillSchedule(loaded.schedule, day, in);
   OPSBOX_TRY(LoadContacts(conn, tenant, queue, *zone, day, in));
   OPSBOX_ASSIGN_OR_RETURN(auto report, ComputeIntraday(in));
   Json out = IntradayReportToJson(report, in);
@@ -387,6 +412,7 @@ Result<Json> Intraday(store::Connection& conn, std::string_view tenant, std::str
   out["schedule_id"] =
       loaded.schedule.is_object() ? loaded.schedule.value("schedule_id", Json()) : Json(nullptr);
   out["targets_source"] = targets_source;
+  out["forecast_bound"] = ForecastBoundName(bound);
   return out;
 }
 

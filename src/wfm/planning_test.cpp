@@ -3,7 +3,8 @@
 // limits exactly); the staffing request equals Erlang per interval; the simulation work cap holds
 // at the limit and refuses one past it; intraday aggregates hand-made contacts by interval of
 // arrival, re-forecasts the rest of the day by the bounded actual/forecast ratio and reports the
-// staffing gap after shrinkage.
+// staffing gap after shrinkage; and (issue #15) a queue's targets can ask intraday to staff for
+// the upper bound of the saved forecast's prediction interval.
 #include "wfm/planning.hpp"
 
 #include <gtest/gtest.h>
@@ -297,6 +298,99 @@ TEST(PlanningForecast, BuildsAPayloadFromJsonRowsAndRefusesAHorizonPastEightWeek
   auto past = BuildForecastPayload(body, utc);
   ASSERT_FALSE(past.ok());
   EXPECT_EQ(past.error().field, "horizon_days");
+}
+
+TEST(PlanningDecide, SaveForecastChecksPredictionIntervalsOnePerInterval) {
+  SeededRandom random(kSeed);
+  Json p = ForecastPayload(96);
+  p["prediction_intervals"] = {{"source", "cross-validation"},
+                               {"scale_80", 1.2},
+                               {"scale_95", 2.0},
+                               {"lower_80", std::vector<double>(96, 2.0)},
+                               {"upper_80", std::vector<double>(96, 5.0)},
+                               {"lower_95", std::vector<double>(96, 1.0)},
+                               {"upper_95", std::vector<double>(96, 6.0)}};
+  EXPECT_TRUE(DecideSaveForecast(p, kNow, random).ok());
+  Json short_upper = p;
+  short_upper["prediction_intervals"]["upper_95"] = std::vector<double>(95, 6.0);
+  ExpectError(DecideSaveForecast(short_upper, kNow, random), "prediction_intervals.upper_95",
+              "length");
+  Json extra = p;
+  extra["prediction_intervals"]["upper_99"] = std::vector<double>(96, 7.0);
+  ExpectError(DecideSaveForecast(extra, kNow, random), "prediction_intervals.upper_99",
+              "unknown_field");
+}
+
+TEST(PlanningTargets, PlanForNamesTheForecastBoundAndRefusesOthers) {
+  auto t = ParseQueueTargets(Json{{"service_level", 0.8}, {"plan_for", "upper_95"}}, "targets");
+  ASSERT_TRUE(t.ok()) << t.error().ToString();
+  EXPECT_EQ(t->plan_for, ForecastBound::kUpper95);
+  EXPECT_EQ(QueueTargetsToJson(*t)["plan_for"], "upper_95");
+  EXPECT_EQ(ParseQueueTargets(Json{{"service_level", 0.8}}, "targets")->plan_for,
+            ForecastBound::kPoint);
+  auto bad = ParseQueueTargets(Json{{"service_level", 0.8}, {"plan_for", "upper_99"}}, "targets");
+  ASSERT_FALSE(bad.ok());
+  EXPECT_EQ(bad.error().field, "targets.plan_for");
+  EXPECT_EQ(bad.error().rule, "one_of");
+}
+
+TEST(PlanningIntraday, StaffsForThePlanVolumeScaledByTheRatioOfThePointForecast) {
+  IntradayInput in = HourlyDay(100);
+  in.now_local_s = kMidnight + 4 * 3600;  // four hours complete at 1.2 x the point forecast
+  for (int h = 0; h < 4; ++h) AddCalls(in, h, 120, 0);
+  auto point = ComputeIntraday(in);
+  ASSERT_TRUE(point.ok());
+  in.plan_volume.assign(24, 130.0);  // an upper bound 30% above the point forecast
+  auto upper = ComputeIntraday(in);
+  ASSERT_TRUE(upper.ok()) << upper.error().ToString();
+  EXPECT_DOUBLE_EQ(upper->reforecast_ratio, 1.2);  // from the point forecast, not the bound
+  const auto& row = upper->intervals[10];
+  EXPECT_DOUBLE_EQ(*row.reforecast_volume, 120);
+  EXPECT_DOUBLE_EQ(*row.staffing_volume, 156);
+  auto expected = StaffErlangC(Traffic{156, 3600, 180}, in.targets.staffing);
+  ASSERT_TRUE(expected.ok());
+  EXPECT_EQ(*row.required_agents, expected->figures.agents);
+  EXPECT_GT(*row.required_agents, *point->intervals[10].required_agents);
+  EXPECT_DOUBLE_EQ(*upper->intervals[2].staffing_volume, 120);  // complete: the actual
+  in.plan_volume.assign(23, 130.0);
+  EXPECT_FALSE(ComputeIntraday(in).ok());
+}
+
+TEST(PlanningForecast, PayloadCarriesCrossValidationScoresAndPredictionIntervals) {
+  Json rows = Json::array();
+  for (int d = 0; d < 35; ++d) {
+    for (int h = 0; h < 24; ++h) {
+      char start[64];
+      std::snprintf(start, sizeof start, "2026-03-%02dT%02d:00:00", 2 + d % 30, h);
+      if (d >= 30) std::snprintf(start, sizeof start, "2026-04-%02dT%02d:00:00", 1 + d - 30, h);
+      const int count = (h >= 9 && h < 17) ? 20 + (d * 7 + h * 3) % 11 : 0;
+      rows.push_back({{"start", start}, {"count", count}});
+    }
+  }
+  ZoneLoader utc = [](std::string_view) -> Result<ZoneRules> { return ZoneRules::Utc(); };
+  Json body = {{"queue", "cards"},     {"interval_min", 60}, {"history", rows},
+               {"method", "auto"},     {"holdout_days", 7},  {"horizon_days", 2},
+               {"cv_origins", 2}};
+  auto p = BuildForecastPayload(body, utc);
+  ASSERT_TRUE(p.ok()) << p.error().ToString();
+  EXPECT_EQ((*p)["holdout"]["cv_windows"], 2);
+  for (const auto& c : (*p)["candidates"]) {
+    if (!c["evaluated"].get<bool>()) continue;
+    EXPECT_EQ(c["cv_wapes"].size(), 2u) << c.dump();
+    EXPECT_TRUE(c["cv_wape"].is_number()) << c.dump();
+  }
+  const Json& pi = (*p)["prediction_intervals"];
+  ASSERT_TRUE(pi.is_object());
+  EXPECT_EQ(pi["source"], "cross-validation");
+  EXPECT_EQ(pi["upper_95"].size(), (*p)["volume"].size());
+  EXPECT_GE(pi["upper_95"][12].get<double>(), (*p)["volume"][12].get<double>());
+  EXPECT_EQ(pi["upper_95"][2], 0);  // 02:00 is closed in every week
+  SeededRandom random(kSeed);
+  EXPECT_TRUE(DecideSaveForecast(*p, kNow, random).ok());
+  body["cv_origins"] = kCvOriginsMax + 1;
+  auto bad = BuildForecastPayload(body, utc);
+  ASSERT_FALSE(bad.ok());
+  EXPECT_EQ(bad.error().field, "cv_origins");
 }
 
 }  // namespace

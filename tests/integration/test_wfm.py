@@ -161,6 +161,47 @@ class WfmTest(OpsboxTestCase):
         if later:
             self.assertIsNotNone(later[0]["required_agents"], later[0])
 
+    def test_forecast_serves_cv_scores_and_intervals_and_intraday_staffs_the_upper_bound(self):
+        now = datetime.datetime.now(datetime.timezone.utc)
+        today = now.date()
+        first = today - datetime.timedelta(days=42)
+        rows = []
+        for d in range(42):
+            day = first + datetime.timedelta(days=d)
+            for h in range(24):
+                # Open 08:00-18:00 with a fixed pseudo-random wobble, closed at night.
+                count = 40 + (d * 7 + h * 13) % 9 - 4 if 8 <= h < 18 else 0
+                rows.append({"start": "%sT%02d:00:00" % (day.isoformat(), h), "count": count,
+                             "aht_s": 240})
+        r = self.post("/forecasts", {"queue": "wires", "interval_min": 60, "zone": "UTC",
+                                     "history": rows, "horizon_days": 2, "cv_origins": 3})
+        self.assertEqual(r.status, 201, r.body)
+        fc = r.json()
+        self.assertEqual(fc["holdout"]["cv_windows"], 3)
+        scored = [c for c in fc["candidates"] if c["evaluated"]]
+        self.assertGreater(len(scored), 3)
+        for c in scored:
+            self.assertEqual(len(c["cv_wapes"]), 3, c)
+        pi = fc["prediction_intervals"]
+        self.assertEqual(pi["source"], "cross-validation")
+        self.assertEqual(len(pi["upper_95"]), len(fc["volume"]))
+        self.assertEqual(pi["upper_95"][2], 0)  # 02:00 is closed in every week
+        self.assertGreater(pi["upper_95"][12], fc["volume"][12])
+        bad = self.ops.request("PUT", T + "/targets/wires",
+                               {"service_level": 0.8, "plan_for": "upper_99"}, key=self.planner)
+        self.assertProblem(bad, 400, rule="one_of")
+        self.assertTrue(bad.json()["field"].endswith("plan_for"), bad.body)
+        ok = self.ops.request("PUT", T + "/targets/wires",
+                              {"service_level": 0.8, "plan_for": "upper_95"}, key=self.planner)
+        self.assertEqual(ok.status, 200, ok.body)
+        day = self.get("/intraday?queue=wires&date=%s&zone=UTC" % today.isoformat()).json()
+        self.assertEqual(day["forecast_bound"], "upper_95")
+        self.assertEqual(day["targets"]["plan_for"], "upper_95")
+        noon = day["intervals"][12]
+        if noon["phase"] != "complete":
+            self.assertAlmostEqual(noon["staffing_volume"], pi["upper_95"][12], delta=0.01)
+            self.assertGreater(noon["staffing_volume"], noon["forecast_volume"])
+
     def test_simulation_answers_and_refuses_work_past_the_cap(self):
         ok = self.post("/simulations", {"interval_s": 1800, "volumes": [100, 120],
                                         "agents": [12, 14], "aht_s": 180,
