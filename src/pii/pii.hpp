@@ -81,11 +81,26 @@ inline constexpr size_t kContextWindowBytes = 40;
 // there is one (a finding never spans a block boundary).
 inline constexpr size_t kScanBlockBytesMax = size_t{1} << 20;
 
+// The most regions a scanner reads national phone numbers in (each costs a parse for every
+// phone-like number that fits its lengths).
+inline constexpr size_t kPhoneRegionsMax = 16;
+
+struct ScannerOptions {
+  // Regions (ISO 3166 alpha-2, upper case, known to libphonenumber) whose national format is
+  // read for phone numbers without "+", in order; the first is the tenant's default. Config key
+  // `pii.phone_regions` (comma-separated). 1..kPhoneRegionsMax entries.
+  std::vector<std::string> phone_regions = {"IN"};
+};
+
+// Ok, or kInvalid naming `field` (rule "min_items", "max_items" or "region").
+Status ValidateRegions(std::span<const std::string> regions,
+                       std::string_view field = "pii.phone_regions");
+
 class Scanner {
  public:
-  // Compiles the pattern database. Fails (kInternal) only if Hyperscan rejects it or the CPU
-  // lacks what Hyperscan needs (SSSE3).
-  static Result<std::unique_ptr<Scanner>> Create();
+  // Compiles the pattern database. Fails with kInvalid for bad options (ValidateRegions), and
+  // with kInternal only if Hyperscan rejects the patterns or the CPU lacks SSSE3.
+  static Result<std::unique_ptr<Scanner>> Create(const ScannerOptions& options = {});
   ~Scanner();
   Scanner(const Scanner&) = delete;
   Scanner& operator=(const Scanner&) = delete;
