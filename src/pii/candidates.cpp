@@ -169,14 +169,28 @@ struct Checks {
   const PhoneValidator& phones;
 };
 
-// `whole`: the number is the whole run of digit groups, not a part of it.
-std::optional<Type> ClassifyNumber(std::string_view s, size_t digits, bool separated, bool whole,
+// Where a number sits in its run of digit groups.
+enum class Part {
+  kWhole,      // the whole run
+  kShortTail,  // the run's start, followed by one space and one group of at most 4 digits
+               // (a CVV or an expiry written after a card number)
+  kInside      // any other part: a slice of a longer identifier
+};
+constexpr size_t kShortTailDigitsMax = 4;
+
+std::optional<Type> ClassifyNumber(std::string_view s, size_t digits, bool separated, Part part,
                                    const Checks& checks, size_t start, size_t end) {
   const ContextIndex& ctx = checks.ctx;
-  if (digits >= 13 && digits <= 19 && CardValid(s)) return Type::kCard;
-  // An Aadhaar number stands alone: twelve digits of a longer grouped number (a 16-digit
-  // card-like number that failed Luhn) are not one.
-  if (digits == 12 && whole && AadhaarValid(s)) return Type::kAadhaar;
+  // Cards and Aadhaar numbers stand alone: a slice of a longer grouped number ("case
+  // 3810-3028-7567-1756-5641", or twelve digits of a 16-digit number that failed Luhn) is
+  // neither.
+  if (digits >= 13 && digits <= 19 && part != Part::kInside && CardValid(s)) return Type::kCard;
+  // Twelve Verhoeff-valid digits are an Aadhaar number unless the text calls them an account
+  // (one account number in ten passes Verhoeff) and never mentions Aadhaar.
+  if (digits == 12 && part == Part::kWhole && AadhaarValid(s) &&
+      (ctx.Near(kPatCtxAadhaar, start, end) || !ctx.Near(kPatCtxAccount, start, end))) {
+    return Type::kAadhaar;
+  }
   if (digits == 9) {
     bool with_separators = false;
     if (SsnValid(s, &with_separators) &&
@@ -210,8 +224,14 @@ void ClassifyRun(std::string_view text, const std::vector<Group>& groups, const 
       for (size_t g = i; g < i + len; ++g) digits += groups[g].end - groups[g].start;
       if (digits < 8 || digits > 19) continue;
       const size_t start = groups[i].start, end = groups[i + len - 1].end;
-      auto type = ClassifyNumber(text.substr(start, end - start), digits, len > 1, len == n,
-                                 checks, start, end);
+      const Part part =
+          len == n ? Part::kWhole
+          : i == 0 && len + 1 == n && text[end] == ' ' &&
+                  groups[n - 1].end - groups[n - 1].start <= kShortTailDigitsMax
+              ? Part::kShortTail
+              : Part::kInside;
+      auto type = ClassifyNumber(text.substr(start, end - start), digits, len > 1, part, checks,
+                                 start, end);
       if (!type) continue;
       out.push_back({{start, end, *type}, RankOf(*type)});
       std::fill(used.begin() + i, used.begin() + i + len, true);

@@ -46,6 +46,7 @@ constexpr std::array<PatternSpec, detail::kPatternCount> kPatterns = {{
     {R"(\bpassport\b)", kNoCase},
     {R"(\b(?:voter|epic|electoral)\b)", kNoCase},
     {R"(\b(?:pan|permanent\s+account\s+number)\b)", kNoCase},
+    {R"(\b(?:aadhaar|aadhar|adhaar|uid|uidai)\b|आधार)", kNoCase},
 }};
 
 struct ScanState {

@@ -32,6 +32,7 @@ enum Pattern : unsigned {
   kPatCtxPassport,
   kPatCtxVoter,
   kPatCtxPan,
+  kPatCtxAadhaar,
   kPatternCount
 };
 
