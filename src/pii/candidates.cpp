@@ -452,6 +452,26 @@ size_t TldLength(std::string_view tld) {
   return n;
 }
 
+// Every label of `domain` is 1..63 bytes, neither starts nor ends with '-', and an A-label
+// ("xn--") has something after its prefix (RFC 1035, RFC 5891).
+bool LabelsValid(std::string_view domain) {
+  constexpr size_t kLabelBytesMax = 63;
+  for (size_t from = 0; from <= domain.size();) {
+    size_t dot = domain.find('.', from);
+    if (dot == std::string_view::npos) dot = domain.size();
+    const std::string_view label = domain.substr(from, dot - from);
+    if (label.empty() || label.size() > kLabelBytesMax || label.front() == '-' ||
+        label.back() == '-') {
+      return false;
+    }
+    if (label.size() <= 4 && (label.substr(0, 4) == "xn--" || label.substr(0, 4) == "XN--")) {
+      return false;
+    }
+    from = dot + 1;
+  }
+  return true;
+}
+
 // Expands "x@y" (the '@' at `at`) into an e-mail address or a UPI id.
 std::optional<Finding> ResolveAt(std::string_view text, size_t at) {
   size_t start = at;
@@ -475,7 +495,7 @@ std::optional<Finding> ResolveAt(std::string_view text, size_t at) {
   const size_t tld = TldLength(domain.substr(dot + 1));
   if (tld == 0) return std::nullopt;
   domain = domain.substr(0, dot + 1 + tld);
-  if (domain.find("..") != std::string_view::npos || domain[0] == '.') return std::nullopt;
+  if (!LabelsValid(domain)) return std::nullopt;
   return Finding{start, at + 1 + domain.size(), Type::kEmail};
 }
 
