@@ -64,6 +64,8 @@ class ContextIndex {
     for (auto& v : spans_) {
       std::sort(v.begin(), v.end(), [](const Span& a, const Span& b) { return a.end < b.end; });
     }
+    std::sort(countries_.begin(), countries_.end(),
+              [](const Country& a, const Country& b) { return a.span.end < b.span.end; });
   }
   const std::vector<Span>& Of(unsigned id) const { return spans_[id - kPatCtxCvv]; }
   bool Near(unsigned id, size_t start, size_t end) const {
@@ -84,11 +86,15 @@ class ContextIndex {
   // The regions of the country words within the window of [start, end), nearest first.
   std::vector<RegionIndex> Countries(size_t start, size_t end, const PhoneValidator& phones) const {
     std::vector<std::pair<size_t, RegionIndex>> near;
-    for (const auto& c : countries_) {
-      const size_t gap = c.span.end <= start ? start - c.span.end
-                         : c.span.start >= end ? c.span.start - end : 0;
+    const size_t lo = start > kContextWindowBytes ? start - kContextWindowBytes : 0;
+    auto it = std::lower_bound(countries_.begin(), countries_.end(), lo,
+                               [](const Country& c, size_t x) { return c.span.end < x; });
+    for (; it != countries_.end() && it->span.end <= end + kContextWindowBytes + kContextWordBytesMax;
+         ++it) {
+      const Span& s = it->span;
+      const size_t gap = s.end <= start ? start - s.end : s.start >= end ? s.start - end : 0;
       if (gap <= kContextWindowBytes) {
-        near.push_back({gap, phones.IndexOf(CountryWords()[c.word].region)});
+        near.push_back({gap, phones.IndexOf(CountryWords()[it->word].region)});
       }
     }
     std::sort(near.begin(), near.end());
@@ -103,7 +109,7 @@ class ContextIndex {
     size_t word = 0;
   };
   std::array<std::vector<Span>, kPatternCount - kPatCtxCvv> spans_;
-  std::vector<Country> countries_;  // few: a linear look-up
+  std::vector<Country> countries_;
 };
 
 struct Group {
@@ -672,24 +678,53 @@ std::vector<Ranked> Resolve(std::string_view text, std::vector<Hit>& hits,
   return out;
 }
 
-std::vector<Finding> Merge(std::vector<Ranked> candidates) {
-  std::sort(candidates.begin(), candidates.end(), [](const Ranked& a, const Ranked& b) {
+namespace {
+
+// Resolves one cluster of overlapping candidates: the highest rank first, then the longest,
+// then the first; a candidate overlapping one already taken is dropped.
+void MergeCluster(std::vector<Ranked>::iterator first, std::vector<Ranked>::iterator last,
+                  std::vector<Finding>& out) {
+  std::sort(first, last, [](const Ranked& a, const Ranked& b) {
     if (a.rank != b.rank) return a.rank > b.rank;
     const size_t la = a.finding.end - a.finding.start, lb = b.finding.end - b.finding.start;
     if (la != lb) return la > lb;
     return a.finding.start < b.finding.start;
   });
-  std::map<size_t, Finding> taken;  // by start
-  for (const auto& c : candidates) {
-    const Finding& f = c.finding;
-    auto next = taken.lower_bound(f.start);
-    if (next != taken.end() && next->second.start < f.end) continue;
-    if (next != taken.begin() && std::prev(next)->second.end > f.start) continue;
-    taken.emplace(f.start, f);
+  const size_t from = out.size();
+  for (auto it = first; it != last; ++it) {
+    const Finding& f = it->finding;
+    const bool overlaps = std::any_of(out.begin() + static_cast<std::ptrdiff_t>(from), out.end(),
+                                      [&](const Finding& t) { return t.start < f.end && f.start < t.end; });
+    if (!overlaps) out.push_back(f);
   }
+  std::sort(out.begin() + static_cast<std::ptrdiff_t>(from), out.end(),
+            [](const Finding& a, const Finding& b) { return a.start < b.start; });
+}
+
+}  // namespace
+
+// Candidates sorted by start fall into clusters of transitively overlapping ones; most are
+// alone, and each cluster is resolved on its own (no overlap crosses clusters).
+std::vector<Finding> Merge(std::vector<Ranked> candidates) {
+  std::sort(candidates.begin(), candidates.end(), [](const Ranked& a, const Ranked& b) {
+    return a.finding.start < b.finding.start;
+  });
   std::vector<Finding> out;
-  out.reserve(taken.size());
-  for (auto& [start, f] : taken) out.push_back(f);
+  out.reserve(candidates.size());
+  for (auto first = candidates.begin(); first != candidates.end();) {
+    size_t cluster_end = first->finding.end;
+    auto last = first + 1;
+    while (last != candidates.end() && last->finding.start < cluster_end) {
+      cluster_end = std::max(cluster_end, last->finding.end);
+      ++last;
+    }
+    if (last - first == 1) {
+      out.push_back(first->finding);
+    } else {
+      MergeCluster(first, last, out);
+    }
+    first = last;
+  }
   return out;
 }
 
