@@ -83,6 +83,14 @@ class ContextIndex {
     }
     return false;
   }
+  // A context word of class `id` ends within the window before `start`.
+  bool Before(unsigned id, size_t start) const {
+    const auto& v = Of(id);
+    const size_t lo = start > kContextWindowBytes ? start - kContextWindowBytes : 0;
+    auto it = std::lower_bound(v.begin(), v.end(), lo,
+                               [](const Span& s, size_t x) { return s.end < x; });
+    return it != v.end() && it->end <= start;
+  }
   // The regions of the country words within the window of [start, end), nearest first.
   std::vector<RegionIndex> Countries(size_t start, size_t end, const PhoneValidator& phones) const {
     std::vector<std::pair<size_t, RegionIndex>> near;
@@ -191,10 +199,13 @@ std::optional<Type> ClassifyNumber(std::string_view s, size_t digits, bool separ
   // 3810-3028-7567-1756-5641", or twelve digits of a 16-digit number that failed Luhn) is
   // neither.
   if (digits >= 13 && digits <= 19 && part != Part::kInside && CardValid(s)) return Type::kCard;
-  // Twelve Verhoeff-valid digits are an Aadhaar number unless the text calls them an account
-  // (one account number in ten passes Verhoeff) and never mentions Aadhaar.
+  // Twelve Verhoeff-valid digits are an Aadhaar number, unless they are written plain right
+  // after an account word (one account number in ten passes Verhoeff) and the text never
+  // mentions Aadhaar. Grouped 4-4-4 they are Aadhaar's printed form whatever follows
+  // ("… - please link to my account").
   if (digits == 12 && part == Part::kWhole && AadhaarValid(s) &&
-      (ctx.Near(kPatCtxAadhaar, start, end) || !ctx.Near(kPatCtxAccount, start, end))) {
+      (separated || ctx.Near(kPatCtxAadhaar, start, end) ||
+       !ctx.Before(kPatCtxAccount, start))) {
     return Type::kAadhaar;
   }
   if (digits == 9) {

@@ -305,6 +305,8 @@ TEST_F(ScannerTest, ALuhnInvalidSixteenDigitNumberIsNeitherACardNorAadhaar) {
 TEST_F(ScannerTest, CallsTwelveVerhoeffDigitsAnAccountAfterAnAccountWordWithoutAadhaar) {
   ExpectOnly("my account number is 234567890127 thanks", "234567890127", Type::kBankAccount);
   ExpectOnly("aadhaar linked to account: 234567890127", "234567890127", Type::kAadhaar);
+  ExpectOnly("2345 6789 0127 - please link to my account", "2345 6789 0127", Type::kAadhaar);
+  ExpectOnly("234567890127 - please link to my account", "234567890127", Type::kAadhaar);
 }
 
 TEST_F(ScannerTest, FindsSsnWrittenWithDots) {

@@ -455,7 +455,7 @@ CLEAN = [
 ]
 
 
-# The held-out part (holdout.jsonl): other phrasings of every class, other values (seed 15).
+# The held-out part (holdout.jsonl): other phrasings of every class, other values.
 # Tuning looks only at labelled.jsonl; bench/pii reports holdout.jsonl separately.
 def holdout_positives():
     return [
@@ -488,6 +488,15 @@ def holdout_positives():
         lambda: Line().t("passport no. ").p(passport(), "passport"),
         lambda: Line().t("EPIC no ").p(voter(), "voter_id"),
         lambda: Line().t("cvv ").p(cvv(), "cvv").t(" and card ").p(card(), "card"),
+        # Second round (the first round's figures are in docs/benchmarks.md): new phrasings.
+        lambda: Line().t("Kindly update Aadhaar ").p(aadhaar(), "aadhaar").t(" in my savings account"),
+        lambda: Line().t("Customer dictated ").p(network_card(), "card").t(" slowly; masked in CRM"),
+        lambda: Line().t("While in Israel use ").p(israel_phone(), "phone").t(" for OTP calls"),
+        lambda: Line().t("Beijing office (China): ").p(china_mobile(), "phone"),
+        lambda: Line().t("Backup e-mail ").p(idn_email(), "email").t("; primary unchanged"),
+        lambda: Line().t("Form 1040 shows SSN ").p(ssn_dots(), "ssn"),
+        lambda: Line().t("Mir debit ").p(card_of("2202", 16), "card").t(" blocked after travel"),
+        lambda: Line().t("Dial the U.S. desk on ").p(us_fictional(), "phone"),
     ]
 
 
@@ -503,6 +512,9 @@ def holdout_negatives():
         lambda: Line().t(f"Ticket #{digits(8)} closed"),
         lambda: Line().t("write to noreply@invalid for nothing"),
         lambda: Line().t(f"amount Rs {R.randint(1, 99)},{digits(3)}.00 debited on 12/03/2024"),
+        lambda: Line().t(f"Batch {bad_card_spaced()} rejected by the switch"),
+        lambda: Line().t(f"coupon {pan_lookalike()} not valid"),
+        lambda: Line().t(f"Ad copy must show {R.choice(SAMPLE_SSNS)}, the SSA sample"),
     ]
 
 
@@ -516,8 +528,8 @@ def write(path, pos, neg, n_pos, n_neg):
 
 def main():
     write(os.path.join(HERE, "labelled.jsonl"), positives(), negatives(), 400, 150)
-    R.seed(15)
-    write(os.path.join(HERE, "holdout.jsonl"), holdout_positives(), holdout_negatives(), 224, 80)
+    R.seed(1502)  # second round: fresh values (round one, seed 15, was looked at once)
+    write(os.path.join(HERE, "holdout.jsonl"), holdout_positives(), holdout_negatives(), 288, 104)
     with open(os.path.join(HERE, "clean.txt"), "w", encoding="utf-8") as f:
         for c in CLEAN:
             f.write(c + "\n")
