@@ -100,8 +100,8 @@ bool PhoneValidator::LengthFits(const Plan& plan, const std::string& digits) con
 }
 
 int PhoneValidator::TypeOf(std::string_view s, const std::string& digits, const Plan* plan) const {
-  const uint64_t key = CacheKey(digits, s[0] == '(', plan != nullptr ? plan - plans_.data()
-                                                                      : kInternational);
+  const uint64_t key =
+      CacheKey(digits, s[0] == '(', plan != nullptr ? plan - plans_.data() : kInternational);
   {
     std::lock_guard lock(mu_);
     if (auto it = cache_.find(key); it != cache_.end()) return it->second;

@@ -56,9 +56,9 @@ class PhoneValidator {
 
  private:
   struct Plan {
-    std::string code;          // "IN"
-    std::string country_code;  // "91"
-    std::string trunk;         // "0", or "" where there is none
+    std::string code;               // "IN"
+    std::string country_code;       // "91"
+    std::string trunk;              // "0", or "" where there is none
     uint32_t national_lengths = 0;  // bit n: a national number may have n digits
   };
   // The number type libphonenumber gives `s` read in `region` ("ZZ" for "+…"), -1: invalid.
