@@ -3,6 +3,7 @@
 // like ids, order numbers that fail Luhn, e-mail versus UPI; overlaps merge to one finding.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <string>
 #include <thread>
 #include <vector>
@@ -288,6 +289,16 @@ TEST_F(ScannerTest, FindsACardFollowedByItsCvvButNotASliceOfALongerIdentifier) {
   ExpectNone("Case 3810-3028-7567-1756-5641 escalated.");  // 16 Luhn-valid digits inside
 }
 
+TEST_F(ScannerTest, ACardMayBeFollowedByAGroupOfFourDigitsButNotFive) {
+  const auto four = scanner_->Scan("card 4111 1111 1111 1111 1226 ok");
+  ASSERT_FALSE(four.empty());
+  EXPECT_EQ(four[0], (Finding{5, 24, Type::kCard}));
+  const std::string five = "card 4111 1111 1111 1111 12260 ok";
+  const auto f = scanner_->Scan(five);
+  EXPECT_TRUE(std::none_of(f.begin(), f.end(), [](const Finding& x) { return x.type == Type::kCard; }))
+      << Describe(five, f);
+}
+
 TEST_F(ScannerTest, FindsAadhaarWithoutAKeywordInsideASentence) {
   ExpectOnly("Please verify 2345 6789 0127 for the customer.", "2345 6789 0127", Type::kAadhaar);
   ExpectOnly("number given was 234567890127, matches", "234567890127", Type::kAadhaar);
@@ -331,6 +342,10 @@ TEST_F(ScannerTest, FindsEmailWithInternationalisedDomains) {
   ExpectOnly("मेल ravi@उदाहरण.भारत। धन्यवाद", "ravi@उदाहरण.भारत", Type::kEmail);
   ExpectOnly("written to user@example.com谢谢", "user@example.com", Type::kEmail);
   ExpectNone("mail ivan@xn--.com");
+  ExpectNone("mail ivan@-bad.com");
+  const std::string label63(63, 'a'), label64(64, 'a');
+  ExpectOnly("mail x@" + label63 + ".com ok", "x@" + label63 + ".com", Type::kEmail);
+  ExpectNone("mail x@" + label64 + ".com ok");
   ExpectNone("mail ivan@例子。广告");  // an ideographic full stop is no label separator here
 }
 
@@ -342,6 +357,11 @@ TEST_F(ScannerTest, FindsNationalNumbersOfTheCountryTheTextNames) {
   ExpectOnly("call the US office at 212-555-0123", "212-555-0123", Type::kPhone);
   ExpectOnly("US line 212.555.0123", "212.555.0123", Type::kPhone);
   ExpectOnly("US (212) 555-0123", "(212) 555-0123", Type::kPhone);
+}
+
+TEST_F(ScannerTest, ReadsNationalNumbersOfEightDigitsButNotSeven) {
+  ExpectOnly("Singapore mobile 9123 4567 ok", "9123 4567", Type::kPhone);  // 8 digits
+  ExpectNone("Singapore mobile 912 4567 ok");                              // 7 digits
 }
 
 TEST_F(ScannerTest, ReadsNationalNumbersOnlyInTheDefaultRegionWithoutACountryWord) {
