@@ -413,7 +413,8 @@ Status RegisterModules(Modules& m, const ModuleWiring& w) {
   integrations::RegisterIntegrations(m.registry, m.subscriptions, w.outbox,
                                      OutboundPolicyFrom(w.config));
   wfm::RegisterWfm(m.registry);
-  OPSBOX_ASSIGN_OR_RETURN(m.pii, pii::Scanner::Create());
+  OPSBOX_ASSIGN_OR_RETURN(
+      m.pii, pii::Scanner::Create(pii::ScannerOptions{.phone_regions = w.config.pii_phone_regions}));
   {
     std::error_code dir_ec;  // a missing folder surfaces as the key file's own error
     std::filesystem::create_directories(w.config.data_dir, dir_ec);

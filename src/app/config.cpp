@@ -9,6 +9,7 @@
 
 #include "intents/intents.hpp"
 #include "integrations/outbound_policy.hpp"
+#include "pii/pii.hpp"
 
 namespace opsbox::app {
 namespace {
@@ -177,6 +178,14 @@ const std::vector<Declared>& Table() {
        "contact policy preset the collections API enforces (reg_f or rbi)"},
       {"collections.policy_file", StringKey{&Config::collections_policy_file, {}},
        "contact policy file adjusting the preset (\"\": the preset as it is)"},
+      {"pii.phone_regions",
+       StringListKey{&Config::pii_phone_regions,
+                     [](std::string_view value, std::string_view key) -> Status {
+                       return pii::ValidateRegions(std::vector<std::string>{std::string(value)},
+                                                   key);
+                     }},
+       "regions (ISO 3166 alpha-2) whose national-format phone numbers the PII scanner reads, "
+       "the default first"},
   };
   return kTable;
 }
@@ -300,6 +309,9 @@ Result<Config> ParseConfig(std::string_view toml_text, std::string_view origin) 
   }
   OPSBOX_TRY(Walk(c, root, origin));
   OPSBOX_TRY(ParseListen(c.server_listen));
+  if (Status st = pii::ValidateRegions(c.pii_phone_regions); !st.ok()) {
+    return Bad(origin, "pii.phone_regions", st.error().rule, st.error().message);
+  }
   return c;
 }
 

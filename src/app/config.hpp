@@ -96,6 +96,10 @@ struct Config {
   std::string collections_policy_preset = "reg_f";  // "reg_f" | "rbi"
   std::string collections_policy_file;              // "": the preset as it is
 
+  // PII scanning (issue #15; src/pii/pii.hpp): regions whose national format phone numbers are
+  // read in, the tenant's default first.
+  std::vector<std::string> pii_phone_regions = {"IN"};
+
   std::string SigningKeyPath() const;
   std::string BackupFolder() const;
 };

@@ -10,6 +10,7 @@
 #include <sstream>
 
 #include "app/config.hpp"
+#include "pii/pii.hpp"
 
 namespace opsbox::app {
 namespace {
@@ -188,6 +189,47 @@ TEST(Config, EveryDeclaredKeyIsDocumented) {
     EXPECT_NE(doc.str().find("`" + k.name + "`"), std::string::npos)
         << k.name << " is not in docs/configuration.md";
   }
+}
+
+}  // namespace
+}  // namespace opsbox::app
+
+namespace opsbox::app {
+namespace {
+
+TEST(Config, PiiPhoneRegionsDefaultToIndiaAndBadOnesAreNamed) {
+  auto c = ParseConfig("", "x");
+  ASSERT_TRUE(c.ok());
+  EXPECT_EQ(c->pii_phone_regions, (std::vector<std::string>{"IN"}));
+  auto two = ParseConfig("[pii]\nphone_regions = [\"US\", \"IL\"]\n", "x");
+  ASSERT_TRUE(two.ok()) << two.error().ToString();
+  EXPECT_EQ(two->pii_phone_regions, (std::vector<std::string>{"US", "IL"}));
+  auto unknown = ParseConfig("[pii]\nphone_regions = [\"IN\", \"XX\"]\n", "x");
+  ASSERT_FALSE(unknown.ok());
+  EXPECT_EQ(unknown.error().field, "pii.phone_regions");
+  EXPECT_EQ(unknown.error().rule, "region");
+  auto lower = ParseConfig("[pii]\nphone_regions = [\"in\"]\n", "x");
+  ASSERT_FALSE(lower.ok());
+  EXPECT_EQ(lower.error().rule, "region");
+  auto empty = ParseConfig("[pii]\nphone_regions = []\n", "x");
+  ASSERT_FALSE(empty.ok());
+  EXPECT_EQ(empty.error().field, "pii.phone_regions");
+  EXPECT_EQ(empty.error().rule, "min_items");
+}
+
+TEST(Config, PiiPhoneRegionsAcceptSixteenAndRejectSeventeen) {
+  const std::vector<std::string> codes = {"IN", "US", "GB", "IL", "CN", "AE", "SG", "AU", "DE",
+                                          "FR", "CA", "JP", "SA", "QA", "KW", "OM", "BH"};
+  ASSERT_EQ(codes.size(), pii::kPhoneRegionsMax + 1);
+  auto list = [&](size_t n) {
+    std::string toml = "[pii]\nphone_regions = [";
+    for (size_t i = 0; i < n; ++i) toml += (i ? ", \"" : "\"") + codes[i] + "\"";
+    return toml + "]\n";
+  };
+  EXPECT_TRUE(ParseConfig(list(pii::kPhoneRegionsMax), "x").ok());
+  auto over = ParseConfig(list(pii::kPhoneRegionsMax + 1), "x");
+  ASSERT_FALSE(over.ok());
+  EXPECT_EQ(over.error().rule, "max_items");
 }
 
 }  // namespace

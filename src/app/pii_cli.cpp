@@ -17,6 +17,7 @@ struct PiiScanFlags {
   std::string file;
   bool redact = false;
   std::string style = "tag";
+  std::vector<std::string> phone_regions = {"IN"};
 };
 
 // All of `in`, at most kPiiScanInputBytesMax bytes: false when there is more.
@@ -44,7 +45,12 @@ int RunPiiScan(const PiiScanOptions& options, std::istream& in, std::ostream& ou
     std::cerr << "opsbox pii scan: could not read the input\n";
     return 1;
   }
-  auto scanner = pii::Scanner::Create();
+  if (Status st = pii::ValidateRegions(options.phone_regions, "--phone-regions"); !st.ok()) {
+    std::cerr << "opsbox pii scan: --phone-regions: " << st.error().message << " (rule "
+              << st.error().rule << ")\n";
+    return 2;
+  }
+  auto scanner = pii::Scanner::Create(pii::ScannerOptions{.phone_regions = options.phone_regions});
   if (!scanner.ok()) {
     std::cerr << "opsbox pii scan: " << scanner.error().message << "\n";
     return 1;
@@ -75,11 +81,16 @@ CLI::App* AddPiiCommands(CLI::App& app) {
   scan->add_option("--style", flags->style, "redaction style: tag ([CARD]) or partial")
       ->check(CLI::IsMember({"tag", "partial"}))
       ->needs(redact);
+  scan->add_option("--phone-regions", flags->phone_regions,
+                   "regions whose national-format phone numbers are read, the default first "
+                   "(ISO 3166 alpha-2, comma-separated; default IN)")
+      ->delimiter(',');
   scan->callback([flags] {
     InitCrypto();
     PiiScanOptions options;
     options.redact = flags->redact;
     options.style = flags->style == "partial" ? pii::RedactStyle::kPartial : pii::RedactStyle::kTag;
+    options.phone_regions = flags->phone_regions;
     int rc = 0;
     if (flags->file.empty()) {
       rc = RunPiiScan(options, std::cin, std::cout);

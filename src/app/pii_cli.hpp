@@ -18,6 +18,8 @@ inline constexpr size_t kPiiScanInputBytesMax = size_t{256} << 20;
 struct PiiScanOptions {
   bool redact = false;                              // print the redacted text instead
   pii::RedactStyle style = pii::RedactStyle::kTag;  // with redact: kTag or kPartial
+  // --phone-regions: as the config key pii.phone_regions (the default region first).
+  std::vector<std::string> phone_regions = {"IN"};
 };
 
 // Reads all of `in` and prints to `out` either one JSON object per finding and line,

@@ -1,9 +1,6 @@
 // From Hyperscan hits to findings: validators, context words and the overlap merge.
 #include "pii/internal/candidates.hpp"
 
-#include <phonenumbers/phonenumber.pb.h>
-#include <phonenumbers/phonenumberutil.h>
-
 #include <algorithm>
 #include <array>
 #include <map>
@@ -52,14 +49,23 @@ struct Span {
   size_t end = 0;
 };
 
-// Context word spans per class, sorted by end, with "is one within the window" look-ups.
+// Context word spans per class, sorted by end, with "is one within the window" look-ups; and
+// the country words' spans with their regions.
 class ContextIndex {
  public:
-  void Add(unsigned id, const Hit& h) { spans_[id - kPatCtxCvv].push_back({h.from, h.to}); }
+  void Add(unsigned id, const Hit& h) {
+    if (id >= kPatternCount) {
+      countries_.push_back({{h.from, h.to}, id - kPatternCount});
+    } else {
+      spans_[id - kPatCtxCvv].push_back({h.from, h.to});
+    }
+  }
   void Sort() {
     for (auto& v : spans_) {
       std::sort(v.begin(), v.end(), [](const Span& a, const Span& b) { return a.end < b.end; });
     }
+    std::sort(countries_.begin(), countries_.end(),
+              [](const Country& a, const Country& b) { return a.span.end < b.span.end; });
   }
   const std::vector<Span>& Of(unsigned id) const { return spans_[id - kPatCtxCvv]; }
   bool Near(unsigned id, size_t start, size_t end) const {
@@ -77,9 +83,41 @@ class ContextIndex {
     }
     return false;
   }
+  // A context word of class `id` ends within the window before `start`.
+  bool Before(unsigned id, size_t start) const {
+    const auto& v = Of(id);
+    const size_t lo = start > kContextWindowBytes ? start - kContextWindowBytes : 0;
+    auto it = std::lower_bound(v.begin(), v.end(), lo,
+                               [](const Span& s, size_t x) { return s.end < x; });
+    return it != v.end() && it->end <= start;
+  }
+  // The regions of the country words within the window of [start, end), nearest first.
+  std::vector<RegionIndex> Countries(size_t start, size_t end, const PhoneValidator& phones) const {
+    std::vector<std::pair<size_t, RegionIndex>> near;
+    const size_t lo = start > kContextWindowBytes ? start - kContextWindowBytes : 0;
+    auto it = std::lower_bound(countries_.begin(), countries_.end(), lo,
+                               [](const Country& c, size_t x) { return c.span.end < x; });
+    for (; it != countries_.end() && it->span.end <= end + kContextWindowBytes + kContextWordBytesMax;
+         ++it) {
+      const Span& s = it->span;
+      const size_t gap = s.end <= start ? start - s.end : s.start >= end ? s.start - end : 0;
+      if (gap <= kContextWindowBytes) {
+        near.push_back({gap, phones.IndexOf(CountryWords()[it->word].region)});
+      }
+    }
+    std::sort(near.begin(), near.end());
+    std::vector<RegionIndex> out;
+    for (const auto& [gap, region] : near) out.push_back(region);
+    return out;
+  }
 
  private:
+  struct Country {
+    Span span;
+    size_t word = 0;
+  };
   std::array<std::vector<Span>, kPatternCount - kPatCtxCvv> spans_;
+  std::vector<Country> countries_;
 };
 
 struct Group {
@@ -124,7 +162,8 @@ std::vector<Group> NumberRun(std::string_view text, size_t from, size_t to, size
 }
 
 // At most 3 groups of 3+ digits, the way numbers are spoken and written ("98765 43210",
-// "022 2345 6789"); other groupings are parts of other numbers.
+// "022 2345 6789"); the first group may be a 2-digit trunk prefix and area code ("09-765 4321",
+// "03 612 3456"). Other groupings are parts of other numbers.
 bool PhoneGroupsPlausible(std::string_view s) {
   size_t groups = 1, group = 0;
   for (char c : s) {
@@ -132,7 +171,7 @@ bool PhoneGroupsPlausible(std::string_view s) {
       ++group;
       continue;
     }
-    if (group < 3) return false;
+    if (group < 3 && !(groups == 1 && group == 2 && s[0] == '0')) return false;
     ++groups;
     group = 0;
   }
@@ -144,11 +183,31 @@ struct Checks {
   const PhoneValidator& phones;
 };
 
-std::optional<Type> ClassifyNumber(std::string_view s, size_t digits, bool separated,
+// Where a number sits in its run of digit groups.
+enum class Part {
+  kWhole,      // the whole run
+  kShortTail,  // the run's start, followed by one space and one group of at most 4 digits
+               // (a CVV or an expiry written after a card number)
+  kInside      // any other part: a slice of a longer identifier
+};
+constexpr size_t kShortTailDigitsMax = 4;
+
+std::optional<Type> ClassifyNumber(std::string_view s, size_t digits, bool separated, Part part,
                                    const Checks& checks, size_t start, size_t end) {
   const ContextIndex& ctx = checks.ctx;
-  if (digits >= 13 && digits <= 19 && CardValid(s)) return Type::kCard;
-  if (digits == 12 && AadhaarValid(s)) return Type::kAadhaar;
+  // Cards and Aadhaar numbers stand alone: a slice of a longer grouped number ("case
+  // 3810-3028-7567-1756-5641", or twelve digits of a 16-digit number that failed Luhn) is
+  // neither.
+  if (digits >= 13 && digits <= 19 && part != Part::kInside && CardValid(s)) return Type::kCard;
+  // Twelve Verhoeff-valid digits are an Aadhaar number, unless they are written plain right
+  // after an account word (one account number in ten passes Verhoeff) and the text never
+  // mentions Aadhaar. Grouped 4-4-4 they are Aadhaar's printed form whatever follows
+  // ("… - please link to my account").
+  if (digits == 12 && part == Part::kWhole && AadhaarValid(s) &&
+      (separated || ctx.Near(kPatCtxAadhaar, start, end) ||
+       !ctx.Before(kPatCtxAccount, start))) {
+    return Type::kAadhaar;
+  }
   if (digits == 9) {
     bool with_separators = false;
     if (SsnValid(s, &with_separators) &&
@@ -156,7 +215,9 @@ std::optional<Type> ClassifyNumber(std::string_view s, size_t digits, bool separ
       return Type::kSsn;
     }
   }
-  if (digits >= 10 && digits <= 13 && PhoneGroupsPlausible(s) && checks.phones.Valid(s)) {
+  if (digits >= kPhoneNationalDigitsMin && digits <= kPhoneNationalDigitsMax &&
+      PhoneGroupsPlausible(s) &&
+      checks.phones.Valid(s, ctx.Countries(start, end, checks.phones))) {
     return Type::kPhone;
   }
   if (!separated && digits >= 9 && digits <= 18 && ctx.Near(kPatCtxAccount, start, end)) {
@@ -180,8 +241,14 @@ void ClassifyRun(std::string_view text, const std::vector<Group>& groups, const 
       for (size_t g = i; g < i + len; ++g) digits += groups[g].end - groups[g].start;
       if (digits < 8 || digits > 19) continue;
       const size_t start = groups[i].start, end = groups[i + len - 1].end;
-      auto type =
-          ClassifyNumber(text.substr(start, end - start), digits, len > 1, checks, start, end);
+      const Part part =
+          len == n ? Part::kWhole
+          : i == 0 && len + 1 == n && text[end] == ' ' &&
+                  groups[n - 1].end - groups[n - 1].start <= kShortTailDigitsMax
+              ? Part::kShortTail
+              : Part::kInside;
+      auto type = ClassifyNumber(text.substr(start, end - start), digits, len > 1, part, checks,
+                                 start, end);
       if (!type) continue;
       out.push_back({{start, end, *type}, RankOf(*type)});
       std::fill(used.begin() + i, used.begin() + i + len, true);
@@ -202,8 +269,8 @@ void ResolveNumbers(std::string_view text, const std::vector<Hit>& hits, const C
 }
 
 // "+cc …" and "(area) …": for each start, the longest end that is a valid number.
-void ResolvePhonePlus(std::string_view text, const std::vector<Hit>& hits,
-                      const PhoneValidator& phones, std::vector<Ranked>& out) {
+void ResolvePhonePlus(std::string_view text, const std::vector<Hit>& hits, const Checks& checks,
+                      std::vector<Ranked>& out) {
   std::map<size_t, std::vector<size_t>> ends_by_start;
   for (const auto& h : hits) {
     if (h.id == kPatPhonePlus) ends_by_start[h.from].push_back(h.to);
@@ -215,10 +282,55 @@ void ResolvePhonePlus(std::string_view text, const std::vector<Hit>& hits,
           IsDigit(text[end + 1])) {
         continue;  // more digits follow: part of a longer number
       }
-      if (phones.Valid(text.substr(start, end - start))) {
+      const auto named = text[start] == '+' ? std::vector<RegionIndex>()
+                                            : checks.ctx.Countries(start, end, checks.phones);
+      if (checks.phones.Valid(text.substr(start, end - start), named)) {
         out.push_back({{start, end, Type::kPhone}, RankOf(Type::kPhone)});
         break;
       }
+    }
+  }
+}
+
+// A national number written with dots ("212.555.0123"): a phone number when it is valid in a
+// region, like the digit runs; not a part of a longer dotted or digit run (versions, addresses).
+void ResolvePhoneDots(std::string_view text, const std::vector<Hit>& hits, const Checks& checks,
+                      std::vector<Ranked>& out) {
+  for (const auto& h : hits) {
+    if (h.id != kPatPhoneDots) continue;
+    size_t start = h.to;
+    while (start > 0 && (IsDigit(text[start - 1]) || text[start - 1] == '.')) --start;
+    while (start < h.to && !IsDigit(text[start])) ++start;
+    if (start > 0 && (IsWordByte(text[start - 1]) || text[start - 1] == '+')) continue;
+    if (h.to < text.size() && (text[h.to] == '.' || text[h.to] == '-') && h.to + 1 < text.size() &&
+        IsDigit(text[h.to + 1])) {
+      continue;
+    }
+    const std::string_view s = text.substr(start, h.to - start);
+    if (std::count(s.begin(), s.end(), '.') != 2) continue;
+    if (checks.phones.Valid(s, checks.ctx.Countries(start, h.to, checks.phones))) {
+      out.push_back({{start, h.to, Type::kPhone}, RankOf(Type::kPhone)});
+    }
+  }
+}
+
+// "AAA.GG.SSSS": an SSN written with dots, alone (not a part of a dotted run such as a
+// version or an address).
+void ResolveSsnDots(std::string_view text, const std::vector<Hit>& hits, std::vector<Ranked>& out) {
+  for (const auto& h : hits) {
+    if (h.id != kPatSsnDots || h.to < 11) continue;
+    const size_t start = h.to - 11;
+    if (start > 0 && (IsWordByte(text[start - 1]) || text[start - 1] == '.' ||
+                      text[start - 1] == '-' || text[start - 1] == '+')) {
+      continue;
+    }
+    if (h.to + 1 < text.size() && (text[h.to] == '.' || text[h.to] == '-') &&
+        IsDigit(text[h.to + 1])) {
+      continue;
+    }
+    bool with_separators = false;
+    if (SsnValid(text.substr(start, 11), &with_separators)) {
+      out.push_back({{start, h.to, Type::kSsn}, RankOf(Type::kSsn)});
     }
   }
 }
@@ -250,7 +362,15 @@ std::optional<Finding> ResolveToken(std::string_view text, const Hit& h, const C
     return Finding{to - len, to, type};
   };
   switch (h.id) {
-    case kPatPan: return fixed(10, Type::kPan, to >= 10 && PanValid(text.substr(to - 10, 10)));
+    case kPatPan: {
+      // Permanent account numbers are issued in capitals. Written all in lower case (chat) a
+      // PAN is one only after a PAN context word; mixed case is not a PAN.
+      if (to < 10 || !PanValid(text.substr(to - 10, 10))) return std::nullopt;
+      const std::string_view v = text.substr(to - 10, 10);
+      const bool upper = std::none_of(v.begin(), v.end(), [](char c) { return c >= 'a' && c <= 'z'; });
+      const bool lower = std::none_of(v.begin(), v.end(), [](char c) { return c >= 'A' && c <= 'Z'; });
+      return fixed(10, Type::kPan, upper || (lower && ctx.Near(kPatCtxPan, to - 10, to)));
+    }
     case kPatIfsc: return fixed(11, Type::kIfsc, to >= 11 && IfscValid(text.substr(to - 11, 11)));
     case kPatIban: {
       const size_t end = IbanEnd(text, to - 4);
@@ -279,7 +399,95 @@ void ResolveTokens(std::string_view text, const std::vector<Hit>& hits, const Co
 bool IsLocalByte(char c) {
   return IsAlnum(c) || c == '.' || c == '_' || c == '%' || c == '+' || c == '-';
 }
-bool IsDomainByte(char c) { return IsAlnum(c) || c == '.' || c == '-'; }
+
+// A UTF-8 letter of an internationalised domain name at text[p]: its length in bytes, or 0
+// for anything else (invalid UTF-8, spaces and punctuation of any script, symbols, emoji), so
+// that a sentence's "。" or "।" ends the address.
+size_t IdnLetterLength(std::string_view text, size_t p) {
+  const auto b0 = static_cast<unsigned char>(text[p]);
+  size_t n = 0;
+  uint32_t cp = 0;
+  if (b0 >= 0xC2 && b0 <= 0xDF) n = 2, cp = b0 & 0x1F;
+  else if (b0 >= 0xE0 && b0 <= 0xEF) n = 3, cp = b0 & 0x0F;
+  else if (b0 >= 0xF0 && b0 <= 0xF4) n = 4, cp = b0 & 0x07;
+  else return 0;
+  if (p + n > text.size()) return 0;
+  for (size_t i = 1; i < n; ++i) {
+    const auto b = static_cast<unsigned char>(text[p + i]);
+    if ((b & 0xC0) != 0x80) return 0;
+    cp = (cp << 6) | (b & 0x3F);
+  }
+  constexpr std::pair<uint32_t, uint32_t> kNotLetters[] = {
+      {0x80, 0xBF},     {0xD7, 0xD7},     {0xF7, 0xF7},     {0x37E, 0x37E},
+      {0x55A, 0x55F},   {0x589, 0x58A},   {0x5BE, 0x5BE},   {0x5C0, 0x5C0},
+      {0x5C3, 0x5C3},   {0x5F3, 0x5F4},   {0x600, 0x61F},   {0x66A, 0x66D},
+      {0x6D4, 0x6D4},   {0x964, 0x965},   {0x970, 0x970},   {0xE4F, 0xE4F},
+      {0xE5A, 0xE5B},   {0x2000, 0x2BFF}, {0x3000, 0x303F}, {0xD800, 0xDFFF},
+      {0xFE10, 0xFE6F}, {0xFEFF, 0xFEFF}, {0xFF00, 0xFF0F}, {0xFF1A, 0xFF20},
+      {0xFF3B, 0xFF40}, {0xFF5B, 0xFF65}, {0xFFF0, 0xFFFF}, {0x1F000, 0x1FFFF}};
+  for (const auto& [lo, hi] : kNotLetters) {
+    if (cp >= lo && cp <= hi) return 0;
+  }
+  return (n == 3 && cp < 0x800) || (n == 4 && (cp < 0x10000 || cp > 0x10FFFF)) ? 0 : n;
+}
+
+bool IsAscii(char c) { return static_cast<unsigned char>(c) < 0x80; }
+
+// The end of the domain after an '@' at `at`: ASCII letters, digits, '-' and '.', and UTF-8
+// letters (internationalised domain names, RFC 5890); at most kEmailDomainBytesMax bytes.
+size_t DomainEnd(std::string_view text, size_t at) {
+  size_t end = at + 1;
+  while (end < text.size() && end - at <= kEmailDomainBytesMax) {
+    const char c = text[end];
+    if (IsAlnum(c) || c == '.' || c == '-') {
+      ++end;
+    } else if (size_t n = IsAscii(c) ? 0 : IdnLetterLength(text, end)) {
+      end += n;
+    } else {
+      break;
+    }
+  }
+  return end;
+}
+
+// The top-level label of `domain` (after its last dot) as far as it is one: ASCII letters, an
+// A-label ("xn--…", RFC 5891), or UTF-8 letters only (a U-label). A label that changes from
+// ASCII to UTF-8 or back ends at the change (text in another script runs on after the
+// address without a space): its length in bytes, 0 when no top-level label fits.
+size_t TldLength(std::string_view tld) {
+  if (tld.size() >= 5 && (tld.substr(0, 4) == "xn--" || tld.substr(0, 4) == "XN--")) {
+    size_t n = 4;
+    while (n < tld.size() && (IsAlnum(tld[n]) || tld[n] == '-')) ++n;
+    return n > 4 && IsAlnum(tld[n - 1]) ? n : 0;
+  }
+  size_t n = 0;
+  if (IsAscii(tld[0])) {
+    while (n < tld.size() && IsAlpha(tld[n])) ++n;
+    return n >= 2 && (n == tld.size() || !IsAscii(tld[n])) ? n : 0;
+  }
+  while (n < tld.size() && !IsAscii(tld[n])) ++n;
+  return n;
+}
+
+// Every label of `domain` is 1..63 bytes, neither starts nor ends with '-', and an A-label
+// ("xn--") has something after its prefix (RFC 1035, RFC 5891).
+bool LabelsValid(std::string_view domain) {
+  constexpr size_t kLabelBytesMax = 63;
+  for (size_t from = 0; from <= domain.size();) {
+    size_t dot = domain.find('.', from);
+    if (dot == std::string_view::npos) dot = domain.size();
+    const std::string_view label = domain.substr(from, dot - from);
+    if (label.empty() || label.size() > kLabelBytesMax || label.front() == '-' ||
+        label.back() == '-') {
+      return false;
+    }
+    if (label.size() <= 4 && (label.substr(0, 4) == "xn--" || label.substr(0, 4) == "XN--")) {
+      return false;
+    }
+    from = dot + 1;
+  }
+  return true;
+}
 
 // Expands "x@y" (the '@' at `at`) into an e-mail address or a UPI id.
 std::optional<Finding> ResolveAt(std::string_view text, size_t at) {
@@ -287,24 +495,25 @@ std::optional<Finding> ResolveAt(std::string_view text, size_t at) {
   while (start > 0 && IsLocalByte(text[start - 1]) && at - start <= kEmailLocalBytesMax) --start;
   if (at - start > kEmailLocalBytesMax) return std::nullopt;
   while (start < at && !IsAlnum(text[start])) ++start;  // no leading dot or dash
-  size_t end = at + 1;
-  while (end < text.size() && IsDomainByte(text[end]) && end - at <= kEmailDomainBytesMax) ++end;
-  while (end > at + 1 && !IsAlnum(text[end - 1])) --end;  // a sentence's full stop
+  size_t end = DomainEnd(text, at);
+  while (end > at + 1 && (text[end - 1] == '.' || text[end - 1] == '-')) --end;  // a full stop
   if (start == at || end == at + 1 || (end < text.size() && text[end] == '@')) {
     return std::nullopt;
   }
   const std::string_view local = text.substr(start, at - start);
-  const std::string_view domain = text.substr(at + 1, end - at - 1);
+  std::string_view domain = text.substr(at + 1, end - at - 1);
   const size_t dot = domain.rfind('.');
   if (dot == std::string_view::npos) {
     if (!IsUpiPsp(domain) || local.size() < 2) return std::nullopt;
     if (local.find_first_of("%+") != std::string_view::npos) return std::nullopt;
     return Finding{start, end, Type::kUpi};
   }
-  const std::string_view tld = domain.substr(dot + 1);
-  if (tld.size() < 2 || !std::all_of(tld.begin(), tld.end(), IsAlpha)) return std::nullopt;
-  if (domain.find("..") != std::string_view::npos) return std::nullopt;
-  return Finding{start, end, Type::kEmail};
+  if (dot + 1 >= domain.size()) return std::nullopt;
+  const size_t tld = TldLength(domain.substr(dot + 1));
+  if (tld == 0) return std::nullopt;
+  domain = domain.substr(0, dot + 1 + tld);
+  if (!LabelsValid(domain)) return std::nullopt;
+  return Finding{start, at + 1 + domain.size(), Type::kEmail};
 }
 
 void ResolveAts(std::string_view text, const std::vector<Hit>& hits, std::vector<Ranked>& out) {
@@ -402,96 +611,58 @@ size_t MatchStart(std::string_view text, const Hit& h) {
     case kPatIfsc:
     case kPatIban:
     case kPatLetterDigits:
-    case kPatAt: return h.to - 1;  // ResolveToken and ResolveAts look around the end
+    case kPatAt:
+    case kPatSsnDots:
+    case kPatPhoneDots: return h.to - 1;  // their resolvers look around the end
     default: return h.to >= kContextWordBytesMin ? h.to - kContextWordBytesMin : 0;
   }
 }
 
-using PhoneUtil = i18n::phonenumbers::PhoneNumberUtil;
-
-// The number type libphonenumber gives `s`, or -1 when it is not a valid number.
-int PhoneTypeOf(std::string_view s, i18n::phonenumbers::PhoneNumber* number) {
-  const auto& util = *PhoneUtil::GetInstance();
-  if (util.Parse(std::string(s), "IN", number) != PhoneUtil::NO_PARSING_ERROR ||
-      !util.IsValidNumber(*number)) {
-    return -1;
-  }
-  return static_cast<int>(util.GetNumberType(*number));
-}
-
-// Cache key: country code, national number length and its digits but the last few.
-uint64_t PhoneKey(int country_code, std::string_view national) {
-  uint64_t prefix = 0;
-  for (size_t i = 0; i + kPhoneCacheSuffixDigits < national.size(); ++i) {
-    prefix = prefix * 10 + static_cast<uint64_t>(national[i] - '0');
-  }
-  return (prefix * 100 + national.size()) * 1000 + static_cast<uint64_t>(country_code);
-}
-
-// The country code and national number this file reads in `s`, for the cache; false when
-// only libphonenumber can tell (parentheses, unusual lengths).
-bool ReadPhone(std::string_view s, int* country_code, std::string* national) {
-  std::string d;
-  for (char c : s) {
-    if (c == '(' || c == ')') return false;
-    if (IsDigit(c)) d += c;
-  }
-  if (s[0] != '+') {
-    *country_code = 91;
-    if (d.size() == 10) *national = d;
-    else if (d.size() == 11 && d[0] == '0') *national = d.substr(1);
-    else if (d.size() == 12 && d.compare(0, 2, "91") == 0) *national = d.substr(2);
-    else return false;
-    return true;
-  }
-  const auto& util = *PhoneUtil::GetInstance();
-  for (size_t n = 1; n <= 3 && n < d.size(); ++n) {
-    const int cc = std::stoi(d.substr(0, n));
-    std::string region;
-    util.GetRegionCodeForCountryCode(cc, &region);
-    if (region != "ZZ") {
-      *country_code = cc;
-      *national = d.substr(n);
-      return !national->empty() && (*national)[0] != '0';
-    }
-  }
-  return false;
-}
-
-bool PersonalNumber(std::string_view s, int type) {
-  if (type < 0 || type == PhoneUtil::TOLL_FREE || type == PhoneUtil::PREMIUM_RATE ||
-      type == PhoneUtil::SHARED_COST) {
-    return false;  // invalid, or a business's service number
-  }
-  // A landline is written with its trunk prefix or country code; ten bare digits that only a
-  // landline plan accepts are more often an order or reference number.
-  return type != PhoneUtil::FIXED_LINE || s[0] == '0' || s[0] == '+' || s[0] == '(';
-}
-
 }  // namespace
 
-bool PhoneValidator::Valid(std::string_view s) const {
-  size_t digits = 0;
-  for (char c : s) digits += IsDigit(c) ? 1 : 0;
-  const bool plus = !s.empty() && s[0] == '+';
-  if (digits < (plus ? 8u : 10u) || digits > (plus ? 15u : 13u)) return false;
-  int cc = 0;
-  std::string national;
-  const bool cacheable = ReadPhone(s, &cc, &national);
-  const uint64_t key = cacheable ? PhoneKey(cc, national) : 0;
-  if (cacheable) {
-    std::lock_guard lock(mu_);
-    if (auto it = cache_.find(key); it != cache_.end()) return PersonalNumber(s, it->second);
-  }
-  i18n::phonenumbers::PhoneNumber number;
-  const int type = PhoneTypeOf(s, &number);
-  if (cacheable && number.country_code() == cc &&
-      std::to_string(number.national_number()) == national) {
-    std::lock_guard lock(mu_);
-    if (cache_.size() >= kPhoneCacheEntriesMax) cache_.clear();
-    cache_.emplace(key, type);
-  }
-  return PersonalNumber(s, type);
+std::span<const CountryWord> CountryWords() {
+  // Names, demonyms and the capitals that stand for a country in contact-centre text. The
+  // short upper-case forms are case-sensitive: "us" is a pronoun, "US" a country.
+  static constexpr CountryWord kWords[] = {
+      {R"(\b(?:US|USA)\b|\bU\.S\.(?:A\.)?)", false, "US"},
+      {R"(\b(?:united\s+states|america|american)\b)", true, "US"},
+      {R"(\b(?:canada|canadian)\b)", true, "CA"},
+      {R"(\bUK\b|\bU\.K\.)", false, "GB"},
+      {R"(\b(?:united\s+kingdom|britain|british|england|london)\b)", true, "GB"},
+      {R"(\b(?:ireland|irish)\b)", true, "IE"},
+      {R"(\b(?:israel|israeli|tel\s+aviv|jerusalem)\b)", true, "IL"},
+      {R"(\b(?:china|chinese|beijing|shanghai|prc)\b)", true, "CN"},
+      {R"(\b(?:hong\s+kong)\b)", true, "HK"},
+      {R"(\b(?:india|indian)\b)", true, "IN"},
+      {R"(\b(?:UAE)\b)", false, "AE"},
+      {R"(\b(?:emirates|emirati|dubai|abu\s+dhabi)\b)", true, "AE"},
+      {R"(\b(?:saudi|riyadh|jeddah)\b)", true, "SA"},
+      {R"(\b(?:qatar|qatari|doha)\b)", true, "QA"},
+      {R"(\b(?:kuwait|kuwaiti)\b)", true, "KW"},
+      {R"(\b(?:oman|omani|muscat)\b)", true, "OM"},
+      {R"(\b(?:bahrain)\b)", true, "BH"},
+      {R"(\b(?:singapore|singaporean)\b)", true, "SG"},
+      {R"(\b(?:malaysia|malaysian)\b)", true, "MY"},
+      {R"(\b(?:australia|australian)\b)", true, "AU"},
+      {R"(\b(?:new\s+zealand)\b)", true, "NZ"},
+      {R"(\b(?:germany|german)\b)", true, "DE"},
+      {R"(\b(?:france|french)\b)", true, "FR"},
+      {R"(\b(?:spain|spanish)\b)", true, "ES"},
+      {R"(\b(?:italy|italian)\b)", true, "IT"},
+      {R"(\b(?:netherlands|dutch)\b)", true, "NL"},
+      {R"(\b(?:japan|japanese)\b)", true, "JP"},
+      {R"(\b(?:pakistan|pakistani)\b)", true, "PK"},
+      {R"(\b(?:bangladesh|bangladeshi)\b)", true, "BD"},
+      {R"(\b(?:nepal|nepali|nepalese)\b)", true, "NP"},
+      {R"(\b(?:sri\s+lanka|sri\s+lankan)\b)", true, "LK"},
+      {R"(\b(?:philippines|filipino)\b)", true, "PH"},
+      {R"(\b(?:south\s+africa|south\s+african)\b)", true, "ZA"},
+      {R"(\b(?:nigeria|nigerian)\b)", true, "NG"},
+      {R"(\b(?:kenya|kenyan)\b)", true, "KE"},
+      {R"(\b(?:brazil|brazilian)\b)", true, "BR"},
+      {R"(\b(?:mexico|mexican)\b)", true, "MX"},
+  };
+  return kWords;
 }
 
 std::vector<Ranked> Resolve(std::string_view text, std::vector<Hit>& hits,
@@ -506,8 +677,11 @@ std::vector<Ranked> Resolve(std::string_view text, std::vector<Hit>& hits,
   }
   ctx.Sort();
   std::vector<Ranked> out;
-  ResolveNumbers(text, hits, Checks{ctx, phones}, out);
-  ResolvePhonePlus(text, hits, phones, out);
+  const Checks checks{ctx, phones};
+  ResolveNumbers(text, hits, checks, out);
+  ResolvePhonePlus(text, hits, checks, out);
+  ResolvePhoneDots(text, hits, checks, out);
+  ResolveSsnDots(text, hits, out);
   ResolveTokens(text, hits, ctx, out);
   ResolveAts(text, hits, out);
   ResolveDob(text, ctx, out);
@@ -515,24 +689,53 @@ std::vector<Ranked> Resolve(std::string_view text, std::vector<Hit>& hits,
   return out;
 }
 
-std::vector<Finding> Merge(std::vector<Ranked> candidates) {
-  std::sort(candidates.begin(), candidates.end(), [](const Ranked& a, const Ranked& b) {
+namespace {
+
+// Resolves one cluster of overlapping candidates: the highest rank first, then the longest,
+// then the first; a candidate overlapping one already taken is dropped.
+void MergeCluster(std::vector<Ranked>::iterator first, std::vector<Ranked>::iterator last,
+                  std::vector<Finding>& out) {
+  std::sort(first, last, [](const Ranked& a, const Ranked& b) {
     if (a.rank != b.rank) return a.rank > b.rank;
     const size_t la = a.finding.end - a.finding.start, lb = b.finding.end - b.finding.start;
     if (la != lb) return la > lb;
     return a.finding.start < b.finding.start;
   });
-  std::map<size_t, Finding> taken;  // by start
-  for (const auto& c : candidates) {
-    const Finding& f = c.finding;
-    auto next = taken.lower_bound(f.start);
-    if (next != taken.end() && next->second.start < f.end) continue;
-    if (next != taken.begin() && std::prev(next)->second.end > f.start) continue;
-    taken.emplace(f.start, f);
+  const size_t from = out.size();
+  for (auto it = first; it != last; ++it) {
+    const Finding& f = it->finding;
+    const bool overlaps = std::any_of(out.begin() + static_cast<std::ptrdiff_t>(from), out.end(),
+                                      [&](const Finding& t) { return t.start < f.end && f.start < t.end; });
+    if (!overlaps) out.push_back(f);
   }
+  std::sort(out.begin() + static_cast<std::ptrdiff_t>(from), out.end(),
+            [](const Finding& a, const Finding& b) { return a.start < b.start; });
+}
+
+}  // namespace
+
+// Candidates sorted by start fall into clusters of transitively overlapping ones; most are
+// alone, and each cluster is resolved on its own (no overlap crosses clusters).
+std::vector<Finding> Merge(std::vector<Ranked> candidates) {
+  std::sort(candidates.begin(), candidates.end(), [](const Ranked& a, const Ranked& b) {
+    return a.finding.start < b.finding.start;
+  });
   std::vector<Finding> out;
-  out.reserve(taken.size());
-  for (auto& [start, f] : taken) out.push_back(f);
+  out.reserve(candidates.size());
+  for (auto first = candidates.begin(); first != candidates.end();) {
+    size_t cluster_end = first->finding.end;
+    auto last = first + 1;
+    while (last != candidates.end() && last->finding.start < cluster_end) {
+      cluster_end = std::max(cluster_end, last->finding.end);
+      ++last;
+    }
+    if (last - first == 1) {
+      out.push_back(first->finding);
+    } else {
+      MergeCluster(first, last, out);
+    }
+    first = last;
+  }
   return out;
 }
 

@@ -3,6 +3,7 @@
 // like ids, order numbers that fail Luhn, e-mail versus UPI; overlaps merge to one finding.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <string>
 #include <thread>
 #include <vector>
@@ -264,6 +265,154 @@ TEST_F(ScannerTest, ScansConcurrentlyFromManyThreads) {
   }
   for (auto& th : threads) th.join();
   for (size_t c : counts) EXPECT_EQ(c, 400u);
+}
+
+// Issue #15: the classes an independent set found missing or wrong.
+
+TEST_F(ScannerTest, FindsTestCardNumbersOfRealRangesInTheirThreeSpellings) {
+  ExpectOnly("test card 4012888888881881 declined", "4012888888881881", Type::kCard);
+  ExpectOnly("test card 4012 8888 8888 1881 declined", "4012 8888 8888 1881", Type::kCard);
+  ExpectOnly("test card 4012-8888-8888-1881 declined", "4012-8888-8888-1881", Type::kCard);
+}
+
+TEST_F(ScannerTest, FindsMirAndUatpCards) {
+  ExpectOnly("Mir 2200 0000 0000 0004 ok", "2200 0000 0000 0004", Type::kCard);
+  ExpectOnly("UATP 135410014004955 billed", "135410014004955", Type::kCard);
+  ExpectOnly("UATP 1354 100140 04955 billed", "1354 100140 04955", Type::kCard);
+}
+
+TEST_F(ScannerTest, FindsACardFollowedByItsCvvButNotASliceOfALongerIdentifier) {
+  const std::string text = "card 4111 1111 1111 1111 123 thanks";
+  const auto f = scanner_->Scan(text);
+  ASSERT_FALSE(f.empty()) << Describe(text, f);
+  EXPECT_EQ(f[0], (Finding{5, 24, Type::kCard}));
+  ExpectNone("Case 3810-3028-7567-1756-5641 escalated.");  // 16 Luhn-valid digits inside
+}
+
+TEST_F(ScannerTest, ACardMayBeFollowedByAGroupOfFourDigitsButNotFive) {
+  const auto four = scanner_->Scan("card 4111 1111 1111 1111 1226 ok");
+  ASSERT_FALSE(four.empty());
+  EXPECT_EQ(four[0], (Finding{5, 24, Type::kCard}));
+  const std::string five = "card 4111 1111 1111 1111 12260 ok";
+  const auto f = scanner_->Scan(five);
+  EXPECT_TRUE(std::none_of(f.begin(), f.end(), [](const Finding& x) { return x.type == Type::kCard; }))
+      << Describe(five, f);
+}
+
+TEST_F(ScannerTest, FindsAadhaarWithoutAKeywordInsideASentence) {
+  ExpectOnly("Please verify 2345 6789 0127 for the customer.", "2345 6789 0127", Type::kAadhaar);
+  ExpectOnly("number given was 234567890127, matches", "234567890127", Type::kAadhaar);
+  ExpectOnly("2345-6789-0127 is on the form", "2345-6789-0127", Type::kAadhaar);
+}
+
+TEST_F(ScannerTest, ALuhnInvalidSixteenDigitNumberIsNeitherACardNorAadhaar) {
+  // 4111 1111 1111 and 1111 1111 1112 are not Verhoeff-checked as Aadhaar: slices.
+  ExpectNone("Reference 4111 1111 1111 1112 does not match.");
+  ExpectNone("Reference 4111-1111-1111-1112 does not match.");
+  ExpectNone("Reference 4111111111111112 does not match.");
+  ExpectNone("ref 2345 6789 0127 9876 5432 1");  // an Aadhaar-valid slice of a longer number
+}
+
+TEST_F(ScannerTest, CallsTwelveVerhoeffDigitsAnAccountAfterAnAccountWordWithoutAadhaar) {
+  ExpectOnly("my account number is 234567890127 thanks", "234567890127", Type::kBankAccount);
+  ExpectOnly("aadhaar linked to account: 234567890127", "234567890127", Type::kAadhaar);
+  ExpectOnly("2345 6789 0127 - please link to my account", "2345 6789 0127", Type::kAadhaar);
+  ExpectOnly("234567890127 - please link to my account", "234567890127", Type::kAadhaar);
+}
+
+TEST_F(ScannerTest, FindsSsnWrittenWithDots) {
+  ExpectOnly("SSN 123.45.6789 on file", "123.45.6789", Type::kSsn);
+  ExpectOnly("he wrote 123.45.6789.", "123.45.6789", Type::kSsn);
+  ExpectNone("version 1.123.45.6789 shipped");
+  ExpectNone("value 123.45.67890");
+  ExpectNone("SSN 000.45.6789");
+}
+
+TEST_F(ScannerTest, PublishedSampleSsnsAreNotFindings) {
+  ExpectNone("The SSA's sample number 078-05-1120 appeared in wallets in 1938.");
+  ExpectNone("An old pamphlet printed 219-09-9999 as the example.");
+  ExpectNone("Ads may use 987-65-4320 through 987-65-4329.");
+}
+
+TEST_F(ScannerTest, FindsEmailWithInternationalisedDomains) {
+  ExpectOnly("mail ivan@xn--80ak6aa92e.com now", "ivan@xn--80ak6aa92e.com", Type::kEmail);
+  ExpectOnly("mail ivan@xn--80ak6aa92e.xn--p1ai.", "ivan@xn--80ak6aa92e.xn--p1ai", Type::kEmail);
+  ExpectOnly("mail anna@bücher.de now", "anna@bücher.de", Type::kEmail);
+  ExpectOnly("写信给user@例子.广告。谢谢", "user@例子.广告", Type::kEmail);
+  ExpectOnly("मेल ravi@उदाहरण.भारत। धन्यवाद", "ravi@उदाहरण.भारत", Type::kEmail);
+  ExpectOnly("written to user@example.com谢谢", "user@example.com", Type::kEmail);
+  ExpectNone("mail ivan@xn--.com");
+  ExpectNone("mail ivan@-bad.com");
+  const std::string label63(63, 'a'), label64(64, 'a');
+  ExpectOnly("mail x@" + label63 + ".com ok", "x@" + label63 + ".com", Type::kEmail);
+  ExpectNone("mail x@" + label64 + ".com ok");
+  ExpectNone("mail ivan@例子。广告");  // an ideographic full stop is no label separator here
+}
+
+TEST_F(ScannerTest, FindsNationalNumbersOfTheCountryTheTextNames) {
+  ExpectOnly("Israeli office 09-7654321, call", "09-7654321", Type::kPhone);
+  ExpectOnly("in Israel: 050-1234567", "050-1234567", Type::kPhone);
+  ExpectOnly("my Chinese mobile 138 1234 5678 ok", "138 1234 5678", Type::kPhone);
+  ExpectOnly("China 13812345678", "13812345678", Type::kPhone);
+  ExpectOnly("call the US office at 212-555-0123", "212-555-0123", Type::kPhone);
+  ExpectOnly("US line 212.555.0123", "212.555.0123", Type::kPhone);
+  ExpectOnly("US (212) 555-0123", "(212) 555-0123", Type::kPhone);
+}
+
+TEST_F(ScannerTest, ReadsNationalNumbersOfEightDigitsButNotSeven) {
+  ExpectOnly("Singapore mobile 9123 4567 ok", "9123 4567", Type::kPhone);  // 8 digits
+  ExpectNone("Singapore mobile 912 4567 ok");                              // 7 digits
+}
+
+TEST_F(ScannerTest, ReadsNationalNumbersOnlyInTheDefaultRegionWithoutACountryWord) {
+  ExpectNone("call 09-7654321 today");
+  ExpectNone("ref 13812345678 today");
+  ExpectNone("call us at 212-555-0123");  // "us" is a pronoun, not the country
+}
+
+TEST_F(ScannerTest, ACountryWordBeyondTheWindowDoesNotCount) {
+  const std::string far(kContextWindowBytes + 1, 'x');
+  ExpectNone("Israel " + far + " 09-7654321");
+  const std::string near(kContextWindowBytes - 8, 'x');
+  ExpectOnly("Israel " + near + " 09-7654321", "09-7654321", Type::kPhone);
+}
+
+TEST_F(ScannerTest, APanIsUpperCaseOrLowerCaseAfterAPanWord) {
+  ExpectOnly("code ABCPE1234F here", "ABCPE1234F", Type::kPan);
+  ExpectOnly("my pan abcpe1234f", "abcpe1234f", Type::kPan);
+  ExpectNone("voucher abcpe1234f applied");
+  ExpectNone("pan AbCPe1234F");  // mixed case: never a PAN
+  ExpectNone("pan abcPE1234F");
+}
+
+TEST(ScannerRegionsTest, ReadsNationalNumbersInEveryRegionTheTenantLists) {
+  auto s = Scanner::Create(ScannerOptions{.phone_regions = {"IN", "US", "IL"}});
+  ASSERT_TRUE(s.ok()) << s.error().ToString();
+  const std::string text = "call 212-555-0123 or 09-7654321 or 98765 43210";
+  const auto f = (*s)->Scan(text);
+  ASSERT_EQ(f.size(), 3u);
+  EXPECT_EQ(f[0], (Finding{5, 17, Type::kPhone}));
+  EXPECT_EQ(f[1], (Finding{21, 31, Type::kPhone}));
+  EXPECT_EQ(f[2], (Finding{35, 46, Type::kPhone}));
+  EXPECT_TRUE((*s)->Scan("ref 13812345678 today").empty());  // CN is not listed
+}
+
+TEST(ScannerRegionsTest, RejectsUnknownEmptyAndTooManyRegions) {
+  auto unknown = Scanner::Create(ScannerOptions{.phone_regions = {"IN", "XX"}});
+  ASSERT_FALSE(unknown.ok());
+  EXPECT_EQ(unknown.error().field, "pii.phone_regions");
+  EXPECT_EQ(unknown.error().rule, "region");
+  auto empty = Scanner::Create(ScannerOptions{.phone_regions = {}});
+  ASSERT_FALSE(empty.ok());
+  EXPECT_EQ(empty.error().rule, "min_items");
+  std::vector<std::string> many = {"IN", "US", "GB", "IL", "CN", "AE", "SG", "AU",
+                                   "DE", "FR", "CA", "JP", "SA", "QA", "KW", "OM"};
+  ASSERT_EQ(many.size(), kPhoneRegionsMax);
+  EXPECT_TRUE(Scanner::Create(ScannerOptions{.phone_regions = many}).ok());
+  many.push_back("BH");
+  auto over = Scanner::Create(ScannerOptions{.phone_regions = many});
+  ASSERT_FALSE(over.ok());
+  EXPECT_EQ(over.error().rule, "max_items");
 }
 
 TEST(TypeNameTest, NamesEveryTypeAndParsesThemBack) {

@@ -2,8 +2,11 @@
 // candidates.cpp validates and merges them.
 #include <hs/hs.h>
 
+#include <phonenumbers/phonenumberutil.h>
+
 #include <array>
 #include <mutex>
+#include <set>
 
 #include "core/assert.hpp"
 #include "pii/internal/candidates.hpp"
@@ -14,6 +17,9 @@ namespace opsbox::pii {
 namespace {
 
 constexpr unsigned kNoCase = HS_FLAG_CASELESS;
+// Hits are reserved for at one per this many bytes (chat with some numbers), to spare most
+// regrowth of the vector on long blocks.
+constexpr size_t kBytesPerHitExpected = 64;
 // A block may be cut this far back from its size limit to end after a newline or a space.
 constexpr size_t kBlockCutSearchBytes = 4096;
 
@@ -34,12 +40,16 @@ constexpr std::array<PatternSpec, detail::kPatternCount> kPatterns = {{
     {R"(\b[A-Z]{2}\d{2})", 0},
     {R"([A-Za-z]\d{7}\b)", 0},
     {R"(@)", 0},
+    {R"(\b\d{3}\.\d{2}\.\d{4}\b)", 0},
+    {R"(\b\d{2,4}\.\d{3,4}\.\d{4}\b)", 0},
     {R"(\b(?:cvv2?|cvc2?|security\s+code|card\s+verification)\b)", kNoCase},
     {R"(\b(?:accounts?|acct|a/c|acc|khata|ac\s+no)\b)", kNoCase},
     {R"(\b(?:ssn|social\s+security)\b)", kNoCase},
     {R"(\b(?:dob|d\.o\.b|date\s+of\s+birth|birth\s*date|birthday|born)\b)", kNoCase},
     {R"(\bpassport\b)", kNoCase},
     {R"(\b(?:voter|epic|electoral)\b)", kNoCase},
+    {R"(\b(?:pan|permanent\s+account\s+number)\b)", kNoCase},
+    {R"(\b(?:aadhaar|aadhar|adhaar|uid|uidai)\b|आधार)", kNoCase},
 }};
 
 struct ScanState {
@@ -66,7 +76,30 @@ size_t BlockEnd(std::string_view text, size_t from) {
   return limit;
 }
 
+std::vector<std::string_view> CountryRegions() {
+  std::vector<std::string_view> out;
+  for (const auto& w : detail::CountryWords()) out.push_back(w.region);
+  return out;
+}
+
 }  // namespace
+
+Status ValidateRegions(std::span<const std::string> regions, std::string_view field) {
+  if (regions.empty()) return Error::Invalid(std::string(field), "min_items", "at least one region");
+  if (regions.size() > kPhoneRegionsMax) {
+    return Error::Invalid(std::string(field), "max_items",
+                          "at most " + std::to_string(kPhoneRegionsMax) + " regions");
+  }
+  std::set<std::string> known;
+  i18n::phonenumbers::PhoneNumberUtil::GetInstance()->GetSupportedRegions(&known);
+  for (const auto& r : regions) {
+    if (known.count(r) == 0) {
+      return Error::Invalid(std::string(field), "region",
+                            "\"" + r + "\" is not an ISO 3166 alpha-2 region with a phone plan");
+    }
+  }
+  return Ok();
+}
 
 struct Scanner::Impl {
   hs_database_t* db = nullptr;
@@ -74,6 +107,9 @@ struct Scanner::Impl {
   mutable std::mutex mu;
   mutable std::vector<hs_scratch_t*> idle;  // guarded by mu
   detail::PhoneValidator phones;
+
+  explicit Impl(const ScannerOptions& options)
+      : phones(options.phone_regions, CountryRegions()) {}
 
   ~Impl() {
     for (auto* s : idle) hs_free_scratch(s);
@@ -101,6 +137,7 @@ struct Scanner::Impl {
 
   void ScanBlock(std::string_view block, size_t base, std::vector<Finding>& out) const {
     ScanState state;
+    state.hits.reserve(block.size() / kBytesPerHitExpected);
     hs_scratch_t* scratch = Acquire();
     const hs_error_t rc = hs_scan(db, block.data(), static_cast<unsigned>(block.size()), 0,
                                   scratch, OnMatch, &state);
@@ -114,20 +151,25 @@ struct Scanner::Impl {
   }
 };
 
-Result<std::unique_ptr<Scanner>> Scanner::Create() {
+Result<std::unique_ptr<Scanner>> Scanner::Create(const ScannerOptions& options) {
   if (hs_valid_platform() != HS_SUCCESS) {
     return Error::Internal("pii scanner: this CPU lacks SSSE3, which Hyperscan needs");
   }
-  std::array<const char*, detail::kPatternCount> exprs{};
-  std::array<unsigned, detail::kPatternCount> flags{}, ids{};
-  for (unsigned i = 0; i < detail::kPatternCount; ++i) {
-    exprs[i] = kPatterns[i].regex;
-    flags[i] = kPatterns[i].flags;
+  OPSBOX_TRY(ValidateRegions(options.phone_regions));
+  const auto countries = detail::CountryWords();
+  const size_t count = detail::kPatternCount + countries.size();
+  std::vector<const char*> exprs(count);
+  std::vector<unsigned> flags(count), ids(count);
+  for (unsigned i = 0; i < count; ++i) {
+    const bool country = i >= detail::kPatternCount;
+    const auto* word = country ? &countries[i - detail::kPatternCount] : nullptr;
+    exprs[i] = country ? word->regex : kPatterns[i].regex;
+    flags[i] = country ? (word->caseless ? kNoCase : 0u) : kPatterns[i].flags;
     ids[i] = i;
   }
-  auto impl = std::make_unique<Impl>();
+  auto impl = std::make_unique<Impl>(options);
   hs_compile_error_t* err = nullptr;
-  if (hs_compile_multi(exprs.data(), flags.data(), ids.data(), detail::kPatternCount,
+  if (hs_compile_multi(exprs.data(), flags.data(), ids.data(), static_cast<unsigned>(count),
                        HS_MODE_BLOCK, nullptr, &impl->db, &err) != HS_SUCCESS) {
     std::string message = err != nullptr && err->message != nullptr ? err->message : "unknown";
     const int expression = err != nullptr ? err->expression : -1;

@@ -208,19 +208,69 @@ bool VerhoeffValid(std::string_view digits) {
   return n > 0 && c == 0;
 }
 
+namespace {
+
+// One issuer identification range: the first `digits` digits of the number in [lo, hi], and
+// the card lengths the network issues in it (bit n: n digits).
+struct IinRange {
+  uint8_t digits;
+  uint32_t lo, hi;
+  uint32_t lengths;
+};
+
+constexpr uint32_t Len(int n) { return uint32_t{1} << n; }
+constexpr uint32_t Lens(int from, int to) {
+  uint32_t m = 0;
+  for (int n = from; n <= to; ++n) m |= Len(n);
+  return m;
+}
+
+// The networks' published IIN ranges and lengths (ISO/IEC 7812 issuer identification numbers
+// as each network lists them): a number is a card when any range holding its prefix allows its
+// length. Ranges may overlap (RuPay 65 and Discover 65): lengths are unioned.
+constexpr IinRange kIinRanges[] = {
+    {1, 4, 4, Len(13) | Len(16) | Len(19)},     // Visa (Visa Electron included)
+    {2, 51, 55, Len(16)},                       // Mastercard
+    {4, 2221, 2720, Len(16)},                   // Mastercard 2-series
+    {2, 34, 34, Len(15)},                       // American Express
+    {2, 37, 37, Len(15)},                       // American Express
+    {4, 6011, 6011, Lens(16, 19)},              // Discover
+    {3, 644, 649, Lens(16, 19)},                // Discover
+    {2, 65, 65, Lens(16, 19)},                  // Discover, RuPay
+    {4, 3528, 3589, Lens(16, 19)},              // JCB
+    {3, 300, 305, Lens(14, 19)},                // Diners Club
+    {4, 3095, 3095, Lens(14, 19)},              // Diners Club
+    {2, 36, 36, Lens(14, 19)},                  // Diners Club International
+    {2, 38, 39, Lens(14, 19)},                  // Diners Club
+    {2, 60, 60, Len(16)},                       // RuPay
+    {2, 81, 82, Len(16)},                       // RuPay
+    {3, 508, 508, Len(16)},                     // RuPay
+    {3, 353, 353, Len(16)},                     // RuPay-JCB
+    {3, 356, 356, Len(16)},                     // RuPay-JCB
+    {2, 62, 62, Lens(16, 19)},                  // UnionPay
+    {4, 5018, 5018, Lens(12, 19)},              // Maestro
+    {4, 5020, 5020, Lens(12, 19)},              // Maestro
+    {4, 5038, 5038, Lens(12, 19)},              // Maestro
+    {4, 5893, 5893, Lens(12, 19)},              // Maestro
+    {4, 6304, 6304, Lens(12, 19)},              // Maestro
+    {4, 6759, 6759, Lens(12, 19)},              // Maestro, Maestro UK
+    {4, 6761, 6763, Lens(12, 19)},              // Maestro
+    {4, 2200, 2204, Lens(16, 19)},              // Mir
+    {1, 1, 1, Len(15)},                         // UATP
+};
+
+}  // namespace
+
 bool CardPrefixValid(std::string_view d) {
-  if (d.size() < 4) return false;
-  const int two = Digit(d[0]) * 10 + Digit(d[1]);
-  const int four = two * 100 + Digit(d[2]) * 10 + Digit(d[3]);
-  switch (d[0]) {
-    case '4': return true;                                    // Visa
-    case '5': return two <= 58 || four == 5080;               // Mastercard, Maestro, RuPay
-    case '2': return four >= 2221 && four <= 2720;            // Mastercard 2-series
-    case '3': return two == 30 || (two >= 34 && two <= 39);  // Amex, JCB, Diners
-    case '6': return true;                                    // Discover, RuPay, UnionPay
-    case '8': return two == 81 || two == 82;                  // RuPay
-    default: return false;
+  if (d.size() < 4 || d.size() > 31) return false;
+  const uint32_t length = Len(static_cast<int>(d.size()));
+  uint32_t prefix[5] = {0, 0, 0, 0, 0};
+  for (size_t i = 0; i < 4; ++i) prefix[i + 1] = prefix[i] * 10 + static_cast<uint32_t>(Digit(d[i]));
+  for (const auto& r : kIinRanges) {
+    const uint32_t p = prefix[r.digits];
+    if (p >= r.lo && p <= r.hi && (r.lengths & length) != 0) return true;
   }
+  return false;
 }
 
 bool CardValid(std::string_view s) {
@@ -241,14 +291,25 @@ bool AadhaarValid(std::string_view s) {
 bool SsnValid(std::string_view s, bool* with_separators) {
   *with_separators = s.size() == 11;
   if (*with_separators) {
-    if (!IsSeparator(s[3]) || s[6] != s[3]) return false;
+    const char sep = s[3];
+    if ((sep != ' ' && sep != '-' && sep != '.') || s[6] != sep) return false;
   } else if (s.size() != 9) {
     return false;
   }
-  const std::string d = DigitsOf(s);
-  if (d.size() != 9) return false;
+  std::string d;
+  for (size_t i = 0; i < s.size(); ++i) {
+    if (*with_separators && (i == 3 || i == 6)) continue;
+    if (!IsDigit(s[i])) return false;
+    d += s[i];
+  }
   const std::string_view area(d.data(), 3), group(d.data() + 3, 2), serial(d.data() + 5, 4);
-  return area != "000" && area != "666" && area[0] != '9' && group != "00" && serial != "0000";
+  if (area == "000" || area == "666" || area[0] == '9' || group == "00" || serial == "0000") {
+    return false;
+  }
+  // Numbers the SSA voided after they were printed as samples (a wallet insert in 1938, an
+  // SSA pamphlet): they identify nobody. 987-65-4320..4329, the SSA's advertising range, is
+  // already outside the issued areas (9xx).
+  return d != "078051120" && d != "219099999";
 }
 
 bool IbanValid(std::string_view s) {

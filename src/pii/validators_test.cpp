@@ -31,6 +31,47 @@ TEST(ValidatorsTest, CardNeedsLengthPrefixLuhnAndRegularGroups) {
   EXPECT_FALSE(CardValid("9111111111111119"));
 }
 
+TEST(ValidatorsTest, CardPrefixesFollowThePublishedIinRangesAndLengths) {
+  EXPECT_TRUE(CardPrefixValid("4012888888881881"));    // Visa 16
+  EXPECT_TRUE(CardPrefixValid("4222222222222"));       // Visa 13
+  EXPECT_TRUE(CardPrefixValid("4000000000000000006"));  // Visa 19
+  EXPECT_FALSE(CardPrefixValid("400000000000000"));    // Visa never issues 15
+  EXPECT_TRUE(CardPrefixValid("5105105105105100"));    // Mastercard 51
+  EXPECT_TRUE(CardPrefixValid("2221000000000009"));    // Mastercard 2221, the first
+  EXPECT_TRUE(CardPrefixValid("2720990000000007"));    // Mastercard 2720, the last
+  EXPECT_FALSE(CardPrefixValid("2721000000000000"));   // one past the 2-series
+  EXPECT_TRUE(CardPrefixValid("2200000000000004"));    // Mir 2200
+  EXPECT_TRUE(CardPrefixValid("2204000000000000"));    // Mir 2204, the last
+  EXPECT_FALSE(CardPrefixValid("2205000000000000"));   // one past Mir
+  EXPECT_TRUE(CardPrefixValid("135410014004955"));     // UATP, 15 digits
+  EXPECT_FALSE(CardPrefixValid("1354100140049550"));   // UATP is never 16
+  EXPECT_TRUE(CardPrefixValid("378282246310005"));     // Amex 37
+  EXPECT_FALSE(CardPrefixValid("3782822463100050"));   // Amex is 15 only
+  EXPECT_TRUE(CardPrefixValid("3528000000000000"));    // JCB 3528, the first
+  EXPECT_TRUE(CardPrefixValid("3589000000000000"));    // JCB 3589, the last
+  EXPECT_FALSE(CardPrefixValid("3527000000000000"));   // one before JCB
+  EXPECT_TRUE(CardPrefixValid("30569309025904"));      // Diners 305, 14 digits
+  EXPECT_FALSE(CardPrefixValid("30669309025904"));     // 306 is no Diners range
+  EXPECT_TRUE(CardPrefixValid("6011000000000000"));    // Discover
+  EXPECT_TRUE(CardPrefixValid("6440000000000000"));    // Discover 644
+  EXPECT_FALSE(CardPrefixValid("6430000000000000"));   // one before 644
+  EXPECT_TRUE(CardPrefixValid("6200000000000000000"));  // UnionPay 19
+  EXPECT_TRUE(CardPrefixValid("8100000000000000"));    // RuPay 81
+  EXPECT_FALSE(CardPrefixValid("8300000000000000"));   // 83: no network
+  EXPECT_TRUE(CardPrefixValid("6759000000000000"));    // Maestro 6759
+  EXPECT_TRUE(CardPrefixValid("5018000000000"));       // Maestro, 13 digits
+  EXPECT_FALSE(CardPrefixValid("9792000000000000"));   // outside the table
+}
+
+TEST(ValidatorsTest, CardAcceptsTestNumbersOfRealRangesInEverySpelling) {
+  EXPECT_TRUE(CardValid("4012888888881881"));
+  EXPECT_TRUE(CardValid("4012 8888 8888 1881"));
+  EXPECT_TRUE(CardValid("4012-8888-8888-1881"));
+  EXPECT_TRUE(CardValid("2200 0000 0000 0004"));  // Mir
+  EXPECT_TRUE(CardValid("1354 100140 04955"));    // UATP 4-6-5
+  EXPECT_FALSE(CardValid("1234567890123452"));    // Luhn-valid, no network issues 1 at 16
+}
+
 TEST(ValidatorsTest, IbanChecksCountryLengthAndMod97) {
   EXPECT_TRUE(IbanValid("GB82WEST12345698765432"));
   EXPECT_TRUE(IbanValid("GB82 WEST 1234 5698 7654 32"));
@@ -52,6 +93,25 @@ TEST(ValidatorsTest, SsnExcludesInvalidRanges) {
   EXPECT_FALSE(SsnValid("900-45-6789", &sep));
   EXPECT_FALSE(SsnValid("123-00-6789", &sep));
   EXPECT_FALSE(SsnValid("123-45-0000", &sep));
+}
+
+TEST(ValidatorsTest, SsnWithDotsCountsAsWrittenWithSeparators) {
+  bool sep = false;
+  EXPECT_TRUE(SsnValid("123.45.6789", &sep));
+  EXPECT_TRUE(sep);
+  EXPECT_FALSE(SsnValid("123.45-6789", &sep));
+  EXPECT_FALSE(SsnValid("123,45,6789", &sep));
+}
+
+TEST(ValidatorsTest, SsnRejectsTheNumbersTheSsaVoidedAndItsAdvertisingRange) {
+  bool sep = false;
+  EXPECT_FALSE(SsnValid("078-05-1120", &sep));
+  EXPECT_FALSE(SsnValid("219-09-9999", &sep));
+  EXPECT_FALSE(SsnValid("219099999", &sep));
+  EXPECT_FALSE(SsnValid("987-65-4320", &sep));
+  EXPECT_FALSE(SsnValid("987-65-4329", &sep));
+  EXPECT_TRUE(SsnValid("078-05-1121", &sep));  // a neighbour is an ordinary number
+  EXPECT_TRUE(SsnValid("219-09-9998", &sep));
 }
 
 TEST(ValidatorsTest, PanAndIfscFormats) {

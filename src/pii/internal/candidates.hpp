@@ -5,11 +5,11 @@
 
 #include <cstddef>
 #include <cstdint>
-#include <mutex>
+#include <span>
 #include <string_view>
-#include <unordered_map>
 #include <vector>
 
+#include "pii/internal/phones.hpp"
 #include "pii/pii.hpp"
 
 namespace opsbox::pii::detail {
@@ -23,12 +23,16 @@ enum Pattern : unsigned {
   kPatIban,         // "CC99": expanded to the country's length in C++
   kPatLetterDigits, // "x9999999": passport (1 letter) or voter id (3 letters)
   kPatAt,           // "@": e-mail or UPI, expanded in C++
+  kPatSsnDots,      // "AAA.GG.SSSS"
+  kPatPhoneDots,    // "212.555.0123": national numbers written with dots
   kPatCtxCvv,       // context words; their spans qualify nearby values
   kPatCtxAccount,
   kPatCtxSsn,
   kPatCtxDob,
   kPatCtxPassport,
   kPatCtxVoter,
+  kPatCtxPan,
+  kPatCtxAadhaar,
   kPatternCount
 };
 
@@ -43,25 +47,14 @@ struct Ranked {
   int rank = 0;  // higher wins an overlap
 };
 
-// Phone number validity from libphonenumber (default region IN), behind a bounded cache.
-// libphonenumber takes tens of microseconds per number; its answer (valid, and which type)
-// depends on the country code, the national number's length and its leading digits, so the
-// cache keys on those with the last kPhoneCacheSuffixDigits digits dropped: one customer
-// base's numbers share few prefixes. Only numbers whose digits alone decide the parse (no
-// parentheses) use the cache, and an entry is stored only when this file's reading of the
-// digits agrees with libphonenumber's. Thread-safe.
-class PhoneValidator {
- public:
-  // `s` ("+…" for other countries) is a valid personal number (not toll-free or premium; a
-  // landline only with its trunk prefix or country code).
-  bool Valid(std::string_view s) const;
-
- private:
-  mutable std::mutex mu_;
-  mutable std::unordered_map<uint64_t, int> cache_;  // key -> number type, -1: invalid
+// Country words: Hyperscan pattern ids kPatternCount + i; each names the region whose national
+// format nearby phone numbers may be read in.
+struct CountryWord {
+  const char* regex;
+  bool caseless;
+  std::string_view region;  // ISO 3166 alpha-2
 };
-inline constexpr size_t kPhoneCacheEntriesMax = size_t{1} << 16;
-inline constexpr int kPhoneCacheSuffixDigits = 3;
+std::span<const CountryWord> CountryWords();
 
 // Ranked candidates found in `text` from its Hyperscan hits (in any order).
 std::vector<Ranked> Resolve(std::string_view text, std::vector<Hit>& hits,

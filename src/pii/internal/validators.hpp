@@ -18,13 +18,15 @@ std::string DigitsOf(std::string_view s);
 
 bool LuhnValid(std::string_view digits);
 bool VerhoeffValid(std::string_view digits);
-// A card network prefix (Visa, Mastercard, Amex, RuPay, Discover, JCB, Diners, Maestro, UnionPay).
+// `digits` lies in a card network's issuer range that issues numbers of its length (Visa,
+// Mastercard, Amex, Discover, JCB, Diners, RuPay, UnionPay, Maestro, Mir, UATP; pii.hpp).
 bool CardPrefixValid(std::string_view digits);
 // 13-19 digits, known prefix, Luhn; `s` may hold one kind of separator between groups of 3+.
 bool CardValid(std::string_view s);
 // 12 digits plain or 4-4-4 with one separator kind, first digit 2-9, Verhoeff.
 bool AadhaarValid(std::string_view s);
-// AAA-GG-SSSS with '-' or ' ' (with_separators), or 9 plain digits; the invalid ranges excluded.
+// AAA-GG-SSSS with '-', ' ' or '.' (with_separators), or 9 plain digits; the never-issued
+// ranges and the numbers the SSA voided (078-05-1120, 219-09-9999) excluded.
 bool SsnValid(std::string_view s, bool* with_separators);
 // Country code, length for that country, mod-97 == 1. Spaces between groups allowed.
 bool IbanValid(std::string_view s);
