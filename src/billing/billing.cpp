@@ -122,15 +122,6 @@ std::string Money(int64_t minor) {
   return neg ? "-" + s : s;
 }
 
-std::string Csv(std::string_view s) {
-  if (s.find_first_of(",\"\r\n") == std::string_view::npos) return std::string(s);
-  std::string out = "\"";
-  for (char ch : s) {
-    if (ch == '"') out += '"';
-    out += ch;
-  }
-  return out + "\"";
-}
 
 // The first instant of local month `months` (ParseMonth's count) in `zone`, as UTC us.
 int64_t MonthStartUs(const ZoneRules& zone, int64_t months) {
@@ -454,16 +445,16 @@ Result<Json> InvoiceJson(store::Connection& conn, const std::string& tenant, std
 std::string InvoiceCsv(const Json& inv) {
   std::string out = "section,item,quantity,unit_minor,amount_minor,evidence\r\n";
   for (const auto& l : inv["lines"]) {
-    out += "line," + Csv(l["item"].get<std::string>()) + "," + l["quantity"].get<std::string>() +
+    out += "line," + kpis::CsvField(l["item"].get<std::string>()) + "," + l["quantity"].get<std::string>() +
            "," + std::to_string(l["unit_minor"].get<int64_t>()) + "," +
-           std::to_string(l["amount_minor"].get<int64_t>()) + "," + Csv(l["evidence"].get<std::string>()) + "\r\n";
+           std::to_string(l["amount_minor"].get<int64_t>()) + "," + kpis::CsvField(l["evidence"].get<std::string>()) + "\r\n";
   }
   out += "subtotal,,,," + std::to_string(inv["subtotal_minor"].get<int64_t>()) + ",\r\n";
   for (const auto& t : inv["targets"]) {
-    out += "target," + Csv(t["kpi"].get<std::string>() + " " + t["op"].get<std::string>() + " " +
+    out += "target," + kpis::CsvField(t["kpi"].get<std::string>() + " " + t["op"].get<std::string>() + " " +
                            t["target"].dump()) +
            "," + (t["actual"].is_null() ? std::string() : t["actual"].dump()) + ",," +
-           (t["met"].get<bool>() ? "met" : "missed") + "," + Csv(t["evidence"].get<std::string>()) + "\r\n";
+           (t["met"].get<bool>() ? "met" : "missed") + "," + kpis::CsvField(t["evidence"].get<std::string>()) + "\r\n";
   }
   out += "penalty,," + std::to_string(inv["penalty_bp"].get<int64_t>()) + " bp,," +
          std::to_string(-inv["penalty_minor"].get<int64_t>()) + ",\r\n";

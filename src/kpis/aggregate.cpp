@@ -339,6 +339,8 @@ Json Counts(const Counters& c) {
   return j;
 }
 
+}  // namespace
+
 std::string CsvField(std::string_view s) {
   if (s.find_first_of(",\"\r\n") == std::string_view::npos) return std::string(s);
   std::string out = "\"";
@@ -348,8 +350,6 @@ std::string CsvField(std::string_view s) {
   }
   return out + "\"";
 }
-
-}  // namespace
 
 std::span<const KpiDef> Catalogue() { return kCatalogue; }
 

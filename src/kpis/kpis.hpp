@@ -204,6 +204,8 @@ std::vector<Group> Fold(const Query& q, const ZoneRules& zone, std::span<const B
 Json ToJson(const Query& q, std::span<const Group> groups);
 // CSV (RFC 4180): the group_by columns then the KPIs; a null value is an empty field.
 std::string ToCsv(const Query& q, std::span<const Group> groups);
+// One RFC 4180 field: quoted (quotes doubled) when it holds a comma, quote or line break.
+std::string CsvField(std::string_view s);
 
 struct AggregatorOptions {
   int flush_interval_ms = 200;   // how long events wait in the queue at most
