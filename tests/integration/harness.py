@@ -4,12 +4,14 @@ with nothing but Python's standard library."""
 
 import hashlib
 import http.client
+import http.server
 import json
 import os
 import shutil
 import signal
 import subprocess
 import tempfile
+import threading
 import time
 import unittest
 import uuid
@@ -239,6 +241,27 @@ class OpsboxTestCase(unittest.TestCase):
             self.assertEqual(p.get("rule"), rule, resp.body)
         return p
 
+
+
+class LoopbackFake:
+    """A third-party provider's fake: a threaded HTTP server on 127.0.0.1 whose handler (set up
+    by the subclass before calling serve) appends what it receives to self.requests."""
+
+    def serve(self, handler):
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
+
+    def root(self):
+        return "http://127.0.0.1:%d" % self.server.server_address[1]
+
+    def recorded(self):
+        with self.lock:
+            return list(self.requests)
+
+    def close(self):
+        self.server.shutdown()
+        self.server.server_close()
 
 def wait_for(predicate, timeout=10.0, interval=0.05):
     deadline = time.time() + timeout

@@ -37,7 +37,7 @@ def signature(url, fields):
     return base64.b64encode(mac.digest()).decode()
 
 
-class FakeTwilio:
+class FakeTwilio(harness.LoopbackFake):
     """POST /2010-04-01/Accounts/{sid}/Messages.json as Twilio documents it: 201 with the
     message resource (sid, status "queued", …), or, for the next `refuse` requests, 400 with
     Twilio's error object (code 21211, invalid 'To' number)."""
@@ -78,20 +78,10 @@ class FakeTwilio:
             def log_message(self, *args):
                 pass
 
-        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-        self.thread.start()
+        self.serve(Handler)
 
     def url(self):
-        return "http://127.0.0.1:%d" % self.server.server_address[1]
-
-    def recorded(self):
-        with self.lock:
-            return list(self.requests)
-
-    def close(self):
-        self.server.shutdown()
-        self.server.server_close()
+        return self.root()
 
 
 class Channels(harness.OpsboxTestCase):

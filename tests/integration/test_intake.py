@@ -56,7 +56,7 @@ def email_signature(body):
     return "t=%s,v1=%s" % (t, mac)
 
 
-class FakeCloudApi:
+class FakeCloudApi(harness.LoopbackFake):
     """A local HTTP server standing in for the WhatsApp Cloud API: answers 503 to the first
     request and 200 with a message id to the next ones, recording all of them."""
 
@@ -83,20 +83,10 @@ class FakeCloudApi:
             def log_message(self, *args):
                 pass
 
-        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-        self.thread.start()
+        self.serve(Handler)
 
     def url(self):
-        return "http://127.0.0.1:%d/v20.0" % self.server.server_address[1]
-
-    def recorded(self):
-        with self.lock:
-            return list(self.requests)
-
-    def close(self):
-        self.server.shutdown()
-        self.server.server_close()
+        return self.root() + "/v20.0"
 
 
 def whatsapp_text(wamid, wa_id, body="Body Text"):
